@@ -1,0 +1,1 @@
+"""airgap package (later issues)."""

@@ -1,0 +1,104 @@
+"""Schema migrations, versioned in code. Append only: never edit a shipped step."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "data engine",
+        """
+CREATE TABLE workspaces (
+    id TEXT PRIMARY KEY,
+    created_at REAL NOT NULL
+);
+CREATE TABLE datasets (
+    id INTEGER PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    slug TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    split_json TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    deleted_at REAL
+);
+CREATE UNIQUE INDEX datasets_live_slug ON datasets(workspace_id, slug) WHERE deleted_at IS NULL;
+CREATE TABLE files (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    orphaned_at REAL,
+    erased_at REAL,
+    PRIMARY KEY (workspace_id, sha256)
+) WITHOUT ROWID;
+CREATE TABLE dataset_files (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+    filename TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    label_sha256 TEXT,
+    role TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (dataset_id, filename)
+) WITHOUT ROWID;
+CREATE INDEX dataset_files_sha ON dataset_files(sha256);
+CREATE TABLE dataset_versions (
+    id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+    number INTEGER NOT NULL,
+    manifest_hash TEXT NOT NULL,
+    split_json TEXT NOT NULL,
+    parent_id INTEGER REFERENCES dataset_versions(id),
+    created_by TEXT NOT NULL,
+    message TEXT NOT NULL,
+    file_count INTEGER NOT NULL,
+    total_bytes INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    deleted_at REAL,
+    UNIQUE (dataset_id, number)
+);
+CREATE TABLE version_files (
+    version_id INTEGER NOT NULL REFERENCES dataset_versions(id),
+    filename TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    label_sha256 TEXT,
+    role TEXT NOT NULL,
+    split TEXT NOT NULL,
+    PRIMARY KEY (version_id, filename)
+) WITHOUT ROWID;
+CREATE INDEX version_files_sha ON version_files(sha256);
+CREATE TABLE version_tags (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+    name TEXT NOT NULL,
+    version_id INTEGER NOT NULL REFERENCES dataset_versions(id),
+    updated_at REAL NOT NULL,
+    updated_by TEXT NOT NULL,
+    PRIMARY KEY (dataset_id, name)
+);
+CREATE TABLE version_holds (
+    id INTEGER PRIMARY KEY,
+    version_id INTEGER NOT NULL REFERENCES dataset_versions(id),
+    holder_kind TEXT NOT NULL,
+    holder_ref TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    UNIQUE (version_id, holder_kind, holder_ref)
+);
+CREATE TABLE erasures (
+    id INTEGER PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    sha256 TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    erased_at REAL NOT NULL
+);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    workspace_id TEXT,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail_json TEXT NOT NULL,
+    at REAL NOT NULL
+);
+""",
+    ),
+]

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+import aiosqlite
+
+from appliance.domain.manifest import WorkingFile
+from appliance.domain.records import StagedFile, StageResult
+
+_CHUNK = 500  # stays under SQLite's bound-parameter limit
+
+
+def chunks(items: Collection[str]) -> Iterable[list[str]]:
+    seq = list(items)
+    for i in range(0, len(seq), _CHUNK):
+        yield seq[i : i + _CHUNK]
+
+
+class FileRepo:
+    conn: aiosqlite.Connection
+    ws: str
+    now: float
+
+    async def known_digests(self, digests: Collection[str]) -> set[str]:
+        """Digests this workspace has a live (not erased) file record for."""
+        found: set[str] = set()
+        for part in chunks(digests):
+            cur = await self.conn.execute(
+                f"SELECT sha256 FROM files WHERE workspace_id = ? AND erased_at IS NULL"
+                f" AND sha256 IN ({','.join('?' * len(part))})",
+                (self.ws, *part),
+            )
+            found.update(r[0] for r in await cur.fetchall())
+        return found
+
+    async def erased_digests(self, digests: Collection[str]) -> set[str]:
+        found: set[str] = set()
+        for part in chunks(digests):
+            cur = await self.conn.execute(
+                f"SELECT sha256 FROM files WHERE workspace_id = ? AND erased_at IS NOT NULL"
+                f" AND sha256 IN ({','.join('?' * len(part))})",
+                (self.ws, *part),
+            )
+            found.update(r[0] for r in await cur.fetchall())
+        return found
+
+    async def working_files(self, dataset_id: int) -> dict[str, WorkingFile]:
+        cur = await self.conn.execute(
+            "SELECT f.filename, f.sha256, f.label_sha256, f.role FROM dataset_files f"
+            " JOIN datasets d ON d.id = f.dataset_id"
+            " WHERE f.dataset_id = ? AND d.workspace_id = ?",
+            (dataset_id, self.ws),
+        )
+        return {r[0]: WorkingFile(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()}
+
+    async def working_bytes(self, dataset_id: int) -> int:
+        cur = await self.conn.execute(
+            "SELECT COALESCE(SUM(fi.size), 0) FROM dataset_files f"
+            " JOIN files fi ON fi.workspace_id = ? AND fi.sha256 = f.sha256"
+            " WHERE f.dataset_id = ?",
+            (self.ws, dataset_id),
+        )
+        row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def stage(
+        self, dataset_id: int, files: Iterable[StagedFile], remove: Collection[str] = ()
+    ) -> StageResult:
+        """Record file contents and point working-area names at them.
+
+        Callers store the blobs first: a files row is only written for bytes that
+        are already in the blob store, so no reference can dangle.
+        """
+        current = await self.working_files(dataset_id)
+        new_files: dict[str, int] = {}
+        upserts: list[tuple[object, ...]] = []
+        added = updated = unchanged = 0
+        for f in files:
+            old = current.get(f.filename)
+            if old is not None and (old.sha256, old.label_sha256, old.role) == (
+                f.sha256, f.label_sha256, f.role
+            ):
+                unchanged += 1
+                continue
+            added += old is None
+            updated += old is not None
+            new_files[f.sha256] = f.size
+            upserts.append((dataset_id, f.filename, f.sha256, f.label_sha256, f.role, self.now))
+        await self.conn.executemany(
+            "INSERT INTO files (workspace_id, sha256, size, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (workspace_id, sha256) DO UPDATE SET orphaned_at = NULL",
+            [(self.ws, sha, size, self.now) for sha, size in new_files.items()],
+        )
+        await self.conn.executemany(
+            "INSERT INTO dataset_files (dataset_id, filename, sha256, label_sha256, role,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dataset_id, filename) DO UPDATE"
+            " SET sha256 = excluded.sha256, label_sha256 = excluded.label_sha256,"
+            " role = excluded.role, updated_at = excluded.updated_at",
+            upserts,
+        )
+        removed = [name for name in remove if name in current]
+        await self.conn.executemany(
+            "DELETE FROM dataset_files WHERE dataset_id = ? AND filename = ?",
+            [(dataset_id, name) for name in removed],
+        )
+        dropped = {current[n].sha256 for n in removed} | {
+            current[u[1]].sha256 for u in upserts if u[1] in current  # type: ignore[index]
+        }
+        if dropped:
+            await self.mark_orphans(dropped)  # type: ignore[attr-defined]
+        return StageResult(added, updated, unchanged, len(removed))

@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiosqlite
+
+from appliance.adapters.catalog.rows import VERSION_COLUMNS, split_json, to_version
+from appliance.domain.manifest import ManifestRow
+from appliance.domain.records import Hold, Version
+from appliance.domain.split import SplitConfig
+from appliance.errors import NotFound
+
+_SCOPE = " JOIN datasets d ON d.id = v.dataset_id AND d.workspace_id = ?"
+
+
+class VersionRepo:
+    conn: aiosqlite.Connection
+    ws: str
+    now: float
+
+    async def _one_version(self, where: str, args: tuple[object, ...]) -> Version | None:
+        cur = await self.conn.execute(
+            f"SELECT {VERSION_COLUMNS} FROM dataset_versions v{_SCOPE} WHERE {where}",
+            (self.ws, *args),
+        )
+        row = await cur.fetchone()
+        return to_version(row) if row else None
+
+    async def head(self, dataset_id: int) -> Version | None:
+        return await self._one_version(
+            "v.dataset_id = ? AND v.deleted_at IS NULL ORDER BY v.number DESC LIMIT 1",
+            (dataset_id,),
+        )
+
+    async def get_version(self, dataset_id: int, ref: str) -> Version:
+        """A version by number (``3``, ``v3``), tag name, or ``latest``."""
+        text = ref.strip()
+        if text == "latest":
+            found = await self.head(dataset_id)
+        elif text.lstrip("v").isdigit():
+            found = await self._one_version(
+                "v.dataset_id = ? AND v.number = ? AND v.deleted_at IS NULL",
+                (dataset_id, int(text.lstrip("v"))),
+            )
+        else:
+            found = await self._one_version(
+                "v.dataset_id = ? AND v.deleted_at IS NULL AND v.id ="
+                " (SELECT version_id FROM version_tags WHERE dataset_id = ? AND name = ?)",
+                (dataset_id, dataset_id, text),
+            )
+        if found is None:
+            raise NotFound("version", ref, hint="`ahoy dataset log` lists versions and tags")
+        return found
+
+    async def version_by_id(self, version_id: int) -> Version | None:
+        return await self._one_version("v.id = ?", (version_id,))
+
+    async def list_versions(self, dataset_id: int) -> list[Version]:
+        cur = await self.conn.execute(
+            f"SELECT {VERSION_COLUMNS} FROM dataset_versions v{_SCOPE}"
+            " WHERE v.dataset_id = ? AND v.deleted_at IS NULL ORDER BY v.number DESC",
+            (self.ws, dataset_id),
+        )
+        return [to_version(r) for r in await cur.fetchall()]
+
+    async def create_version(
+        self,
+        dataset_id: int,
+        rows: Sequence[ManifestRow],
+        manifest_hash: str,
+        split: SplitConfig,
+        parent: Version | None,
+        actor: str,
+        message: str,
+        total_bytes: int,
+    ) -> Version:
+        cur = await self.conn.execute(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM dataset_versions WHERE dataset_id = ?",
+            (dataset_id,),
+        )
+        (number,) = await cur.fetchone()  # type: ignore[misc]
+        cur = await self.conn.execute(
+            "INSERT INTO dataset_versions (dataset_id, number, manifest_hash, split_json,"
+            " parent_id, created_by, message, file_count, total_bytes, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (dataset_id, number, manifest_hash, split_json(split),
+             parent.id if parent else None, actor, message, len(rows), total_bytes, self.now),
+        )
+        (version_id,) = await cur.fetchone()  # type: ignore[misc]
+        await self.conn.executemany(
+            "INSERT INTO version_files (version_id, filename, sha256, label_sha256, role, split)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(version_id, r.filename, r.sha256, r.label_sha256, r.role, r.split) for r in rows],
+        )
+        created = await self.version_by_id(version_id)
+        assert created is not None
+        return created
+
+    async def manifest(self, version_id: int) -> list[ManifestRow]:
+        cur = await self.conn.execute(
+            "SELECT vf.filename, vf.sha256, vf.label_sha256, vf.role, vf.split"
+            " FROM version_files vf JOIN dataset_versions v ON v.id = vf.version_id"
+            f"{_SCOPE} WHERE vf.version_id = ?",
+            (self.ws, version_id),
+        )
+        rows = [ManifestRow(*r) for r in await cur.fetchall()]
+        rows.sort(key=lambda r: r.filename)  # code-point order, not the DB collation
+        return rows
+
+    async def file_sizes(self, version_id: int) -> dict[str, int]:
+        cur = await self.conn.execute(
+            "SELECT DISTINCT fi.sha256, fi.size FROM version_files vf"
+            " JOIN files fi ON fi.workspace_id = ? AND fi.sha256 = vf.sha256"
+            " WHERE vf.version_id = ?",
+            (self.ws, version_id),
+        )
+        return {r[0]: r[1] for r in await cur.fetchall()}
+
+    async def set_tag(self, dataset_id: int, name: str, version_id: int, actor: str) -> None:
+        await self.conn.execute(
+            "INSERT INTO version_tags (dataset_id, name, version_id, updated_at, updated_by)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (dataset_id, name) DO UPDATE"
+            " SET version_id = excluded.version_id, updated_at = excluded.updated_at,"
+            " updated_by = excluded.updated_by",
+            (dataset_id, name, version_id, self.now, actor),
+        )
+
+    async def delete_tag(self, dataset_id: int, name: str) -> bool:
+        cur = await self.conn.execute(
+            "DELETE FROM version_tags WHERE dataset_id = ? AND name = ?", (dataset_id, name)
+        )
+        return cur.rowcount > 0
+
+    async def holds(self, version_id: int) -> list[Hold]:
+        cur = await self.conn.execute(
+            "SELECT holder_kind, holder_ref FROM version_holds WHERE version_id = ? ORDER BY id",
+            (version_id,),
+        )
+        return [Hold(r[0], r[1]) for r in await cur.fetchall()]
+
+    async def add_hold(self, version_id: int, holder_kind: str, holder_ref: str) -> None:
+        await self.conn.execute(
+            "INSERT OR IGNORE INTO version_holds (version_id, holder_kind, holder_ref, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (version_id, holder_kind, holder_ref, self.now),
+        )
+
+    async def release_hold(self, version_id: int, holder_kind: str, holder_ref: str) -> None:
+        await self.conn.execute(
+            "DELETE FROM version_holds WHERE version_id = ? AND holder_kind = ? AND holder_ref = ?",
+            (version_id, holder_kind, holder_ref),
+        )
+
+    async def delete_version(self, version_id: int) -> set[str]:
+        """Drop the version's references; its row stays so lineage still walks."""
+        cur = await self.conn.execute(
+            "SELECT DISTINCT sha256 FROM version_files WHERE version_id = ?", (version_id,)
+        )
+        digests = {r[0] for r in await cur.fetchall()}
+        await self.conn.execute("DELETE FROM version_files WHERE version_id = ?", (version_id,))
+        await self.conn.execute("DELETE FROM version_tags WHERE version_id = ?", (version_id,))
+        await self.conn.execute(
+            "UPDATE dataset_versions SET deleted_at = ? WHERE id = ?", (self.now, version_id)
+        )
+        return digests

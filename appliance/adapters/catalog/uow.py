@@ -1,0 +1,67 @@
+"""The SQLite catalog: a workspace-scoped unit of work over one transaction.
+
+Every repository method reads ``self.ws``; there is no way to run a query without
+naming the workspace, which is the tenant-isolation chokepoint.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from appliance.adapters.catalog.database import Database
+from appliance.adapters.catalog.repo_audit import AuditRepo
+from appliance.adapters.catalog.repo_datasets import DatasetRepo
+from appliance.adapters.catalog.repo_files import FileRepo
+from appliance.adapters.catalog.repo_gc import GcRepo
+from appliance.adapters.catalog.repo_versions import VersionRepo
+from appliance.errors import InvalidInput
+
+
+class SqliteUnitOfWork(DatasetRepo, FileRepo, VersionRepo, GcRepo, AuditRepo):
+    def __init__(self, conn: aiosqlite.Connection, workspace: str, writable: bool) -> None:
+        self.conn = conn
+        self.ws = workspace
+        self.writable = writable
+        self.now = time.time()
+
+
+class SqliteCatalog:
+    """Catalog adapter on one SQLite file."""
+
+    name = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.db = Database(path)
+
+    async def open(self) -> SqliteCatalog:
+        await self.db.open()
+        return self
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    @asynccontextmanager
+    async def writing(self, workspace: str) -> AsyncIterator[SqliteUnitOfWork]:
+        _check_workspace(workspace)
+        async with self.db.write() as conn:
+            uow = SqliteUnitOfWork(conn, workspace, writable=True)
+            await uow.ensure_workspace()
+            yield uow
+
+    @asynccontextmanager
+    async def reading(self, workspace: str) -> AsyncIterator[SqliteUnitOfWork]:
+        _check_workspace(workspace)
+        async with self.db.read() as conn:
+            yield SqliteUnitOfWork(conn, workspace, writable=False)
+
+
+def _check_workspace(workspace: str) -> None:
+    if not workspace or not all(c.isalnum() or c in "-_" for c in workspace):
+        raise InvalidInput(
+            f"workspace id {workspace!r} is not valid", hint="use letters, digits, '-' and '_'"
+        )

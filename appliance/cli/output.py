@@ -1,0 +1,67 @@
+"""Everything the CLI prints goes through here: tables for people, JSON for scripts,
+progress bars on stderr, and errors in one shape."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from appliance.errors import ApplianceError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def emit_error(exc: ApplianceError, as_json: bool) -> None:
+    if as_json:
+        emit_json({"error": {"code": exc.code, "message": exc.message, "hint": exc.hint}})
+    else:
+        err.print(f"[bold red]error:[/] {exc.message}", markup=True)
+        if exc.hint:
+            err.print(f"[yellow]hint:[/] {exc.hint}", markup=True)
+
+
+class BarProgress:
+    """A rich progress bar on stderr that satisfies services.progress.Progress."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and err.is_terminal
+        self._bar: Progress | None = None
+        self._task: Any = None
+
+    def start(self, stage: str, total: int, unit: str = "files") -> None:
+        if not self.enabled:
+            return
+        columns = [TextColumn(f"{stage:>8}"), BarColumn()]
+        if unit == "bytes":
+            columns += [DownloadColumn(), TransferSpeedColumn()]
+        else:
+            columns += [MofNCompleteColumn()]
+        self._bar = Progress(*columns, TimeRemainingColumn(), console=err, transient=True)
+        self._bar.start()
+        self._task = self._bar.add_task(stage, total=total)
+
+    def advance(self, amount: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, amount)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None

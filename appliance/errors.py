@@ -1,0 +1,161 @@
+"""The appliance's error root and its small, data-carrying subclasses.
+
+Every error names the problem and what to do about it. Edges map these to HTTP
+(problem+json), gRPC status or CLI exit codes in exactly one place each; the
+``code`` is the stable identifier those mappings use.
+"""
+
+from __future__ import annotations
+
+
+class ApplianceError(Exception):
+    """Root of every error the appliance raises on purpose."""
+
+    code = "appliance-error"
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class NotFound(ApplianceError):
+    code = "not-found"
+    exit_code = 4
+
+    def __init__(self, kind: str, ref: str, *, hint: str = "") -> None:
+        super().__init__(f"{kind} {ref!r} does not exist", hint=hint)
+        self.kind = kind
+        self.ref = ref
+
+
+class Conflict(ApplianceError):
+    code = "conflict"
+    exit_code = 5
+
+
+class InvalidInput(ApplianceError):
+    code = "invalid-input"
+    exit_code = 2
+
+
+class InvalidFilename(InvalidInput):
+    code = "invalid-filename"
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(
+            f"file name {name!r} is not allowed: {reason}",
+            hint="rename the file or leave it out of the import",
+        )
+        self.name = name
+        self.reason = reason
+
+
+class ImportRejected(InvalidInput):
+    """The source tree has problems; nothing was stored."""
+
+    code = "import-rejected"
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        lines = "; ".join(f"{path}: {why}" for path, why in problems[:20])
+        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
+        super().__init__(
+            f"import refused, {len(problems)} problem(s): {lines}{more}",
+            hint="fix or remove these files and run the import again; nothing was stored",
+        )
+        self.problems = problems
+
+
+class NothingToCommit(Conflict):
+    code = "nothing-to-commit"
+
+    def __init__(self, dataset: str, version: int) -> None:
+        super().__init__(
+            f"dataset {dataset!r} has no changes since version {version}",
+            hint="import or remove files first, or pass --allow-empty",
+        )
+        self.dataset = dataset
+        self.version = version
+
+
+class VersionHeld(Conflict):
+    """A lineage hold protects a version from deletion."""
+
+    code = "version-held"
+
+    def __init__(self, dataset: str, version: int, holders: list[str]) -> None:
+        super().__init__(
+            f"version {version} of {dataset!r} is held by {', '.join(holders)}",
+            hint="release the holds (delete or re-home those models) before deleting it",
+        )
+        self.dataset = dataset
+        self.version = version
+        self.holders = holders
+
+
+class BlobStoreError(ApplianceError):
+    code = "blob-store-error"
+    exit_code = 3
+
+
+class BlobStoreUnavailable(BlobStoreError):
+    code = "blob-store-unavailable"
+
+    def __init__(self, where: str, cause: str) -> None:
+        super().__init__(
+            f"the blob store at {where} is not answering: {cause}",
+            hint="start the appliance with `ahoy serve` (or `make run`) and try again",
+        )
+        self.where = where
+
+
+class BlobMissing(BlobStoreError):
+    code = "blob-missing"
+
+    def __init__(self, workspace: str, sha256: str) -> None:
+        super().__init__(
+            f"blob sha256:{sha256} is missing from workspace {workspace!r}",
+            hint="run `ahoy gc --verify` to list every affected version",
+        )
+        self.workspace = workspace
+        self.sha256 = sha256
+
+
+class BlobCorrupt(BlobStoreError):
+    code = "blob-corrupt"
+
+    def __init__(self, sha256: str, actual: str) -> None:
+        super().__init__(
+            f"blob sha256:{sha256} failed verification (read back sha256:{actual})",
+            hint="the stored copy is damaged; restore it from a backup or re-import the file",
+        )
+        self.sha256 = sha256
+        self.actual = actual
+
+
+class StorageFull(BlobStoreError):
+    code = "storage-full"
+
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            f"no space left on the device holding {where}",
+            hint="free disk space (`ahoy gc` reclaims unreferenced blobs) and retry; "
+            "nothing was stored",
+        )
+        self.where = where
+
+
+class ServiceFailed(ApplianceError):
+    """A supervised child process could not be started or kept alive."""
+
+    code = "service-failed"
+    exit_code = 6
+
+
+class ConfigError(ApplianceError):
+    code = "config-error"
+    exit_code = 2

@@ -1,0 +1,164 @@
+"""`ahoy serve`: start the children, watch them, stop them all cleanly.
+
+The appliance is never half alive: a child that dies is restarted (up to
+``weed_max_restarts`` times), and if it cannot be, everything stops with a clear
+message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import signal
+import time
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from appliance.bootstrap import WEED_STATE
+from appliance.errors import ServiceFailed
+from appliance.runtime.offline import apply_offline_env
+from appliance.settings import Settings
+from appliance.web.app import create_app
+
+log = logging.getLogger("ahoy.serve")
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the supervisor owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class Supervisor:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.weed: Any = None
+        self.restarts = 0
+        self.started_at = time.time()
+        self.stopping = asyncio.Event()
+        self.failure: str | None = None
+
+    # -- children -------------------------------------------------------------
+    def start_weed(self) -> None:
+        from appliance.adapters.seaweed.process import WeedServer
+
+        self.weed = WeedServer(self.settings.weed_dir, self.settings.log_dir)
+        self.weed.start(timeout=self.settings.weed_start_timeout)
+        state = self.settings.run_dir / WEED_STATE
+        tmp = state.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"filer_url": self.weed.filer_url, "pid": self.weed.pid}))
+        os.replace(tmp, state)
+        log.info("blob store ready: weed pid %s, filer %s", self.weed.pid, self.weed.filer_url)
+
+    def stop_weed(self) -> None:
+        (self.settings.run_dir / WEED_STATE).unlink(missing_ok=True)
+        if self.weed is not None:
+            self.weed.stop(timeout=self.settings.weed_stop_timeout)
+
+    def health(self) -> dict[str, Any]:
+        weed = "not used"
+        if self.settings.blob_store == "seaweedfs":
+            weed = "running" if self.weed is not None and self.weed.poll() is None else "down"
+        return {
+            "status": "ok" if self.failure is None and weed != "down" else "degraded",
+            "blob_store": self.settings.blob_store,
+            "weed": weed,
+            "weed_restarts": self.restarts,
+            "uptime_s": round(time.time() - self.started_at, 1),
+        }
+
+    async def watch(self) -> None:
+        """Restart a dead weed, or stop the appliance when it keeps dying."""
+        while not self.stopping.is_set():
+            await asyncio.sleep(1.0)
+            if self.weed is None or self.weed.poll() is None:
+                continue
+            code = self.weed.poll()
+            log.error("weed exited with code %s (log: %s)", code, self.settings.log_dir)
+            (self.settings.run_dir / WEED_STATE).unlink(missing_ok=True)
+            if self.restarts >= self.settings.weed_max_restarts:
+                self.failure = (
+                    f"the blob store (weed) died {self.restarts + 1} times; stopping the "
+                    f"appliance. See the logs in {self.settings.log_dir}"
+                )
+                self.stopping.set()
+                return
+            self.restarts += 1
+            log.warning("restarting weed (%d/%d)", self.restarts, self.settings.weed_max_restarts)
+            try:
+                await asyncio.to_thread(self.start_weed)
+            except ServiceFailed as exc:
+                self.failure = f"the blob store could not be restarted: {exc}"
+                self.stopping.set()
+                return
+
+
+@contextlib.contextmanager
+def _single_instance(run_dir: Path) -> Generator[None, None, None]:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / "serve.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ServiceFailed(
+                f"another `ahoy serve` is already running on {run_dir.parent}",
+                hint="stop it first, or use another --data-dir",
+            ) from None
+        fh.write(str(os.getpid()))
+        fh.flush()
+        yield
+
+
+def serve(settings: Settings) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for d in (settings.data_dir, settings.log_dir, settings.run_dir):
+        d.mkdir(parents=True, exist_ok=True)
+    apply_offline_env(settings.yolo_config_dir)
+    with _single_instance(settings.run_dir):
+        return asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> int:
+    sup = Supervisor(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, sup.stopping.set)
+    if settings.blob_store == "seaweedfs":
+        log.info("starting the embedded blob store (weed)...")
+        await asyncio.to_thread(sup.start_weed)
+    config = uvicorn.Config(
+        create_app(sup.health), host=settings.host, port=settings.port,
+        log_level="warning", lifespan="off",
+    )
+    server = _QuietServer(config)
+    web = asyncio.create_task(server.serve())
+    watcher = asyncio.create_task(sup.watch())
+    await asyncio.sleep(0.2)
+    if web.done():  # e.g. the port is taken
+        sup.failure = f"the web server could not start on {settings.host}:{settings.port}"
+        sup.stopping.set()
+    else:
+        print(f"AHOY Perception is up: http://{settings.host}:{settings.port}  "
+              f"(data in {settings.data_dir.resolve()}; Ctrl-C stops)", flush=True)
+    await sup.stopping.wait()
+    log.info("stopping...")
+    server.should_exit = True
+    watcher.cancel()
+    with contextlib.suppress(asyncio.CancelledError, SystemExit, Exception):
+        await asyncio.wait_for(web, timeout=10)
+    await asyncio.to_thread(sup.stop_weed)
+    if sup.failure:
+        log.error(sup.failure)
+        print(f"error: {sup.failure}", flush=True)
+        return 1
+    log.info("stopped cleanly")
+    return 0

@@ -1,0 +1,16 @@
+"""What every service needs: the catalog, the blob store, and who is acting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from appliance.adapters.catalog.uow import SqliteCatalog
+from appliance.ports.blobstore import BlobStore
+from appliance.settings import Settings
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    settings: Settings
+    catalog: SqliteCatalog
+    blobs: BlobStore

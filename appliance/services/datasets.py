@@ -1,0 +1,167 @@
+"""Datasets and their working area: create, list, status, remove, tag."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from appliance.domain.diff import ManifestDiff, diff_manifests
+from appliance.domain.manifest import freeze
+from appliance.domain.names import check_filename
+from appliance.domain.records import Dataset, Version
+from appliance.domain.split import SplitConfig
+from appliance.errors import InvalidInput, NotFound, VersionHeld
+from appliance.services.context import ServiceContext
+
+SLUG_HINT = "use 1-64 lower-case letters, digits, '-' or '_', starting with a letter or digit"
+
+
+def check_slug(slug: str) -> str:
+    ok = (
+        0 < len(slug) <= 64
+        and slug[0].isalnum()
+        and all(c.isascii() and (c.islower() or c.isdigit() or c in "-_") for c in slug)
+    )
+    if not ok:
+        raise InvalidInput(f"dataset name {slug!r} is not allowed", hint=SLUG_HINT)
+    return slug
+
+
+async def create(
+    ctx: ServiceContext, ws: str, slug: str, actor: str, description: str = "",
+    split: SplitConfig | None = None,
+) -> Dataset:
+    check_slug(slug)
+    async with ctx.catalog.writing(ws) as uow:
+        ds = await uow.create_dataset(slug, description, split or SplitConfig())
+        await uow.audit(actor, "dataset.create", slug, split=str(ds.split))
+    return ds
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    dataset: Dataset
+    latest_version: int | None
+    working_files: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.dataset.slug,
+            "description": self.dataset.description,
+            "split": self.dataset.split.as_dict(),
+            "latest_version": self.latest_version,
+            "working_files": self.working_files,
+            "created_at": self.dataset.created_at,
+        }
+
+
+async def list_all(ctx: ServiceContext, ws: str) -> list[DatasetSummary]:
+    async with ctx.catalog.reading(ws) as uow:
+        return [DatasetSummary(*row) for row in await uow.list_datasets()]
+
+
+@dataclass(frozen=True)
+class Status:
+    dataset: Dataset
+    head: Version | None
+    working_files: int
+    changes: ManifestDiff
+
+
+async def status(ctx: ServiceContext, ws: str, slug: str) -> Status:
+    """The working area against the latest version, like `git status`."""
+    async with ctx.catalog.reading(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        head = await uow.head(ds.id)
+        working = await uow.working_files(ds.id)
+        base = await uow.manifest(head.id) if head else []
+    split = head.split if head else ds.split
+    changes = diff_manifests(base, freeze(working.values(), split))
+    return Status(ds, head, len(working), changes)
+
+
+async def remove_files(
+    ctx: ServiceContext, ws: str, slug: str, paths: list[str], actor: str
+) -> list[str]:
+    """Drop names (or whole folders, given as ``dir/``) from the working area."""
+    for p in paths:
+        check_filename(p.rstrip("/"))
+    async with ctx.catalog.writing(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        working = await uow.working_files(ds.id)
+        doomed = sorted(
+            name for name in working
+            if any(name == p or name.startswith(p.rstrip("/") + "/") for p in paths)
+        )
+        unmatched = [p for p in paths
+                     if not any(n == p or n.startswith(p.rstrip("/") + "/") for n in doomed)]
+        if unmatched:
+            raise NotFound("file", unmatched[0], hint="`ahoy dataset status` lists the files")
+        await uow.stage(ds.id, [], remove=doomed)
+        await uow.audit(actor, "dataset.rm-files", slug, count=len(doomed))
+    return doomed
+
+
+async def remove_version(ctx: ServiceContext, ws: str, slug: str, ref: str, actor: str) -> Version:
+    async with ctx.catalog.writing(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        version = await uow.get_version(ds.id, ref)
+        holds = await uow.holds(version.id)
+        if holds:
+            await uow.audit(actor, "version.delete", f"{slug}@{version.number}", "refused")
+            raise VersionHeld(slug, version.number, [f"{h.holder_kind} {h.holder_ref}" for h in holds])
+        digests = await uow.delete_version(version.id)
+        await uow.mark_orphans(digests)
+        await uow.audit(actor, "version.delete", f"{slug}@{version.number}")
+    return version
+
+
+async def remove_dataset(ctx: ServiceContext, ws: str, slug: str, actor: str) -> Dataset:
+    """Soft delete: references go at once, bytes after the GC grace period."""
+    async with ctx.catalog.writing(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        for version in await uow.list_versions(ds.id):
+            holds = await uow.holds(version.id)
+            if holds:
+                await uow.audit(actor, "dataset.delete", slug, "refused")
+                raise VersionHeld(
+                    slug, version.number, [f"{h.holder_kind} {h.holder_ref}" for h in holds]
+                )
+        await uow.soft_delete_dataset(ds.id)
+        await uow.mark_orphans()
+        await uow.audit(actor, "dataset.delete", slug)
+    return ds
+
+
+async def tag(
+    ctx: ServiceContext, ws: str, slug: str, name: str, ref: str | None, actor: str
+) -> Version | None:
+    """Point tag ``name`` at version ``ref``; with ``ref=None`` delete the tag."""
+    if not name or name.lstrip("v").isdigit() or name == "latest" or "/" in name:
+        raise InvalidInput(f"tag name {name!r} is not allowed",
+                           hint="tags are words like 'production' or 'golden', not numbers")
+    async with ctx.catalog.writing(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        if ref is None:
+            if not await uow.delete_tag(ds.id, name):
+                raise NotFound("tag", name)
+            await uow.audit(actor, "tag.delete", f"{slug}:{name}")
+            return None
+        version = await uow.get_version(ds.id, ref)
+        await uow.set_tag(ds.id, name, version.id, actor)
+        await uow.audit(actor, "tag.set", f"{slug}:{name}", version=version.number)
+        return await uow.get_version(ds.id, name)
+
+
+async def hold(
+    ctx: ServiceContext, ws: str, slug: str, ref: str, holder_kind: str, holder_ref: str,
+    *, release: bool = False,
+) -> Version:
+    """Lineage guard: a model (or anything else) pins a version against deletion."""
+    async with ctx.catalog.writing(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        version = await uow.get_version(ds.id, ref)
+        if release:
+            await uow.release_hold(version.id, holder_kind, holder_ref)
+        else:
+            await uow.add_hold(version.id, holder_kind, holder_ref)
+    return version

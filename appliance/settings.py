@@ -1,0 +1,137 @@
+"""Settings, declared once.
+
+Each field has a default and a help text. ``ahoy config`` lists them, the CLI
+reads overrides from ``AHOY_<FIELD>`` environment variables in one place
+(``Settings.from_env``), and ``validate()`` says what to fix. Nothing is read at
+import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from appliance.errors import ConfigError
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = _setting(
+        Path("var"), "Where the appliance keeps its metadata, blobs, logs and caches."
+    )
+    host: str = _setting("127.0.0.1", "Address the appliance web server binds to.")
+    port: int = _setting(8470, "Port of the appliance web server.")
+    blob_store: str = _setting(
+        "seaweedfs",
+        "Blob store adapter: 'seaweedfs' (the embedded weed child of `ahoy serve`) "
+        "or 'local' (plain files under the data dir; no server needed).",
+    )
+    workspace: str = _setting("default", "Workspace the CLI acts in.")
+    gc_grace_seconds: int = _setting(
+        7 * 24 * 3600, "How long an unreferenced blob is kept before `ahoy gc` reclaims it."
+    )
+    weed_start_timeout: float = _setting(
+        90.0, "Seconds to wait for the embedded weed to accept writes (restarts take ~15 s)."
+    )
+    weed_stop_timeout: float = _setting(45.0, "Seconds to wait for weed to stop cleanly.")
+    weed_max_restarts: int = _setting(
+        3, "How often `ahoy serve` restarts a weed child that died before giving up."
+    )
+    import_workers: int = _setting(
+        0, "Threads that read and hash files during import (0: one per core, at least 2)."
+    )
+
+    # --- derived locations -------------------------------------------------
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def blob_index_path(self) -> Path:
+        return self.data_dir / "blobindex.sqlite"
+
+    @property
+    def weed_dir(self) -> Path:
+        return self.data_dir / "weed"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.data_dir / "run"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def yolo_config_dir(self) -> Path:
+        return self.data_dir / "ultralytics"
+
+    # --- construction --------------------------------------------------------
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``AHOY_*`` variables, then explicit overrides (CLI options)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"AHOY_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _coerce(f.name, f.default, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.blob_store not in ("seaweedfs", "local"):
+            raise ConfigError(
+                f"blob_store {self.blob_store!r} is not known",
+                hint="set AHOY_BLOB_STORE to 'seaweedfs' or 'local'",
+            )
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"port {self.port} is outside 1..65535", hint="set AHOY_PORT")
+        if self.gc_grace_seconds < 0:
+            raise ConfigError("gc_grace_seconds is negative", hint="use 0 or more seconds")
+        if self.host not in ("127.0.0.1", "localhost", "::1"):
+            raise ConfigError(
+                f"host {self.host!r} is not loopback, and the API has no authentication yet",
+                hint="bind to 127.0.0.1 (AHOY_HOST)",
+            )
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, Any, str]]:
+        """(name, default, help) for every setting, for `ahoy config` and the docs."""
+        return [(f.name, f.default, f.metadata["help"]) for f in fields(cls)]
+
+
+def _coerce(name: str, default: Any, raw: str) -> Any:
+    try:
+        if isinstance(default, bool):
+            return raw.lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, Path):
+            return Path(raw)
+        return raw
+    except ValueError:
+        raise ConfigError(
+            f"AHOY_{name.upper()}={raw!r} is not a valid {type(default).__name__}"
+        ) from None

@@ -1,0 +1,1 @@
+"""bundle package (later issues)."""
