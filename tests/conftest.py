@@ -61,7 +61,9 @@ def engine(local_settings: Settings) -> Engine:
     return Engine(local_settings)
 
 
-def make_tree(root: Path, count: int, size: int = 2048, seed: int = 0, start: int = 0) -> dict[str, str]:
+def make_tree(
+    root: Path, count: int, size: int = 2048, seed: int = 0, start: int = 0
+) -> dict[str, str]:
     """``count`` files of random bytes in nested folders; returns name → sha256."""
     rng = random.Random(seed)
     out: dict[str, str] = {}

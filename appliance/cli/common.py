@@ -44,6 +44,7 @@ def actor() -> str:
 
 def call(fn: Callable[[ServiceContext, str], Awaitable[T]], as_json: bool = False) -> T:
     """Open the services, run one call in the configured workspace, map errors."""
+
     async def main() -> T:
         settings = STATE.settings()
         async with open_services(settings) as ctx:

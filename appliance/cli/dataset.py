@@ -34,8 +34,11 @@ def create(
     """Create an empty dataset."""
     cfg = SplitConfig.parse(split, seed)
     ds = call(lambda ctx, ws: datasets.create(ctx, ws, name, actor(), description, cfg), json_)
-    done({"name": ds.slug, "split": cfg.as_dict()}, json_,
-         lambda: out.print(f"created dataset {ds.slug} (split {cfg})"))
+    done(
+        {"name": ds.slug, "split": cfg.as_dict()},
+        json_,
+        lambda: out.print(f"created dataset {ds.slug} (split {cfg})"),
+    )
 
 
 @app.command("list")
@@ -74,24 +77,40 @@ def import_(
             if name not in names:
                 await datasets.create(ctx, ws, name, actor())
         return await importing.import_tree(
-            ctx, ws, name, source, actor(), prefix=prefix, exclude=tuple(exclude or ()),
-            mirror=mirror, progress=bar,
+            ctx,
+            ws,
+            name,
+            source,
+            actor(),
+            prefix=prefix,
+            exclude=tuple(exclude or ()),
+            mirror=mirror,
+            progress=bar,
         )
 
     report = call(run, json_)
-    done(report.as_dict(), json_, lambda: out.print(
-        f"imported {report.files} files ({report.bytes:,} bytes) into {name}: "
-        f"{report.staged.added} added, {report.staged.updated} changed, "
-        f"{report.staged.unchanged} unchanged, {report.staged.removed} removed; "
-        f"{report.new_blobs} new blobs stored"))
+    done(
+        report.as_dict(),
+        json_,
+        lambda: out.print(
+            f"imported {report.files} files ({report.bytes:,} bytes) into {name}: "
+            f"{report.staged.added} added, {report.staged.updated} changed, "
+            f"{report.staged.unchanged} unchanged, {report.staged.removed} removed; "
+            f"{report.new_blobs} new blobs stored"
+        ),
+    )
 
 
 @app.command()
 def status(name: Name, json_: JsonOpt = False) -> None:
     """What changed in the working area since the latest version."""
     st = call(lambda ctx, ws: datasets.status(ctx, ws, name), json_)
-    value = {"dataset": name, "latest_version": st.head.number if st.head else None,
-             "working_files": st.working_files, "changes": _diff_dict(st.changes)}
+    value = {
+        "dataset": name,
+        "latest_version": st.head.number if st.head else None,
+        "working_files": st.working_files,
+        "changes": _diff_dict(st.changes),
+    }
 
     def human() -> None:
         head = f"v{st.head.number}" if st.head else "no versions yet"
@@ -119,14 +138,22 @@ def commit(
         cfg = None
         if split or seed:
             current = (await datasets.status(ctx, ws, name)).dataset.split
-            cfg = SplitConfig.parse(split, seed or current.seed) if split else SplitConfig(
-                current.ratios, seed or current.seed)
+            cfg = (
+                SplitConfig.parse(split, seed or current.seed)
+                if split
+                else SplitConfig(current.ratios, seed or current.seed)
+            )
         return await versions.commit(ctx, ws, name, message, actor(), cfg, allow_empty)
 
     v = call(run, json_)
-    done(v.as_dict(), json_, lambda: out.print(
-        f"committed {name} v{v.number}: {v.file_count} files, {v.total_bytes:,} bytes, "
-        f"manifest {v.manifest_hash[:16]}"))
+    done(
+        v.as_dict(),
+        json_,
+        lambda: out.print(
+            f"committed {name} v{v.number}: {v.file_count} files, {v.total_bytes:,} bytes, "
+            f"manifest {v.manifest_hash[:16]}"
+        ),
+    )
 
 
 @app.command()
@@ -140,8 +167,10 @@ def log(name: Name, json_: JsonOpt = False) -> None:
         for v in chain:
             tags = f" ({', '.join(v.tags)})" if v.tags else ""
             parent = f"v{v.parent_number}" if v.parent_number else "-"
-            out.print(f"v{v.number}{tags}  {v.manifest_hash[:16]}  parent {parent}  "
-                      f"{v.file_count} files  {_when(v.created_at)}  {v.created_by}  {v.message}")
+            out.print(
+                f"v{v.number}{tags}  {v.manifest_hash[:16]}  parent {parent}  "
+                f"{v.file_count} files  {_when(v.created_at)}  {v.created_by}  {v.message}"
+            )
 
     done([v.as_dict() for v in chain], json_, human)
 
@@ -171,13 +200,27 @@ def pull_(
 ) -> None:
     """Rebuild a version's files byte for byte, verifying every blob."""
     bar = BarProgress(not want_json(json_))
-    report = call(lambda ctx, ws: pull.pull(
-        ctx, ws, name, version, dest, split=split, layout=layout, manifest_out=manifest,
-        force=force, progress=bar), json_)
+    report = call(
+        lambda ctx, ws: pull.pull(
+            ctx,
+            ws,
+            name,
+            version,
+            dest,
+            split=split,
+            layout=layout,
+            manifest_out=manifest,
+            force=force,
+            progress=bar,
+        ),
+        json_,
+    )
 
     def human() -> None:
-        out.print(f"pulled {name} v{report.version} into {dest}: {report.files} files, "
-                  f"{report.bytes:,} bytes, all verified")
+        out.print(
+            f"pulled {name} v{report.version} into {dest}: {report.files} files, "
+            f"{report.bytes:,} bytes, all verified"
+        )
         for e in report.erased:
             out.print(f"  erased (not restored): {e['filename']} — {e.get('reason', '')}")
 
@@ -193,10 +236,17 @@ def tag(
     json_: JsonOpt = False,
 ) -> None:
     """Point a tag at a version (moving it if it exists)."""
-    v = call(lambda ctx, ws: datasets.tag(ctx, ws, name, tag_name, None if delete else version,
-                                          actor()), json_)
-    done({"tag": tag_name, "version": v.number if v else None}, json_, lambda: out.print(
-        f"deleted tag {tag_name}" if v is None else f"{name}:{tag_name} -> v{v.number}"))
+    v = call(
+        lambda ctx, ws: datasets.tag(ctx, ws, name, tag_name, None if delete else version, actor()),
+        json_,
+    )
+    done(
+        {"tag": tag_name, "version": v.number if v else None},
+        json_,
+        lambda: out.print(
+            f"deleted tag {tag_name}" if v is None else f"{name}:{tag_name} -> v{v.number}"
+        ),
+    )
 
 
 @app.command()
@@ -212,24 +262,35 @@ def rm(
         done({"removed": gone}, json_, lambda: out.print(f"removed {len(gone)} files from {name}"))
     elif version:
         v = call(lambda ctx, ws: datasets.remove_version(ctx, ws, name, version, actor()), json_)
-        done({"deleted_version": v.number}, json_,
-             lambda: out.print(f"deleted {name} v{v.number}; `ahoy gc` reclaims its bytes"))
+        done(
+            {"deleted_version": v.number},
+            json_,
+            lambda: out.print(f"deleted {name} v{v.number}; `ahoy gc` reclaims its bytes"),
+        )
     else:
         call(lambda ctx, ws: datasets.remove_dataset(ctx, ws, name, actor()), json_)
-        done({"deleted_dataset": name}, json_,
-             lambda: out.print(f"deleted dataset {name}; `ahoy gc` reclaims its bytes"))
+        done(
+            {"deleted_dataset": name},
+            json_,
+            lambda: out.print(f"deleted dataset {name}; `ahoy gc` reclaims its bytes"),
+        )
 
 
 def _diff_dict(d: ManifestDiff) -> dict[str, object]:
-    return {"summary": d.summary(), "added": [c.as_dict() for c in d.added],
-            "removed": [c.as_dict() for c in d.removed],
-            "modified": [c.as_dict() for c in d.modified]}
+    return {
+        "summary": d.summary(),
+        "added": [c.as_dict() for c in d.added],
+        "removed": [c.as_dict() for c in d.removed],
+        "modified": [c.as_dict() for c in d.modified],
+    }
 
 
 def _print_diff(d: ManifestDiff, limit: int = 50) -> None:
     s = d.summary()
-    out.print(f"{s['added']} added, {s['removed']} removed, {s['modified']} modified, "
-              f"{s['unchanged']} unchanged")
+    out.print(
+        f"{s['added']} added, {s['removed']} removed, {s['modified']} modified, "
+        f"{s['unchanged']} unchanged"
+    )
     shown = 0
     for sign, changes in (("+", d.added), ("-", d.removed), ("~", d.modified)):
         for c in changes:

@@ -60,9 +60,14 @@ def gc_(
     """Reclaim blobs nothing has referenced for the grace period."""
     r = call(lambda ctx, ws: gc.collect(ctx, ws, actor(), grace, dry_run), json_)
     verb = "would reclaim" if dry_run else "reclaimed"
-    done(r.as_dict(), json_, lambda: out.print(
-        f"{verb} {r.reclaimed_blobs} blobs ({r.reclaimed_bytes:,} bytes); "
-        f"{r.store_orphans} orphaned blobs swept; {r.marked} newly unreferenced"))
+    done(
+        r.as_dict(),
+        json_,
+        lambda: out.print(
+            f"{verb} {r.reclaimed_blobs} blobs ({r.reclaimed_bytes:,} bytes); "
+            f"{r.store_orphans} orphaned blobs swept; {r.marked} newly unreferenced"
+        ),
+    )
 
 
 @app.command()
@@ -72,8 +77,13 @@ def verify(
 ) -> None:
     """Check that every file the catalog knows resolves to an intact blob."""
     r = call(lambda ctx, ws: gc.verify(ctx, ws, deep), json_)
-    done(r.as_dict(), json_, lambda: out.print(
-        f"checked {r.checked} blobs: {len(r.missing)} missing, {len(r.corrupt)} corrupt"))
+    done(
+        r.as_dict(),
+        json_,
+        lambda: out.print(
+            f"checked {r.checked} blobs: {len(r.missing)} missing, {len(r.corrupt)} corrupt"
+        ),
+    )
     if not r.ok:
         raise typer.Exit(3)
 
@@ -87,21 +97,41 @@ def erase(
     json_: JsonOpt = False,
 ) -> None:
     """GDPR erasure: destroy a content's bytes everywhere, with an audited tombstone."""
-    r = call(lambda ctx, ws: erasure.erase(ctx, ws, actor(), reason, sha256=sha256,
-                                           dataset=dataset_name, filename=file), json_)
-    done(r.as_dict(), json_, lambda: out.print(
-        f"erased sha256:{r.sha256}; dropped from {len(r.dropped_from_working)} working areas; "
-        f"versions that held it now report it as erased"))
+    r = call(
+        lambda ctx, ws: erasure.erase(
+            ctx, ws, actor(), reason, sha256=sha256, dataset=dataset_name, filename=file
+        ),
+        json_,
+    )
+    done(
+        r.as_dict(),
+        json_,
+        lambda: out.print(
+            f"erased sha256:{r.sha256}; dropped from {len(r.dropped_from_working)} working areas; "
+            f"versions that held it now report it as erased"
+        ),
+    )
 
 
 @app.command()
 def config(json_: JsonOpt = False) -> None:
     """List every setting with its current value and what it does."""
     current = STATE.settings()
-    rows = [{"name": n, "env": f"AHOY_{n.upper()}", "value": str(getattr(current, n)),
-             "default": str(d), "help": h} for n, d, h in Settings.describe()]
-    done(rows, json_, lambda: [out.print(
-        f"{r['env']:28} = {r['value']:24} {r['help']}", markup=False) for r in rows])
+    rows = [
+        {
+            "name": n,
+            "env": f"AHOY_{n.upper()}",
+            "value": str(getattr(current, n)),
+            "default": str(d),
+            "help": h,
+        }
+        for n, d, h in Settings.describe()
+    ]
+    def human() -> None:
+        for r in rows:
+            out.print(f"{r['env']:28} = {r['value']:24} {r['help']}", markup=False)
+
+    done(rows, json_, human)
 
 
 def run() -> None:

@@ -33,11 +33,17 @@ class Change:
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"filename": self.filename}
         if self.old is not None:
-            out["old"] = {"sha256": self.old.sha256, "label_sha256": self.old.label_sha256,
-                          "split": self.old.split}
+            out["old"] = {
+                "sha256": self.old.sha256,
+                "label_sha256": self.old.label_sha256,
+                "split": self.old.split,
+            }
         if self.new is not None:
-            out["new"] = {"sha256": self.new.sha256, "label_sha256": self.new.label_sha256,
-                          "split": self.new.split}
+            out["new"] = {
+                "sha256": self.new.sha256,
+                "label_sha256": self.new.label_sha256,
+                "split": self.new.split,
+            }
         if self.kinds:
             out["changed"] = list(self.kinds)
         return out

@@ -69,8 +69,12 @@ class StageResult:
     removed: int
 
     def as_dict(self) -> dict[str, int]:
-        return {"added": self.added, "updated": self.updated,
-                "unchanged": self.unchanged, "removed": self.removed}
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,9 @@ class SplitConfig:
             raise InvalidInput(f"split names repeat: {names}", hint="name each part once")
         for name, ratio in self.ratios:
             if not name or not name.isidentifier():
-                raise InvalidInput(f"split name {name!r} is not a plain word", hint="use e.g. train")
+                raise InvalidInput(
+                    f"split name {name!r} is not a plain word", hint="use e.g. train"
+                )
             if not 0 <= ratio <= 1:
                 raise InvalidInput(f"split ratio {name}={ratio} is outside 0..1")
         total = sum(r for _, r in self.ratios)

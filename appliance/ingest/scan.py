@@ -71,8 +71,9 @@ def _walk(
         return
     for entry in entries:
         rel_name = f"{rel}/{entry.name}" if rel else entry.name
-        if any(fnmatch.fnmatch(rel_name, pat) or fnmatch.fnmatch(entry.name, pat)
-               for pat in exclude):
+        if any(
+            fnmatch.fnmatch(rel_name, pat) or fnmatch.fnmatch(entry.name, pat) for pat in exclude
+        ):
             continue
         path = entry.path
         if entry.is_symlink():

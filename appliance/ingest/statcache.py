@@ -43,7 +43,11 @@ class StatCache:
             for path, size, mtime, ctime, inode, device, sha in rows:
                 f = wanted[path]
                 if (f.size, f.mtime_ns, f.ctime_ns, f.inode, f.device) == (
-                    size, mtime, ctime, inode, device
+                    size,
+                    mtime,
+                    ctime,
+                    inode,
+                    device,
                 ):
                     hits[path] = sha
         return hits

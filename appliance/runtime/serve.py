@@ -46,17 +46,21 @@ class Supervisor:
         self.started_at = time.time()
         self.stopping = asyncio.Event()
         self.failure: str | None = None
+        self.weed_state = "not used"
 
     # -- children -------------------------------------------------------------
     def start_weed(self) -> None:
         from appliance.adapters.seaweed.process import WeedServer
 
-        self.weed = WeedServer(self.settings.weed_dir, self.settings.log_dir)
-        self.weed.start(timeout=self.settings.weed_start_timeout)
+        self.weed_state = "starting"
+        weed = WeedServer(self.settings.weed_dir, self.settings.log_dir)
+        self.weed = weed
+        weed.start(timeout=self.settings.weed_start_timeout)
         state = self.settings.run_dir / WEED_STATE
         tmp = state.with_suffix(".tmp")
         tmp.write_text(json.dumps({"filer_url": self.weed.filer_url, "pid": self.weed.pid}))
         os.replace(tmp, state)
+        self.weed_state = "running"
         log.info("blob store ready: weed pid %s, filer %s", self.weed.pid, self.weed.filer_url)
 
     def stop_weed(self) -> None:
@@ -65,11 +69,13 @@ class Supervisor:
             self.weed.stop(timeout=self.settings.weed_stop_timeout)
 
     def health(self) -> dict[str, Any]:
-        weed = "not used"
-        if self.settings.blob_store == "seaweedfs":
-            weed = "running" if self.weed is not None and self.weed.poll() is None else "down"
+        weed = self.weed_state
+        if weed == "running" and (self.weed is None or self.weed.poll() is not None):
+            weed = "down"
         return {
-            "status": "ok" if self.failure is None and weed != "down" else "degraded",
+            "status": "ok"
+            if self.failure is None and weed in ("running", "not used")
+            else "degraded",
             "blob_store": self.settings.blob_store,
             "weed": weed,
             "weed_restarts": self.restarts,
@@ -83,6 +89,7 @@ class Supervisor:
             if self.weed is None or self.weed.poll() is None:
                 continue
             code = self.weed.poll()
+            self.weed_state = "down"
             log.error("weed exited with code %s (log: %s)", code, self.settings.log_dir)
             (self.settings.run_dir / WEED_STATE).unlink(missing_ok=True)
             if self.restarts >= self.settings.weed_max_restarts:
@@ -136,8 +143,11 @@ async def _serve(settings: Settings) -> int:
         log.info("starting the embedded blob store (weed)...")
         await asyncio.to_thread(sup.start_weed)
     config = uvicorn.Config(
-        create_app(sup.health), host=settings.host, port=settings.port,
-        log_level="warning", lifespan="off",
+        create_app(sup.health),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="off",
     )
     server = _QuietServer(config)
     web = asyncio.create_task(server.serve())
@@ -147,8 +157,11 @@ async def _serve(settings: Settings) -> int:
         sup.failure = f"the web server could not start on {settings.host}:{settings.port}"
         sup.stopping.set()
     else:
-        print(f"AHOY Perception is up: http://{settings.host}:{settings.port}  "
-              f"(data in {settings.data_dir.resolve()}; Ctrl-C stops)", flush=True)
+        print(
+            f"AHOY Perception is up: http://{settings.host}:{settings.port}  "
+            f"(data in {settings.data_dir.resolve()}; Ctrl-C stops)",
+            flush=True,
+        )
     await sup.stopping.wait()
     log.info("stopping...")
     server.should_exit = True

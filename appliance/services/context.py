@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from appliance.adapters.catalog.uow import SqliteCatalog
 from appliance.ports.blobstore import BlobStore
+from appliance.ports.catalog import Catalog
 from appliance.settings import Settings
 
 
 @dataclass(frozen=True)
 class ServiceContext:
     settings: Settings
-    catalog: SqliteCatalog
+    catalog: Catalog
     blobs: BlobStore

@@ -27,7 +27,11 @@ def check_slug(slug: str) -> str:
 
 
 async def create(
-    ctx: ServiceContext, ws: str, slug: str, actor: str, description: str = "",
+    ctx: ServiceContext,
+    ws: str,
+    slug: str,
+    actor: str,
+    description: str = "",
     split: SplitConfig | None = None,
 ) -> Dataset:
     check_slug(slug)
@@ -89,11 +93,13 @@ async def remove_files(
         ds = await uow.get_dataset(slug)
         working = await uow.working_files(ds.id)
         doomed = sorted(
-            name for name in working
+            name
+            for name in working
             if any(name == p or name.startswith(p.rstrip("/") + "/") for p in paths)
         )
-        unmatched = [p for p in paths
-                     if not any(n == p or n.startswith(p.rstrip("/") + "/") for n in doomed)]
+        unmatched = [
+            p for p in paths if not any(n == p or n.startswith(p.rstrip("/") + "/") for n in doomed)
+        ]
         if unmatched:
             raise NotFound("file", unmatched[0], hint="`ahoy dataset status` lists the files")
         await uow.stage(ds.id, [], remove=doomed)
@@ -108,7 +114,9 @@ async def remove_version(ctx: ServiceContext, ws: str, slug: str, ref: str, acto
         holds = await uow.holds(version.id)
         if holds:
             await uow.audit(actor, "version.delete", f"{slug}@{version.number}", "refused")
-            raise VersionHeld(slug, version.number, [f"{h.holder_kind} {h.holder_ref}" for h in holds])
+            raise VersionHeld(
+                slug, version.number, [f"{h.holder_kind} {h.holder_ref}" for h in holds]
+            )
         digests = await uow.delete_version(version.id)
         await uow.mark_orphans(digests)
         await uow.audit(actor, "version.delete", f"{slug}@{version.number}")
@@ -137,8 +145,10 @@ async def tag(
 ) -> Version | None:
     """Point tag ``name`` at version ``ref``; with ``ref=None`` delete the tag."""
     if not name or name.lstrip("v").isdigit() or name == "latest" or "/" in name:
-        raise InvalidInput(f"tag name {name!r} is not allowed",
-                           hint="tags are words like 'production' or 'golden', not numbers")
+        raise InvalidInput(
+            f"tag name {name!r} is not allowed",
+            hint="tags are words like 'production' or 'golden', not numbers",
+        )
     async with ctx.catalog.writing(ws) as uow:
         ds = await uow.get_dataset(slug)
         if ref is None:
@@ -153,8 +163,14 @@ async def tag(
 
 
 async def hold(
-    ctx: ServiceContext, ws: str, slug: str, ref: str, holder_kind: str, holder_ref: str,
-    *, release: bool = False,
+    ctx: ServiceContext,
+    ws: str,
+    slug: str,
+    ref: str,
+    holder_kind: str,
+    holder_ref: str,
+    *,
+    release: bool = False,
 ) -> Version:
     """Lineage guard: a model (or anything else) pins a version against deletion."""
     async with ctx.catalog.writing(ws) as uow:

@@ -17,21 +17,31 @@ class ErasureReport:
     bytes_deleted: bool
 
     def as_dict(self) -> dict[str, object]:
-        return {"sha256": self.sha256,
-                "dropped_from_working": [list(p) for p in self.dropped_from_working],
-                "bytes_deleted": self.bytes_deleted}
+        return {
+            "sha256": self.sha256,
+            "dropped_from_working": [list(p) for p in self.dropped_from_working],
+            "bytes_deleted": self.bytes_deleted,
+        }
 
 
 async def erase(
-    ctx: ServiceContext, ws: str, actor: str, reason: str, *, sha256: str | None = None,
-    dataset: str | None = None, filename: str | None = None,
+    ctx: ServiceContext,
+    ws: str,
+    actor: str,
+    reason: str,
+    *,
+    sha256: str | None = None,
+    dataset: str | None = None,
+    filename: str | None = None,
 ) -> ErasureReport:
     if not reason.strip():
         raise InvalidInput("an erasure needs a reason", hint="pass --reason 'GDPR request #123'")
     async with ctx.catalog.writing(ws) as uow:
         if sha256 is None:
             if not (dataset and filename):
-                raise InvalidInput("say what to erase", hint="give --sha256, or a dataset and a file")
+                raise InvalidInput(
+                    "say what to erase", hint="give --sha256, or a dataset and a file"
+                )
             ds = await uow.get_dataset(dataset)
             working = await uow.working_files(ds.id)
             if filename not in working:
@@ -40,11 +50,10 @@ async def erase(
         if not is_sha256_hex(sha256) or not await uow.known_digests({sha256}):
             raise NotFound("content", sha256, hint="it is unknown here or already erased")
         dropped = await uow.erase_file(sha256, reason, actor)
-        await uow.audit(actor, "erase", f"sha256:{sha256}", reason=reason,
-                        dropped=len(dropped))
-    try:
-        await asyncio.to_thread(ctx.blobs.delete_many, ws, [sha256])
-        deleted = True
-    except ApplianceError:
-        deleted = False  # the tombstone stands; `ahoy gc` finishes the deletion
+        await uow.audit(actor, "erase", f"sha256:{sha256}", reason=reason, dropped=len(dropped))
+        try:
+            await asyncio.to_thread(ctx.blobs.delete_many, ws, [sha256])
+            deleted = True
+        except ApplianceError:
+            deleted = False  # the tombstone stands; `ahoy gc` finishes the deletion
     return ErasureReport(sha256, dropped, deleted)

@@ -23,32 +23,32 @@ class GcReport:
 
 
 async def collect(
-    ctx: ServiceContext, ws: str, actor: str, grace_seconds: int | None = None,
+    ctx: ServiceContext,
+    ws: str,
+    actor: str,
+    grace_seconds: int | None = None,
     dry_run: bool = False,
 ) -> GcReport:
+    """Mark, then sweep. Bytes are deleted while the catalog write lock is held, so
+    no import can stage a reference to a blob between the check and the delete;
+    an import that staged one just before re-puts it in its repair step."""
     grace = ctx.settings.gc_grace_seconds if grace_seconds is None else grace_seconds
     cutoff = time.time() - grace
     async with ctx.catalog.writing(ws) as uow:
         marked = await uow.mark_orphans()
         doomed = await uow.reclaimable(cutoff)
-        if not dry_run:
-            # Rows go first, in the write transaction: from here on no import can
-            # dedup against these blobs through the catalog.
-            await uow.forget_files([sha for sha, _ in doomed])
-            await uow.audit(actor, "gc", ws, blobs=len(doomed), grace=grace)
+        if dry_run:
+            return GcReport(marked, len(doomed), sum(s for _, s in doomed), 0, 0, True)
+        await uow.forget_files([sha for sha, _ in doomed])
+        reclaimed = await asyncio.to_thread(ctx.blobs.delete_many, ws, [s for s, _ in doomed])
+        # Bytes an erasure could not delete at the time (store down) go now.
+        purged = await asyncio.to_thread(_purge_erased, ctx, ws, await uow.erased())
+        # Whole blobs a crashed import left without a file record.
         known = await uow.all_digests()
-        erased = await uow.erased()
-    if dry_run:
-        return GcReport(marked, len(doomed), sum(s for _, s in doomed), 0, 0, True)
-    reclaimed = await asyncio.to_thread(ctx.blobs.delete_many, ws, [s for s, _ in doomed])
-    # Bytes an erasure could not delete at the time (store down) go now.
-    purged = await asyncio.to_thread(_purge_erased, ctx, ws, erased)
-    # Whole blobs a crashed import left without a catalog row.
-    orphans = [
-        b.sha256 for b in await asyncio.to_thread(lambda: list(ctx.blobs.list_blobs(ws)))
-        if b.sha256 not in known and b.stored_at <= cutoff
-    ]
-    await asyncio.to_thread(ctx.blobs.delete_many, ws, orphans)
+        listed = await asyncio.to_thread(lambda: list(ctx.blobs.list_blobs(ws)))
+        orphans = [b.sha256 for b in listed if b.sha256 not in known and b.stored_at <= cutoff]
+        await asyncio.to_thread(ctx.blobs.delete_many, ws, orphans)
+        await uow.audit(actor, "gc", ws, blobs=len(doomed), orphans=len(orphans), grace=grace)
     return GcReport(marked, len(doomed), reclaimed, len(orphans), purged, False)
 
 
@@ -70,8 +70,12 @@ class VerifyReport:
         return not self.missing and not self.corrupt
 
     def as_dict(self) -> dict[str, object]:
-        return {"checked": self.checked, "missing": self.missing, "corrupt": self.corrupt,
-                "ok": self.ok}
+        return {
+            "checked": self.checked,
+            "missing": self.missing,
+            "corrupt": self.corrupt,
+            "ok": self.ok,
+        }
 
 
 async def verify(ctx: ServiceContext, ws: str, deep: bool = False) -> VerifyReport:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from appliance.domain.names import role_for
 from appliance.domain.records import StagedFile, StageResult
+from appliance.errors import ApplianceError, ImportRejected
 from appliance.ingest.hashing import Hashed, default_workers, hash_files
 from appliance.ingest.scan import SourceFile, scan_tree
 from appliance.ingest.statcache import StatCache
@@ -64,62 +65,104 @@ async def import_tree(
         await uow.get_dataset(slug)  # fail fast, before any work
     files = await asyncio.to_thread(scan_tree, root, prefix, exclude)
     cache = StatCache(ctx.settings.cache_dir / "statcache.sqlite")
+    upload = _Upload(ctx, ws, progress)
     try:
         known = await asyncio.to_thread(cache.lookup, files)
-        digests, new_blobs = await asyncio.to_thread(
-            _store_blobs, ctx, ws, files, known, progress
-        )
-        staged_files = [
-            StagedFile(f.name, digests[f.name], f.size, role_for(f.name)) for f in files
-        ]
-        async with ctx.catalog.writing(ws) as uow:
-            ds = await uow.get_dataset(slug)
-            remove: list[str] = []
-            if mirror:
-                names = {f.name for f in files}
-                base = prefix.strip("/")
-                remove = [
-                    n for n in await uow.working_files(ds.id)
-                    if n not in names and (not base or n.startswith(base + "/"))
-                ]
-            staged = await uow.stage(ds.id, staged_files, remove=remove)
-            await uow.audit(actor, "dataset.import", slug, source=str(root), **staged.as_dict())
-        await asyncio.to_thread(_repair_lost_blobs, ctx, ws, files, digests)
-        await asyncio.to_thread(cache.remember, ((f, digests[f.name]) for f in files))
+        await asyncio.to_thread(upload.run, files, known)
+        staged = await _stage(ctx, ws, slug, files, upload.digests, actor, root, prefix, mirror)
+    except BaseException:
+        await _forget_new_blobs(ctx, ws, upload.queued)
+        cache.close()
+        raise
+    try:
+        await asyncio.to_thread(_repair_lost_blobs, ctx, ws, files, upload.digests)
+        await asyncio.to_thread(cache.remember, ((f, upload.digests[f.name]) for f in files))
     finally:
         cache.close()
-    return ImportReport(slug, len(files), sum(f.size for f in files), new_blobs, staged)
+    return ImportReport(slug, len(files), sum(f.size for f in files), upload.stored, staged)
 
 
-def _store_blobs(
+async def _stage(
     ctx: ServiceContext,
     ws: str,
+    slug: str,
     files: list[SourceFile],
-    known: dict[str, str],
-    progress: Progress,
-) -> tuple[dict[str, str], int]:
+    digests: dict[str, str],
+    actor: str,
+    root: Path,
+    prefix: str,
+    mirror: bool,
+) -> StageResult:
+    staged_files = [StagedFile(f.name, digests[f.name], f.size, role_for(f.name)) for f in files]
+    async with ctx.catalog.writing(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        erased = await uow.erased_digests(set(digests.values()))
+        if erased:
+            raise ImportRejected(
+                [
+                    (f.name, "this content was erased (GDPR); it may not be imported again")
+                    for f in files
+                    if digests[f.name] in erased
+                ]
+            )
+        remove: list[str] = []
+        if mirror:
+            names = {f.name for f in files}
+            base = prefix.strip("/")
+            remove = [
+                n
+                for n in await uow.working_files(ds.id)
+                if n not in names and (not base or n.startswith(base + "/"))
+            ]
+        staged = await uow.stage(ds.id, staged_files, remove=remove)
+        await uow.audit(actor, "dataset.import", slug, source=str(root), counts=staged.as_dict())
+    return staged
+
+
+async def _forget_new_blobs(ctx: ServiceContext, ws: str, queued: set[str]) -> None:
+    """A failed import takes back the blobs it added, so the store is as it was.
+
+    Done under the catalog write lock, and only for digests no file record names:
+    an import that staged the same content meanwhile keeps it."""
+    if not queued:
+        return
+    try:
+        async with ctx.catalog.writing(ws) as uow:
+            unreferenced = queued - await uow.known_digests(queued)
+            await asyncio.to_thread(ctx.blobs.delete_many, ws, unreferenced)
+    except ApplianceError:
+        pass  # the store is down: `ahoy gc` sweeps these orphans later
+
+
+class _Upload:
     """Hash every file and upload the ones the store lacks, as one stream so the
     store can pack and upload while the next files are still being hashed."""
-    digests: dict[str, str] = {}
-    queued: set[str] = set()
-    workers = default_workers(ctx.settings.import_workers)
-    progress.start("import", sum(f.size for f in files), unit="bytes")
 
-    def blobs() -> Iterator[BlobPut]:
+    def __init__(self, ctx: ServiceContext, ws: str, progress: Progress) -> None:
+        self.ctx, self.ws, self.progress = ctx, ws, progress
+        self.digests: dict[str, str] = {}
+        self.queued: set[str] = set()
+        self.stored = 0
+
+    def run(self, files: list[SourceFile], known: dict[str, str]) -> None:
+        self.progress.start("import", sum(f.size for f in files), unit="bytes")
+        workers = default_workers(self.ctx.settings.import_workers)
+        self.stored = self.ctx.blobs.put_many(self.ws, self._blobs(files, known, workers))
+        self.progress.finish()
+
+    def _blobs(
+        self, files: list[SourceFile], known: dict[str, str], workers: int
+    ) -> Iterator[BlobPut]:
         hashed = hash_files(files, known, workers)
         while batch := list(islice(hashed, BATCH)):
-            wanted = {h.sha256 for h in batch} - queued
-            missing = ctx.blobs.missing(ws, wanted) if wanted else set()
+            wanted = {h.sha256 for h in batch} - self.queued
+            missing = self.ctx.blobs.missing(self.ws, wanted) if wanted else set()
             for h in batch:
-                digests[h.source.name] = h.sha256
-                if h.sha256 in missing and h.sha256 not in queued:
-                    queued.add(h.sha256)
+                self.digests[h.source.name] = h.sha256
+                if h.sha256 in missing and h.sha256 not in self.queued:
+                    self.queued.add(h.sha256)
                     yield _blob_put(h)
-                progress.advance(h.source.size)
-
-    new_blobs = ctx.blobs.put_many(ws, blobs())
-    progress.finish()
-    return digests, new_blobs
+                self.progress.advance(h.source.size)
 
 
 def _blob_put(h: Hashed) -> BlobPut:
@@ -137,6 +180,4 @@ def _repair_lost_blobs(
     if not lost:
         return
     by_sha = {digests[f.name]: f for f in files}
-    ctx.blobs.put_many(
-        ws, (BlobPut(sha, by_sha[sha].size, path=by_sha[sha].path) for sha in lost)
-    )
+    ctx.blobs.put_many(ws, (BlobPut(sha, by_sha[sha].size, path=by_sha[sha].path) for sha in lost))

@@ -28,14 +28,27 @@ class PullReport:
     erased: list[dict[str, object]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
-        return {"version": self.version, "manifest_hash": self.manifest_hash,
-                "files": self.files, "bytes": self.bytes, "erased": self.erased}
+        return {
+            "version": self.version,
+            "manifest_hash": self.manifest_hash,
+            "files": self.files,
+            "bytes": self.bytes,
+            "erased": self.erased,
+        }
 
 
 async def pull(
-    ctx: ServiceContext, ws: str, slug: str, ref: str, dest: Path, *,
-    split: str | None = None, layout: str = "tree", manifest_out: Path | None = None,
-    force: bool = False, progress: Progress | None = None,
+    ctx: ServiceContext,
+    ws: str,
+    slug: str,
+    ref: str,
+    dest: Path,
+    *,
+    split: str | None = None,
+    layout: str = "tree",
+    manifest_out: Path | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
 ) -> PullReport:
     if layout not in LAYOUTS:
         raise InvalidInput(f"layout {layout!r} is not known", hint=f"use one of {LAYOUTS}")
@@ -47,31 +60,54 @@ async def pull(
         sizes = await uow.file_sizes(version.id)
         erased_shas = await uow.erased_digests({r.sha256 for r in rows})
         erased = [
-            {"filename": r.filename, "sha256": r.sha256, **(await uow.erasure_record(r.sha256) or {})}
-            for r in rows if r.sha256 in erased_shas
+            {
+                "filename": r.filename,
+                "sha256": r.sha256,
+                **(await uow.erasure_record(r.sha256) or {}),
+            }
+            for r in rows
+            if r.sha256 in erased_shas
         ]
     rows = [r for r in rows if r.sha256 not in erased_shas]
     if dest.exists() and any(dest.iterdir()) and not force:
         raise Conflict(f"{dest} is not empty", hint="pull into a new folder or pass --force")
-    targets = [(r, dest / (f"{r.split}/{r.filename}" if layout == "split" else r.filename))
-               for r in rows]
+    targets = [
+        (r, dest / (f"{r.split}/{r.filename}" if layout == "split" else r.filename)) for r in rows
+    ]
     for row, _ in targets:
         check_filename(row.filename)  # defence in depth: never write outside dest
     await asyncio.to_thread(_write_all, ctx, ws, targets, sizes, progress or NoProgress())
     if manifest_out is not None:
         manifest_out.parent.mkdir(parents=True, exist_ok=True)
-        manifest_out.write_text(json.dumps({
-            "dataset": slug, "version": version.number,
-            "manifest_hash": version.manifest_hash, "split": version.split.as_dict(),
-            "files": [r.as_dict() for r in rows], "erased": erased,
-        }, indent=1, sort_keys=True))
-    return PullReport(version.number, version.manifest_hash, len(rows),
-                      sum(sizes.get(r.sha256, 0) for r in rows), erased)
+        manifest_out.write_text(
+            json.dumps(
+                {
+                    "dataset": slug,
+                    "version": version.number,
+                    "manifest_hash": version.manifest_hash,
+                    "split": version.split.as_dict(),
+                    "files": [r.as_dict() for r in rows],
+                    "erased": erased,
+                },
+                indent=1,
+                sort_keys=True,
+            )
+        )
+    return PullReport(
+        version.number,
+        version.manifest_hash,
+        len(rows),
+        sum(sizes.get(r.sha256, 0) for r in rows),
+        erased,
+    )
 
 
 def _write_all(
-    ctx: ServiceContext, ws: str, targets: list[tuple[ManifestRow, Path]],
-    sizes: dict[str, int], progress: Progress,
+    ctx: ServiceContext,
+    ws: str,
+    targets: list[tuple[ManifestRow, Path]],
+    sizes: dict[str, int],
+    progress: Progress,
 ) -> None:
     by_sha: dict[str, list[Path]] = {}
     for row, path in targets:

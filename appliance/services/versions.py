@@ -13,8 +13,13 @@ WORKING = "working"
 
 
 async def commit(
-    ctx: ServiceContext, ws: str, slug: str, message: str, actor: str,
-    split: SplitConfig | None = None, allow_empty: bool = False,
+    ctx: ServiceContext,
+    ws: str,
+    slug: str,
+    message: str,
+    actor: str,
+    split: SplitConfig | None = None,
+    allow_empty: bool = False,
 ) -> Version:
     """One transaction: read the working area, assign splits, fingerprint, insert."""
     async with ctx.catalog.writing(ws) as uow:
@@ -30,14 +35,21 @@ async def commit(
             if head is not None and head.manifest_hash == manifest_hash:
                 raise NothingToCommit(slug, head.number)
             if not rows:
-                raise InvalidInput(f"dataset {slug!r} has no files to commit",
-                                   hint="`ahoy dataset import DIR` first, or pass --allow-empty")
+                raise InvalidInput(
+                    f"dataset {slug!r} has no files to commit",
+                    hint="`ahoy dataset import DIR` first, or pass --allow-empty",
+                )
         total = await uow.working_bytes(ds.id)
         version = await uow.create_version(
             ds.id, rows, manifest_hash, use_split, head, actor, message or "", total
         )
-        await uow.audit(actor, "version.commit", f"{slug}@{version.number}",
-                        manifest_hash=manifest_hash, files=len(rows))
+        await uow.audit(
+            actor,
+            "version.commit",
+            f"{slug}@{version.number}",
+            manifest_hash=manifest_hash,
+            files=len(rows),
+        )
     return version
 
 
@@ -58,7 +70,9 @@ async def log(ctx: ServiceContext, ws: str, slug: str, ref: str = "latest") -> l
     return chain
 
 
-async def manifest(ctx: ServiceContext, ws: str, slug: str, ref: str) -> tuple[Version | None, list[ManifestRow]]:
+async def manifest(
+    ctx: ServiceContext, ws: str, slug: str, ref: str
+) -> tuple[Version | None, list[ManifestRow]]:
     async with ctx.catalog.reading(ws) as uow:
         ds = await uow.get_dataset(slug)
         if ref == WORKING:

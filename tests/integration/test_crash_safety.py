@@ -19,11 +19,16 @@ pytestmark = pytest.mark.integration
 
 
 def _cli(settings, *args):
-    env = {**os.environ, "AHOY_DATA_DIR": str(settings.data_dir),
-           "AHOY_BLOB_STORE": settings.blob_store}
+    env = {
+        **os.environ,
+        "AHOY_DATA_DIR": str(settings.data_dir),
+        "AHOY_BLOB_STORE": settings.blob_store,
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "appliance.cli", *args],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 

@@ -61,7 +61,7 @@ def test_bad_tree_is_refused_and_store_unchanged(engine, ds, tmp_path, make_prob
     name, reason = make_problem(src, tmp_path)
     with pytest.raises(ImportRejected) as info:
         engine(importing.import_tree, ds, src, "me")
-    assert (name, ) == tuple(p for p, _ in info.value.problems if p == name)
+    assert (name,) == tuple(p for p, _ in info.value.problems if p == name)
     assert reason in str(info.value)
     assert "nothing was stored" in info.value.hint
     assert _state(engine) == before
@@ -86,7 +86,7 @@ def test_missing_source_and_unknown_dataset(engine, ds, tmp_path):
 def test_bad_prefix_is_refused(engine, ds, tmp_path):
     src = tmp_path / "src"
     make_tree(src, 1)
-    with pytest.raises(InvalidInput, match="'..'"):
+    with pytest.raises(InvalidInput, match=r"'\.\.'"):
         engine(importing.import_tree, ds, src, "me", prefix="../up")
 
 

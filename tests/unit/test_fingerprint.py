@@ -43,12 +43,22 @@ def test_empty_manifest_is_hash_of_empty_array():
 
 def test_code_point_order_not_locale_order():
     # 'Z' (U+005A) sorts before 'a' (U+0061) by code point
-    rows = [ManifestRow("a", "1" * 64, None, "file", "train"),
-            ManifestRow("Z", "2" * 64, None, "file", "train")]
-    assert fingerprint(rows) == hashlib.sha256(
-        ('[{"filename":"Z","label_sha256":null,"role":"file","sha256":"' + "2" * 64
-         + '","split":"train"},{"filename":"a","label_sha256":null,"role":"file","sha256":"'
-         + "1" * 64 + '","split":"train"}]').encode()).hexdigest()
+    rows = [
+        ManifestRow("a", "1" * 64, None, "file", "train"),
+        ManifestRow("Z", "2" * 64, None, "file", "train"),
+    ]
+    assert (
+        fingerprint(rows)
+        == hashlib.sha256(
+            (
+                '[{"filename":"Z","label_sha256":null,"role":"file","sha256":"'
+                + "2" * 64
+                + '","split":"train"},{"filename":"a","label_sha256":null,"role":"file","sha256":"'
+                + "1" * 64
+                + '","split":"train"}]'
+            ).encode()
+        ).hexdigest()
+    )
 
 
 @pytest.mark.parametrize("change", ["sha256", "label_sha256", "split", "filename", "role"])

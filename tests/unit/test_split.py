@@ -8,8 +8,20 @@ from appliance.errors import InvalidInput
 pytestmark = pytest.mark.unit
 
 SHAS = [hashlib.sha256(f"file-{i}".encode()).hexdigest() for i in range(12)]
-GOLDEN_SPLITS = ["train", "train", "val", "train", "train", "train",
-                 "val", "train", "train", "train", "train", "train"]
+GOLDEN_SPLITS = [
+    "train",
+    "train",
+    "val",
+    "train",
+    "train",
+    "train",
+    "val",
+    "train",
+    "train",
+    "train",
+    "train",
+    "train",
+]
 
 
 def test_golden_split_of_a_fixed_file_set():
@@ -17,8 +29,9 @@ def test_golden_split_of_a_fixed_file_set():
 
 
 def test_bucket_is_first_eight_bytes_of_seed_then_digest():
-    expected = int.from_bytes(
-        hashlib.sha256(b"ahoy" + bytes.fromhex(SHAS[0])).digest()[:8], "big") / 2**64
+    expected = (
+        int.from_bytes(hashlib.sha256(b"ahoy" + bytes.fromhex(SHAS[0])).digest()[:8], "big") / 2**64
+    )
     assert bucket("ahoy", SHAS[0]) == expected == 0.38098008099260644
 
 

@@ -15,6 +15,7 @@ once per ``put_many`` for boxes where that trade is wrong.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import itertools
@@ -39,6 +40,7 @@ class LocalBlobStore:
 
     def __init__(self, root: Path, *, durable: bool = False) -> None:
         self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
         self.durable = durable
         self._seq = itertools.count()
 
@@ -68,7 +70,6 @@ class LocalBlobStore:
 
     def put_many(self, workspace: str, blobs: Iterable[BlobPut]) -> int:
         check_workspace(workspace)
-        self.root.mkdir(parents=True, exist_ok=True)
         exists = os.path.exists
         stored = 0
         touched: set[str] = set()
@@ -235,7 +236,5 @@ def _copy_verified(fd: int, source: str, sha256: str) -> None:
 
 
 def _unlink_quietly(path: str) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    except FileNotFoundError:
-        pass

@@ -32,7 +32,14 @@ class AuditRepo:
             (self.ws, limit),
         )
         return [
-            {"id": r[0], "actor": r[1], "action": r[2], "target": r[3], "outcome": r[4],
-             "detail": json.loads(r[5]), "at": r[6]}
+            {
+                "id": r[0],
+                "actor": r[1],
+                "action": r[2],
+                "target": r[3],
+                "outcome": r[4],
+                "detail": json.loads(r[5]),
+                "at": r[6],
+            }
             for r in await cur.fetchall()
         ]

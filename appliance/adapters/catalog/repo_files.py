@@ -78,7 +78,9 @@ class FileRepo:
         for f in files:
             old = current.get(f.filename)
             if old is not None and (old.sha256, old.label_sha256, old.role) == (
-                f.sha256, f.label_sha256, f.role
+                f.sha256,
+                f.label_sha256,
+                f.role,
             ):
                 unchanged += 1
                 continue
@@ -104,7 +106,9 @@ class FileRepo:
             [(dataset_id, name) for name in removed],
         )
         dropped = {current[n].sha256 for n in removed} | {
-            current[u[1]].sha256 for u in upserts if u[1] in current  # type: ignore[index]
+            current[u[1]].sha256
+            for u in upserts
+            if u[1] in current  # type: ignore[index]
         }
         if dropped:
             await self.mark_orphans(dropped)  # type: ignore[attr-defined]

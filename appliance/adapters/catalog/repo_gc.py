@@ -67,8 +67,11 @@ class GcRepo:
         return {r[0] for r in await cur.fetchall()}
 
     async def live_digests(self) -> set[str]:
+        """Digests something references: each must resolve to a blob."""
         cur = await self.conn.execute(
-            "SELECT sha256 FROM files WHERE workspace_id = ? AND erased_at IS NULL", (self.ws,)
+            f"SELECT sha256 FROM files WHERE workspace_id = ? AND erased_at IS NULL"
+            f" AND {_REFERENCED}",
+            (self.ws,),
         )
         return {r[0] for r in await cur.fetchall()}
 

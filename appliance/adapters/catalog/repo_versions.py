@@ -83,8 +83,18 @@ class VersionRepo:
             "INSERT INTO dataset_versions (dataset_id, number, manifest_hash, split_json,"
             " parent_id, created_by, message, file_count, total_bytes, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (dataset_id, number, manifest_hash, split_json(split),
-             parent.id if parent else None, actor, message, len(rows), total_bytes, self.now),
+            (
+                dataset_id,
+                number,
+                manifest_hash,
+                split_json(split),
+                parent.id if parent else None,
+                actor,
+                message,
+                len(rows),
+                total_bytes,
+                self.now,
+            ),
         )
         (version_id,) = await cur.fetchone()  # type: ignore[misc]
         await self.conn.executemany(

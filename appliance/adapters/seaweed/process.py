@@ -134,10 +134,8 @@ class WeedServer:
         if proc is not None:
             if proc.poll() is None:
                 _signal_group(proc.pid, signal.SIGTERM)
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    pass
             # The group can outlive its leader; sweep it either way.
             _signal_group(proc.pid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):

@@ -1,0 +1,310 @@
+"""The SQLite index of a packed blob store: (workspace, sha256) → object, offset, size.
+
+The index is the only thing that makes a blob visible. Rows are inserted only
+after the object holding their bytes has been written in full, in one
+transaction per object, so a kill at any moment leaves at worst an object with
+no rows (garbage for ``sweep_unindexed``), never a row without bytes.
+
+Several processes may share the file: WAL lets readers run beside the one
+writer, every write is a short ``BEGIN IMMEDIATE`` transaction, and
+``busy_timeout`` makes a writer wait for another instead of failing. Inside one
+process a lock serialises use of the single connection.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from appliance.errors import BlobStoreUnavailable, StorageFull
+from appliance.ports.blobstore import BlobInfo
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    id INTEGER PRIMARY KEY,
+    workspace TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,          -- filer path of the pack or loose object
+    kind TEXT NOT NULL CHECK (kind IN ('pack', 'loose')),
+    size INTEGER NOT NULL,              -- bytes of the whole object, footer included
+    live_bytes INTEGER NOT NULL,        -- sum of sizes of blobs still indexed in it
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blobs (
+    workspace TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    object_id INTEGER NOT NULL REFERENCES objects(id),
+    offset INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    stored_at REAL NOT NULL,
+    PRIMARY KEY (workspace, sha256)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blobs_by_object ON blobs(object_id);
+CREATE INDEX IF NOT EXISTS objects_by_workspace ON objects(workspace, kind);
+"""
+# SQLite's default limit on bound parameters is 32766 since 3.32; stay far below.
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    object_id: int
+    path: str
+    offset: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRow:
+    id: int
+    workspace: str
+    path: str
+    kind: str
+    size: int
+    live_bytes: int
+
+
+class PackIndex:
+    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        # FULL: a commit is durable once it returns. Commits are one per pack
+        # (~32 MiB), so the extra WAL fsync is noise.
+        self._db.execute("PRAGMA synchronous = FULL")
+        with self._write() as db:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, _mapped(self.path):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
+    def _read(self, sql: str, args: Sequence[object] = ()) -> list[tuple]:
+        with self._lock, _mapped(self.path):
+            return self._db.execute(sql, args).fetchall()
+
+    # -- lookups ---------------------------------------------------------------
+
+    def present(self, workspace: str, digests: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for part in _chunks(digests):
+            marks = ",".join("?" * len(part))
+            rows = self._read(
+                f"SELECT sha256 FROM blobs WHERE workspace = ? AND sha256 IN ({marks})",
+                [workspace, *part],
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+    def locate(self, workspace: str, digests: Sequence[str]) -> dict[str, Location]:
+        found: dict[str, Location] = {}
+        for part in _chunks(digests):
+            marks = ",".join("?" * len(part))
+            rows = self._read(
+                "SELECT b.sha256, o.id, o.path, b.offset, b.size FROM blobs b "
+                "JOIN objects o ON o.id = b.object_id "
+                f"WHERE b.workspace = ? AND b.sha256 IN ({marks})",
+                [workspace, *part],
+            )
+            for sha, oid, path, off, size in rows:
+                found[sha] = Location(oid, path, off, size)
+        return found
+
+    def list_page(self, workspace: str, after: str, limit: int) -> list[BlobInfo]:
+        rows = self._read(
+            "SELECT sha256, size, stored_at FROM blobs WHERE workspace = ? AND sha256 > ? "
+            "ORDER BY sha256 LIMIT ?",
+            (workspace, after, limit),
+        )
+        return [BlobInfo(s, n, t) for s, n, t in rows]
+
+    def stats(self, workspace: str) -> tuple[int, int]:
+        ((count, size),) = self._read(
+            "SELECT count(*), coalesce(sum(size), 0) FROM blobs WHERE workspace = ?",
+            (workspace,),
+        )
+        return int(count), int(size)
+
+    def object_paths(self) -> set[str]:
+        return {r[0] for r in self._read("SELECT path FROM objects")}
+
+    def sparse_objects(
+        self, workspace: str | None, min_live_ratio: float, only: Sequence[int] | None = None
+    ) -> list[ObjectRow]:
+        """Packs whose live bytes fell below ``min_live_ratio`` of their size
+        (optionally only among the object ids ``only``)."""
+        sql = (
+            "SELECT id, workspace, path, kind, size, live_bytes FROM objects "
+            "WHERE kind = 'pack' AND live_bytes < ? * size"
+        )
+        args: list[object] = [min_live_ratio]
+        if workspace is not None:
+            sql += " AND workspace = ?"
+            args.append(workspace)
+        rows = [ObjectRow(*r) for r in self._read(sql + " ORDER BY workspace, id", args)]
+        if only is not None:
+            wanted = set(only)
+            rows = [r for r in rows if r.id in wanted]
+        return rows
+
+    def live_entries(self, object_id: int) -> list[tuple[str, int, int]]:
+        return [
+            (s, o, n)
+            for s, o, n in self._read(
+                "SELECT sha256, offset, size FROM blobs WHERE object_id = ? ORDER BY offset",
+                (object_id,),
+            )
+        ]
+
+    # -- writes ----------------------------------------------------------------
+
+    def commit_object(
+        self,
+        workspace: str,
+        path: str,
+        kind: str,
+        size: int,
+        entries: Sequence[tuple[str, int, int]],
+        stored_at: float,
+    ) -> int:
+        """Index a fully written object; return how many of its blobs were new.
+
+        A blob another writer indexed first keeps its old location (OR IGNORE);
+        an object left with no live blob gets no row at all, so it is garbage.
+        """
+        with self._write() as db:
+            cur = db.execute(
+                "INSERT INTO objects (workspace, path, kind, size, live_bytes, created_at) "
+                "VALUES (?, ?, ?, ?, 0, ?)",
+                (workspace, path, kind, size, stored_at),
+            )
+            oid = cur.lastrowid
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO blobs (workspace, sha256, object_id, offset, size, "
+                "stored_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [(workspace, s, oid, o, n, stored_at) for s, o, n in entries],
+            )
+            inserted = db.total_changes - before
+            if inserted == 0:
+                db.execute("DELETE FROM objects WHERE id = ?", (oid,))
+            else:
+                _refresh_live(db, [oid])
+        return inserted
+
+    def delete(self, workspace: str, digests: Sequence[str]) -> tuple[int, list[str], list[int]]:
+        """Drop these blobs; return (bytes removed, paths of emptied objects, ids
+        of objects that lost blobs but still hold some)."""
+        removed = 0
+        touched: set[int] = set()
+        with self._write() as db:
+            for part in _chunks(digests):
+                marks = ",".join("?" * len(part))
+                where = f"workspace = ? AND sha256 IN ({marks})"
+                rows = db.execute(
+                    f"SELECT object_id, size FROM blobs WHERE {where}", [workspace, *part]
+                ).fetchall()
+                db.execute(f"DELETE FROM blobs WHERE {where}", [workspace, *part])
+                removed += sum(n for _, n in rows)
+                touched.update(oid for oid, _ in rows)
+            emptied = _refresh_live(db, sorted(touched))
+        return removed, emptied, sorted(touched)
+
+    def move(
+        self,
+        workspace: str,
+        path: str,
+        size: int,
+        moves: Sequence[tuple[str, int, int, int]],
+        created_at: float,
+    ) -> tuple[list[str], int]:
+        """Point blobs at a freshly written pack. ``moves``: (sha256, old object id,
+        new offset, size). A blob deleted meanwhile stays deleted; a blob that
+        already moved is left where it is. Returns (emptied object paths, moved)."""
+        with self._write() as db:
+            cur = db.execute(
+                "INSERT INTO objects (workspace, path, kind, size, live_bytes, created_at) "
+                "VALUES (?, ?, 'pack', ?, 0, ?)",
+                (workspace, path, size, created_at),
+            )
+            oid = cur.lastrowid
+            before = db.total_changes
+            db.executemany(
+                "UPDATE blobs SET object_id = ?, offset = ? "
+                "WHERE workspace = ? AND sha256 = ? AND object_id = ?",
+                [(oid, off, workspace, sha, old) for sha, old, off, _ in moves],
+            )
+            moved = db.total_changes - before
+            olds = sorted({old for _, old, _, _ in moves})
+            emptied = _refresh_live(db, [*olds, oid])
+        return emptied, moved
+
+    def adopt(
+        self,
+        workspace: str,
+        path: str,
+        kind: str,
+        size: int,
+        entries: Sequence[tuple[str, int, int]],
+        stored_at: float,
+    ) -> int:
+        """Index an object found on the filer during a rebuild (if not yet known)."""
+        if self._read("SELECT 1 FROM objects WHERE path = ?", (path,)):
+            return 0
+        return self.commit_object(workspace, path, kind, size, entries, stored_at)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _refresh_live(db: sqlite3.Connection, object_ids: Sequence[int]) -> list[str]:
+    """Recount live bytes of these objects; delete the rows of emptied ones and
+    return their paths (their bytes can then go from the filer)."""
+    emptied: list[str] = []
+    for oid in object_ids:
+        (live, count) = db.execute(
+            "SELECT coalesce(sum(size), 0), count(*) FROM blobs WHERE object_id = ?", (oid,)
+        ).fetchone()
+        if count == 0:
+            row = db.execute("SELECT path FROM objects WHERE id = ?", (oid,)).fetchone()
+            if row is not None:
+                emptied.append(row[0])
+                db.execute("DELETE FROM objects WHERE id = ?", (oid,))
+        else:
+            db.execute("UPDATE objects SET live_bytes = ? WHERE id = ?", (live, oid))
+    return emptied
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+@contextmanager
+def _mapped(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc).lower()
+        if "full" in text:
+            raise StorageFull(str(path)) from exc
+        raise BlobStoreUnavailable(str(path), f"index: {exc}") from exc

@@ -1,0 +1,91 @@
+"""A real `ahoy serve` (real weed, real SQLite) and the real `ahoy` CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Appliance:
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.env = {
+            **os.environ,
+            "AHOY_DATA_DIR": str(data_dir),
+            "AHOY_PORT": str(port),
+            "AHOY_BLOB_STORE": "seaweedfs",
+        }
+        self.proc: subprocess.Popen[str] | None = None
+        self.log = data_dir.parent / "serve.log"
+
+    def start(self, timeout: float = 120) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [str(BIN / "ahoy"), "serve"],
+            env=self.env,
+            stdout=open(self.log, "a"),  # noqa: SIM115 (the child owns it)
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"ahoy serve exited early:\n{self.log.read_text()}")
+            try:
+                if self.health()["weed"] == "running":
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"ahoy serve did not come up:\n{self.log.read_text()}")
+
+    def health(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as r:
+            return json.loads(r.read())
+
+    def stop(self, timeout: float = 90) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def ahoy(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [str(BIN / "ahoy"), *args], env=self.env, capture_output=True, text=True, timeout=300
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"ahoy {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def ahoy_json(self, *args: str) -> Any:
+        return json.loads(self.ahoy(*args, "--json").stdout)
+
+
+@pytest.fixture(scope="module")
+def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
+    app = Appliance(tmp_path_factory.mktemp("appliance") / "data", free_port())
+    app.start()
+    try:
+        yield app
+    finally:
+        if app.proc and app.proc.poll() is None:
+            app.stop()

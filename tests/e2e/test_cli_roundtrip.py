@@ -1,0 +1,101 @@
+"""Done-when of the foundation: `ahoy serve` brings up its own weed, and
+import → commit → pull round-trips byte for byte through the CLI."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from tests.conftest import make_tree, tree_digests
+
+pytestmark = pytest.mark.e2e
+
+
+def test_import_commit_pull_round_trip(appliance, tmp_path):
+    src = tmp_path / "photos"
+    expected = make_tree(src, 400, size=30_000)
+    big = src / "video" / "clip.mp4"
+    big.parent.mkdir()
+    big.write_bytes(os.urandom(12 << 20))  # larger than a pack entry: stored loose
+    appliance.ahoy("dataset", "create", "photos")
+    report = appliance.ahoy_json("dataset", "import", str(src), "--dataset", "photos")
+    assert report["files"] == 401 and report["new_blobs"] == 401
+    v1 = appliance.ahoy_json("dataset", "commit", "photos", "-m", "first")
+    assert v1["number"] == 1 and v1["file_count"] == 401
+    dest = tmp_path / "restored"
+    pulled = appliance.ahoy_json("dataset", "pull", "photos", str(dest))
+    assert pulled["files"] == 401
+    got = tree_digests(dest)
+    assert {k: v for k, v in got.items() if k in expected} == expected
+    assert got == tree_digests(src)
+
+    make_tree(src, 30, size=30_000, seed=9, start=400)
+    again = appliance.ahoy_json("dataset", "import", str(src), "--dataset", "photos")
+    assert again["new_blobs"] == 30 and again["unchanged"] == 401
+    appliance.ahoy("dataset", "commit", "photos", "-m", "+30")
+    diff = appliance.ahoy_json("dataset", "diff", "photos", "1", "2")
+    assert diff["summary"]["added"] == 30 and diff["summary"]["removed"] == 0
+    log = appliance.ahoy_json("dataset", "log", "photos")
+    assert [v["number"] for v in log] == [2, 1] and log[0]["parent"] == 1
+    assert appliance.ahoy_json("verify", "--deep")["ok"] is True
+
+
+def test_errors_are_clear_and_exit_non_zero(appliance, tmp_path):
+    result = appliance.ahoy("dataset", "commit", "no-such-dataset", check=False)
+    assert result.returncode == 4
+    assert "dataset 'no-such-dataset' does not exist" in result.stderr
+    assert "hint:" in result.stderr
+    as_json = appliance.ahoy("dataset", "status", "nope", "--json", check=False)
+    assert '"code": "not-found"' in as_json.stdout
+
+
+def test_a_second_serve_on_the_same_data_dir_is_refused(appliance):
+    import subprocess
+
+    from tests.e2e.conftest import BIN
+
+    result = subprocess.run(
+        [str(BIN / "ahoy"), "serve"], env=appliance.env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "already running" in result.stderr + result.stdout
+
+
+def test_a_dead_weed_is_restarted_and_data_survives(appliance, tmp_path):
+    src = tmp_path / "s"
+    make_tree(src, 20)
+    appliance.ahoy("dataset", "create", "restart")
+    appliance.ahoy("dataset", "import", str(src), "-d", "restart")
+    appliance.ahoy("dataset", "commit", "restart")
+    pid = appliance.health()
+    import json
+
+    weed_pid = json.loads((appliance.data_dir / "run" / "weed.json").read_text())["pid"]
+    os.kill(weed_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        h = appliance.health()
+        if h["weed_restarts"] == 1 and h["weed"] == "running":
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError(f"weed was not restarted: {appliance.health()}")
+    assert pid["status"] == "ok"
+    dest = tmp_path / "after"
+    appliance.ahoy("dataset", "pull", "restart", str(dest))
+    assert tree_digests(dest) == tree_digests(src)
+
+
+def test_sigterm_stops_the_appliance_and_its_children(appliance):
+    """Runs last in this module: it stops the shared appliance."""
+    import json
+
+    import psutil
+
+    weed_pid = json.loads((appliance.data_dir / "run" / "weed.json").read_text())["pid"]
+    assert appliance.stop() == 0
+    assert not psutil.pid_exists(weed_pid) or psutil.Process(weed_pid).status() == "zombie"
+    assert not (appliance.data_dir / "run" / "weed.json").exists()

@@ -1,0 +1,56 @@
+"""A failed import leaves the store exactly as it was: catalog and blobs."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from appliance.errors import ImportRejected, StorageFull
+from appliance.services import datasets, erasure, importing, versions
+from tests.conftest import make_tree
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def small_blob_disk(local_settings):
+    """The blob dir on a 2 MiB tmpfs, so the disk really fills up."""
+    mount_point = local_settings.blob_dir
+    mount_point.mkdir(parents=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
+        capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}); needs root")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_full_disk_is_a_clear_error_and_stores_nothing(engine, tmp_path, small_blob_disk):
+    engine(datasets.create, "ds", "me")
+    first = tmp_path / "first"
+    make_tree(first, 5, size=10_000)
+    engine(importing.import_tree, "ds", first, "me")
+    before = (engine(datasets.status, "ds").working_files, engine.blob_count())
+    big = tmp_path / "big"
+    make_tree(big, 60, size=60_000, seed=3)  # 3.6 MB into what is left of 2 MiB
+    with pytest.raises(StorageFull) as info:
+        engine(importing.import_tree, "ds", big, "me")
+    assert "no space left" in info.value.message and "nothing was stored" in info.value.hint
+    assert (engine(datasets.status, "ds").working_files, engine.blob_count()) == before
+
+
+def test_erased_content_cannot_come_back(engine, tmp_path):
+    src = tmp_path / "src"
+    digests = make_tree(src, 3)
+    engine(datasets.create, "ds", "me")
+    engine(importing.import_tree, "ds", src, "me")
+    engine(versions.commit, "ds", "", "me")
+    victim = sorted(digests)[0]
+    engine(erasure.erase, "dpo", "request 7", dataset="ds", filename=victim)
+    blobs = engine.blob_count()
+    with pytest.raises(ImportRejected, match="was erased"):
+        engine(importing.import_tree, "ds", src, "me")
+    assert engine.blob_count() == blobs
