@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from appliance.errors import InvalidFilename
 
 MAX_NAME_BYTES = 1024
 _FORBIDDEN_CHARS = {"\x00", "\\"}
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def check_filename(name: str) -> str:
@@ -25,7 +28,7 @@ def check_filename(name: str) -> str:
         raise InvalidFilename(name, f"the name is longer than {MAX_NAME_BYTES} bytes")
     if any(c in name for c in _FORBIDDEN_CHARS):
         raise InvalidFilename(name, "the name contains a NUL or a backslash")
-    if any(ord(c) < 0x20 for c in name):
+    if _CONTROL.search(name):
         raise InvalidFilename(name, "the name contains a control character")
     if name.startswith("/"):
         raise InvalidFilename(name, "absolute paths are not allowed")

@@ -15,6 +15,10 @@ from appliance.domain.names import check_filename
 from appliance.errors import ImportRejected, InvalidFilename, InvalidInput
 
 
+# root reads everything; for anyone else, say which file is unreadable up front
+_NOT_ROOT = os.geteuid() != 0
+
+
 @dataclass(frozen=True, slots=True)
 class SourceFile:
     name: str  # dataset filename (prefix + path relative to the root, '/'-separated)
@@ -39,7 +43,9 @@ def scan_tree(root: Path, prefix: str = "", exclude: tuple[str, ...] = ()) -> li
     problems: list[tuple[str, str]] = []
     if os.path.isfile(real_root):
         # a single file: import it under its own name
-        _add(found, problems, real_root, os.path.basename(real_root), prefix, real_root)
+        _add(found, problems, real_root, os.path.basename(real_root), prefix, None)
+        if problems:
+            raise ImportRejected(problems)
         return found
     visited: set[str] = set()
     _walk(real_root, "", real_root, prefix, exclude, found, problems, visited)
@@ -76,6 +82,7 @@ def _walk(
         ):
             continue
         path = entry.path
+        followed = False
         if entry.is_symlink():
             target = os.path.realpath(path)
             if not os.path.exists(target):
@@ -84,11 +91,11 @@ def _walk(
             if os.path.commonpath([real_root, target]) != real_root:
                 problems.append((rel_name, f"symlink points outside the import root (to {target})"))
                 continue
-            path = target
-        if os.path.isdir(path):
+            path, followed = target, True
+        if os.path.isdir(path) if followed else entry.is_dir(follow_symlinks=False):
             _walk(real_root, rel_name, path, prefix, exclude, found, problems, visited)
         else:
-            _add(found, problems, path, rel_name, prefix, real_root)
+            _add(found, problems, path, rel_name, prefix, None if followed else entry)
 
 
 def _add(
@@ -97,7 +104,7 @@ def _add(
     path: str,
     rel_name: str,
     prefix: str,
-    real_root: str,
+    entry: os.DirEntry[str] | None,
 ) -> None:
     name = f"{prefix}/{rel_name}" if prefix else rel_name
     try:
@@ -106,14 +113,14 @@ def _add(
         problems.append((_printable(rel_name), exc.reason))
         return
     try:
-        st = os.stat(path)
+        st = entry.stat() if entry is not None else os.stat(path)
     except OSError as exc:
         problems.append((rel_name, f"cannot stat: {exc.strerror}"))
         return
     if not stat.S_ISREG(st.st_mode):
         problems.append((rel_name, "not a regular file (device, FIFO or socket)"))
         return
-    if not os.access(path, os.R_OK):
+    if _NOT_ROOT and not os.access(path, os.R_OK):
         problems.append((rel_name, "not readable by this user (check its permissions)"))
         return
     found.append(

@@ -39,7 +39,11 @@ class UnitOfWork(Protocol):
     async def working_files(self, dataset_id: int) -> dict[str, WorkingFile]: ...
     async def working_bytes(self, dataset_id: int) -> int: ...
     async def stage(
-        self, dataset_id: int, files: Iterable[StagedFile], remove: Collection[str] = ()
+        self,
+        dataset_id: int,
+        files: Iterable[StagedFile],
+        remove: Collection[str] = (),
+        current: dict[str, WorkingFile] | None = None,
     ) -> StageResult:
         """Upsert file records and working-area names; blobs must already be stored."""
 

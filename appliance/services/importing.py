@@ -62,21 +62,37 @@ async def import_tree(
     ``prefix`` that the tree no longer has."""
     progress = progress or NoProgress()
     async with ctx.catalog.reading(ws) as uow:
-        await uow.get_dataset(slug)  # fail fast, before any work
+        ds = await uow.get_dataset(slug)  # fail fast, before any work
+        current = await uow.working_files(ds.id)
     files = await asyncio.to_thread(scan_tree, root, prefix, exclude)
     cache = StatCache(ctx.settings.cache_dir / "statcache.sqlite")
     upload = _Upload(ctx, ws, progress)
     try:
         known = await asyncio.to_thread(cache.lookup, files)
-        await asyncio.to_thread(upload.run, files, known)
-        staged = await _stage(ctx, ws, slug, files, upload.digests, actor, root, prefix, mirror)
+        # Unchanged on disk and already in the working area under the same name:
+        # the blob is referenced, so there is nothing to hash, negotiate or upload.
+        trusted = {
+            f.name: sha
+            for f in files
+            if (sha := known.get(f.path)) is not None
+            and (w := current.get(f.name)) is not None
+            and w.sha256 == sha
+        }
+        todo = [f for f in files if f.name not in trusted]
+        await asyncio.to_thread(upload.run, todo, known)
+        digests = {**trusted, **upload.digests}
+        staged, moved = await _stage(
+            ctx, ws, slug, files, digests, trusted, actor, root, prefix, mirror
+        )
     except BaseException:
         await _forget_new_blobs(ctx, ws, upload.queued)
         cache.close()
         raise
     try:
-        await asyncio.to_thread(_repair_lost_blobs, ctx, ws, files, upload.digests)
-        await asyncio.to_thread(cache.remember, ((f, upload.digests[f.name]) for f in files))
+        check = [f for f in todo if f.name in digests] + [f for f in files if f.name in moved]
+        await asyncio.to_thread(_repair_lost_blobs, ctx, ws, check, digests)
+        fresh = [f for f in todo if f.path not in known]
+        await asyncio.to_thread(cache.remember, ((f, digests[f.name]) for f in fresh))
     finally:
         cache.close()
     return ImportReport(slug, len(files), sum(f.size for f in files), upload.stored, staged)
@@ -88,15 +104,18 @@ async def _stage(
     slug: str,
     files: list[SourceFile],
     digests: dict[str, str],
+    trusted: dict[str, str],
     actor: str,
     root: Path,
     prefix: str,
     mirror: bool,
-) -> StageResult:
+) -> tuple[StageResult, set[str]]:
+    """One transaction. Also returns the trusted names whose working-area entry
+    changed since we looked (a concurrent rm): their blobs get re-checked."""
     staged_files = [StagedFile(f.name, digests[f.name], f.size, role_for(f.name)) for f in files]
     async with ctx.catalog.writing(ws) as uow:
         ds = await uow.get_dataset(slug)
-        erased = await uow.erased_digests(set(digests.values()))
+        erased = await uow.erased() & set(digests.values())
         if erased:
             raise ImportRejected(
                 [
@@ -105,18 +124,20 @@ async def _stage(
                     if digests[f.name] in erased
                 ]
             )
+        current = await uow.working_files(ds.id)
+        moved = {
+            n for n, sha in trusted.items() if (w := current.get(n)) is None or w.sha256 != sha
+        }
         remove: list[str] = []
         if mirror:
             names = {f.name for f in files}
             base = prefix.strip("/")
             remove = [
-                n
-                for n in await uow.working_files(ds.id)
-                if n not in names and (not base or n.startswith(base + "/"))
+                n for n in current if n not in names and (not base or n.startswith(base + "/"))
             ]
-        staged = await uow.stage(ds.id, staged_files, remove=remove)
+        staged = await uow.stage(ds.id, staged_files, remove=remove, current=current)
         await uow.audit(actor, "dataset.import", slug, source=str(root), counts=staged.as_dict())
-    return staged
+    return staged, moved
 
 
 async def _forget_new_blobs(ctx: ServiceContext, ws: str, queued: set[str]) -> None:
@@ -176,7 +197,7 @@ def _repair_lost_blobs(
 ) -> None:
     """A GC running while we hashed may have reclaimed a blob we found present;
     now that the catalog references it, no GC will again, so put it back."""
-    lost = ctx.blobs.missing(ws, set(digests.values()))
+    lost = ctx.blobs.missing(ws, {digests[f.name] for f in files})
     if not lost:
         return
     by_sha = {digests[f.name]: f for f in files}

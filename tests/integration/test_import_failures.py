@@ -20,7 +20,8 @@ def small_blob_disk(local_settings):
     mount_point.mkdir(parents=True)
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}); needs root")
@@ -54,3 +55,27 @@ def test_erased_content_cannot_come_back(engine, tmp_path):
     with pytest.raises(ImportRejected, match="was erased"):
         engine(importing.import_tree, "ds", src, "me")
     assert engine.blob_count() == blobs
+
+
+def test_blob_store_down_is_a_clear_error(local_settings, tmp_path):
+    """The appliance's weed is gone (its state file points at a dead port)."""
+    import json
+    import socket
+
+    from appliance.errors import BlobStoreUnavailable
+    from tests.conftest import Engine
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    settings = local_settings.with_(blob_store="seaweedfs")
+    settings.run_dir.mkdir(parents=True)
+    (settings.run_dir / "weed.json").write_text(
+        json.dumps({"filer_url": f"http://127.0.0.1:{dead}", "pid": 1})
+    )
+    src = tmp_path / "src"
+    make_tree(src, 3)
+    with pytest.raises(BlobStoreUnavailable) as info:
+        Engine(settings)(importing.import_tree, "ds", src, "me")
+    assert f"127.0.0.1:{dead}" in info.value.message
+    assert "ahoy serve" in info.value.hint

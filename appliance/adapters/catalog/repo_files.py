@@ -64,14 +64,19 @@ class FileRepo:
         return int(row[0]) if row else 0
 
     async def stage(
-        self, dataset_id: int, files: Iterable[StagedFile], remove: Collection[str] = ()
+        self,
+        dataset_id: int,
+        files: Iterable[StagedFile],
+        remove: Collection[str] = (),
+        current: dict[str, WorkingFile] | None = None,
     ) -> StageResult:
         """Record file contents and point working-area names at them.
 
         Callers store the blobs first: a files row is only written for bytes that
         are already in the blob store, so no reference can dangle.
         """
-        current = await self.working_files(dataset_id)
+        if current is None:  # callers that just read it in this transaction pass it
+            current = await self.working_files(dataset_id)
         new_files: dict[str, int] = {}
         upserts: list[tuple[object, ...]] = []
         added = updated = unchanged = 0
