@@ -14,7 +14,6 @@ from pathlib import Path
 from appliance.domain.names import check_filename
 from appliance.errors import ImportRejected, InvalidFilename, InvalidInput
 
-
 # root reads everything; for anyone else, say which file is unreadable up front
 _NOT_ROOT = os.geteuid() != 0
 

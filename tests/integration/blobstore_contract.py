@@ -275,3 +275,8 @@ class BlobStoreContract:
             store.read(workspace, sha256)
         with pytest.raises(InvalidInput):
             store.put_many(workspace, [BlobPut(sha256, 1, data=b"x")])
+
+    def test_a_put_with_neither_data_nor_path_is_refused(self, store: BlobStore) -> None:
+        with pytest.raises(InvalidInput):
+            store.put_many(WS, [BlobPut("a" * 64, 1)])
+        assert store.stats(WS) == BlobStats(0, 0)

@@ -25,7 +25,13 @@ from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
 from appliance.adapters.blobs.keys import check_digest, check_digests, check_workspace, verify
-from appliance.errors import BlobCorrupt, BlobMissing, BlobStoreUnavailable, StorageFull
+from appliance.errors import (
+    BlobCorrupt,
+    BlobMissing,
+    BlobStoreUnavailable,
+    InvalidInput,
+    StorageFull,
+)
 from appliance.ports.blobstore import BlobInfo, BlobPut, BlobStats
 
 _COPY_CHUNK = 1 << 20
@@ -77,10 +83,13 @@ class LocalBlobStore:
             final = self._path(workspace, check_digest(blob.sha256))
             if exists(final):
                 continue
-            self._put_one(final, blob)
+            made_dirs = self._put_one(final, blob)
             stored += 1
             if self.durable:
-                touched.add(os.path.dirname(final))
+                fan = os.path.dirname(final)
+                touched.add(fan)
+                if made_dirs:  # a new directory is durable once its parent is synced
+                    touched.update((os.path.dirname(fan), str(self.root)))
         for directory in touched:
             self._fsync_dir(directory)
         return stored
@@ -178,15 +187,19 @@ class LocalBlobStore:
 
     # -- writing ---------------------------------------------------------------
 
-    def _put_one(self, final: str, blob: BlobPut) -> None:
+    def _put_one(self, final: str, blob: BlobPut) -> bool:
+        """Write one blob aside and rename it into place; True if directories
+        had to be created for it."""
         directory, name = os.path.split(final)
         tmp = f"{directory}/.{name}.{os.getpid()}-{next(self._seq)}{_TMP_SUFFIX}"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        made_dirs = False
         try:
             try:
                 fd = os.open(tmp, flags, 0o644)
             except FileNotFoundError:  # first blob in this fan-out directory
                 os.makedirs(directory, exist_ok=True)
+                made_dirs = True
                 fd = os.open(tmp, flags, 0o644)
         except OSError as exc:
             raise self._fail(exc) from exc
@@ -197,7 +210,7 @@ class LocalBlobStore:
                 elif blob.path is not None:
                     _copy_verified(fd, blob.path, blob.sha256)
                 else:
-                    raise ValueError(f"BlobPut {blob.sha256} has neither data nor path")
+                    raise InvalidInput(f"BlobPut {blob.sha256} has neither data nor path")
                 if self.durable:
                     os.fsync(fd)
             finally:
@@ -208,6 +221,7 @@ class LocalBlobStore:
             if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
                 raise self._fail(exc) from exc
             raise
+        return made_dirs
 
     def _fsync_dir(self, directory: str) -> None:
         fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)

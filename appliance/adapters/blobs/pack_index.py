@@ -9,6 +9,8 @@ Several processes may share the file: WAL lets readers run beside the one
 writer, every write is a short ``BEGIN IMMEDIATE`` transaction, and
 ``busy_timeout`` makes a writer wait for another instead of failing. Inside one
 process a lock serialises use of the single connection.
+
+``coalesce`` turns looked-up locations into the few byte ranges a read fetches.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ CREATE INDEX IF NOT EXISTS objects_by_workspace ON objects(workspace, kind);
 """
 # SQLite's default limit on bound parameters is 32766 since 3.32; stay far below.
 _CHUNK = 500
+_SPAN_GAP = 256 << 10  # a read fetches across gaps up to this, to save a request
+_SPAN_MAX = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,42 @@ class ObjectRow:
     kind: str
     size: int
     live_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A byte range of one object that holds several wanted blobs."""
+
+    workspace: str
+    path: str
+    start: int
+    end: int
+    entries: list[tuple[str, int, int]]  # (sha256, offset, size)
+
+
+def coalesce(workspace: str, where: dict[str, Location]) -> list[Span]:
+    """Group blobs by object and merge neighbours into one range per run, so a
+    whole pack read back costs one GET."""
+    by_path: dict[str, list[tuple[str, int, int]]] = {}
+    for sha, loc in where.items():
+        by_path.setdefault(loc.path, []).append((sha, loc.offset, loc.size))
+    spans: list[Span] = []
+    for path, entries in by_path.items():
+        entries.sort(key=lambda e: e[1])
+        run: list[tuple[str, int, int]] = []
+        start = end = 0
+        for entry in entries:
+            _, off, size = entry
+            if run and (off - end > _SPAN_GAP or off + size - start > _SPAN_MAX):
+                spans.append(Span(workspace, path, start, end, run))
+                run = []
+            if run:
+                end = max(end, off + size)
+            else:
+                start, end = off, off + size
+            run.append(entry)
+        spans.append(Span(workspace, path, start, end, run))
+    return spans
 
 
 class PackIndex:
@@ -102,6 +142,9 @@ class PackIndex:
             return self._db.execute(sql, args).fetchall()
 
     # -- lookups ---------------------------------------------------------------
+
+    def ping(self) -> None:
+        self._read("SELECT 1")
 
     def present(self, workspace: str, digests: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -196,7 +239,7 @@ class PackIndex:
                 "VALUES (?, ?, ?, ?, 0, ?)",
                 (workspace, path, kind, size, stored_at),
             )
-            oid = cur.lastrowid
+            oid = int(cur.lastrowid or 0)
             before = db.total_changes
             db.executemany(
                 "INSERT OR IGNORE INTO blobs (workspace, sha256, object_id, offset, size, "
@@ -245,7 +288,7 @@ class PackIndex:
                 "VALUES (?, ?, 'pack', ?, 0, ?)",
                 (workspace, path, size, created_at),
             )
-            oid = cur.lastrowid
+            oid = int(cur.lastrowid or 0)
             before = db.total_changes
             db.executemany(
                 "UPDATE blobs SET object_id = ?, offset = ? "

@@ -1,8 +1,9 @@
 """BlobStore on a SeaweedFS filer: small blobs packed, large blobs loose, SQLite index.
 
-One HTTP PUT per small file tops out near 470 files/s here (930/s with 8
-threads), so small blobs are appended to an in-memory pack and each ~32 MiB pack
-goes to the filer in one PUT, on a background thread while the next one fills.
+One HTTP PUT per small file tops out near 500-750 files/s here (900-1,400/s
+with 8 threads; docs/blobstore.md), so small blobs are appended to an in-memory
+pack and each ~32 MiB pack goes to the filer in one PUT, on a background thread
+while the next one fills.
 Blobs of ``loose_bytes`` and more are streamed as objects of their own.
 
 Visibility is the index (``pack_index.py``): an object is written under a fresh
@@ -23,14 +24,13 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from appliance.adapters.blobs import seaweed_upkeep
 from appliance.adapters.blobs.keys import check_digest, check_digests, check_workspace, verify
-from appliance.adapters.blobs.pack_index import Location, PackIndex
-from appliance.adapters.blobs.packs import PackBuilder
+from appliance.adapters.blobs.pack_index import PackIndex, Span, coalesce
+from appliance.adapters.blobs.packs import PackBuilder, PackEntry
 from appliance.adapters.seaweed.filer import FilerClient
 from appliance.errors import BlobCorrupt, BlobMissing, BlobStoreError, InvalidInput
 from appliance.ports.blobstore import BlobInfo, BlobPut, BlobStats
@@ -42,8 +42,6 @@ R = TypeVar("R")
 MiB = 1 << 20
 _BATCH_ITEMS = 512  # blobs looked up in the index per query while ingesting
 _BATCH_BYTES = 64 * MiB  # ...and at most this much caller data held at once
-_SPAN_GAP = 256 << 10  # read_many: fetch across gaps up to this, to save a request
-_SPAN_MAX = 64 * MiB
 _LIST_PAGE = 5000
 _ROOT = re.compile(r"(/[A-Za-z0-9_.-]+)+")
 
@@ -63,7 +61,7 @@ class SeaweedBlobStore:
         loose_bytes: int = 8 * MiB,
         upload_workers: int = 2,
         read_workers: int = 4,
-        fsync: bool = False,
+        fsync: bool = True,
         auto_compact: bool = True,
         min_live_ratio: float = 0.5,
     ) -> None:
@@ -103,7 +101,7 @@ class SeaweedBlobStore:
 
     def ping(self) -> None:
         self._filer.ping()
-        self._index.stats("")
+        self._index.ping()
 
     def missing(self, workspace: str, digests: Collection[str]) -> set[str]:
         wanted = check_digests(digests)
@@ -218,7 +216,9 @@ class SeaweedBlobStore:
         # The file's real size, not the declared one: it decides what we hold in memory.
         return os.stat(blob.path).st_size >= self.loose_bytes
 
-    def _put_pack(self, workspace: str, body: bytearray, entries: list, created: float) -> int:
+    def _put_pack(
+        self, workspace: str, body: bytearray, entries: list[PackEntry], created: float
+    ) -> int:
         path = self._new_pack_path(workspace)
         self._filer.put(path, body)
         rows = [(e.sha256, e.offset, e.size) for e in entries]
@@ -308,42 +308,6 @@ class SeaweedBlobStore:
 
 
 # -- helpers ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A byte range of one object that holds several wanted blobs."""
-
-    workspace: str
-    path: str
-    start: int
-    end: int
-    entries: list[tuple[str, int, int]]  # (sha256, offset, size)
-
-
-def coalesce(workspace: str, where: dict[str, Location]) -> list[Span]:
-    """Group blobs by object and merge neighbours into one range per run, so a
-    whole pack read back costs one GET."""
-    by_path: dict[str, list[tuple[str, int, int]]] = {}
-    for sha, loc in where.items():
-        by_path.setdefault(loc.path, []).append((sha, loc.offset, loc.size))
-    spans: list[Span] = []
-    for path, entries in by_path.items():
-        entries.sort(key=lambda e: e[1])
-        run: list[tuple[str, int, int]] = []
-        start = end = 0
-        for entry in entries:
-            _, off, size = entry
-            if run and (off - end > _SPAN_GAP or off + size - start > _SPAN_MAX):
-                spans.append(Span(workspace, path, start, end, run))
-                run = []
-            if run:
-                end = max(end, off + size)
-            else:
-                start, end = off, off + size
-            run.append(entry)
-        spans.append(Span(workspace, path, start, end, run))
-    return spans
 
 
 def _ordered_map(

@@ -61,7 +61,7 @@ class FilerClient:
         self.timeout = (connect_timeout, read_timeout)
         # fsync=true makes the volume server fsync before answering; with packs
         # that is one fsync per ~32 MiB, not one per file.
-        self._put_query = "?fsync=true" if fsync else ""
+        self._put_params = {"fsync": "true"} if fsync else {}
         self._http = requests.Session()
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
         self._http.mount("http://", adapter)
@@ -84,7 +84,8 @@ class FilerClient:
     def put(self, path: str, body: bytes | bytearray | Iterable[bytes]) -> None:
         r = self._call(
             "PUT",
-            path + self._put_query,
+            path,
+            params=self._put_params,
             data=body,
             headers={"Content-Type": "application/octet-stream"},
         )

@@ -98,10 +98,13 @@ class WeedServer:
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
+        """The running child's pid; None before start and after it ended."""
+        if self._proc is None or self._proc.poll() is not None:
+            return None
+        return self._proc.pid
 
     def poll(self) -> int | None:
-        """The child's exit status, or None while it runs (or was never started)."""
+        """The last child's exit status; None while it runs or before any start."""
         return self._proc.poll() if self._proc is not None else None
 
     def start(self, timeout: float = 90.0) -> None:
@@ -130,16 +133,15 @@ class WeedServer:
 
     def stop(self, timeout: float = 45.0) -> None:
         """SIGTERM the process group, then SIGKILL it; safe to call repeatedly."""
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            if proc.poll() is None:
-                _signal_group(proc.pid, signal.SIGTERM)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout)
-            # The group can outlive its leader; sweep it either way.
+        proc = self._proc
+        if proc is not None and proc.returncode is None:
+            _signal_group(proc.pid, signal.SIGTERM)
+            _wait_unreaped(proc.pid, timeout)
+            # The leader is a zombie now (or still running): its group id cannot
+            # have been reused, so this SIGKILL reaches only what weed left.
             _signal_group(proc.pid, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(10)
+            proc.wait()
+            self._remove_stale_sockets()
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -252,6 +254,17 @@ class WeedServer:
             hint=self._log_tail(),
         )
 
+    def _remove_stale_sockets(self) -> None:
+        """weed always puts its gRPC sockets in /tmp and removes them only on a
+        clean exit; after a SIGKILL they would pile up, one set per start."""
+        if self.ports is None:
+            return
+        for role, port in zip(("master", "volume", "filer"), self.ports.all()[:3], strict=True):
+            sock = Path(f"/tmp/seaweedfs-{role}-grpc-{port + _GRPC_OFFSET}.sock")
+            with contextlib.suppress(OSError):
+                if sock.is_socket():
+                    sock.unlink()
+
     def _log_tail(self, lines: int = 15) -> str:
         try:
             with open(self.log_path, "rb") as fh:
@@ -273,6 +286,18 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _wait_unreaped(pid: int, timeout: float) -> None:
+    """Wait for the child to exit without reaping it (WNOWAIT)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None:
+                return
+        except ChildProcessError:
+            return
+        time.sleep(0.05)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
