@@ -91,6 +91,10 @@ class Settings:
             if raw is not None:
                 values[f.name] = _coerce(f.name, f.default, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if "data_dir" in values:
+            values["data_dir"] = Path(values["data_dir"]).absolute()
+        else:
+            values["data_dir"] = cls.data_dir.absolute()  # type: ignore[attr-defined]
         settings = cls(**values)
         settings.validate()
         return settings

@@ -73,8 +73,8 @@ class WeedServer:
         *,
         volume_size_limit_mb: int = 1024,
     ) -> None:
-        self.data_dir = Path(data_dir)
-        self.log_dir = Path(log_dir)
+        self.data_dir = Path(data_dir).absolute()
+        self.log_dir = Path(log_dir).absolute()
         self.binary = binary
         # With -volume.max=0 weed allows free-disk / volume-size volumes; at its
         # default 30 GB size a box with under 30 GB free gets none and every write
