@@ -6,6 +6,7 @@ CLI today, the web app and job workers next) with the settings it was given.
 
 from __future__ import annotations
 
+import fcntl
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,11 +29,34 @@ def make_blob_store(settings: Settings) -> BlobStore:
 
     state = settings.run_dir / WEED_STATE
     if not state.exists():
-        raise BlobStoreUnavailable(str(settings.data_dir), "the appliance is not running")
-    filer_url = json.loads(state.read_text())["filer_url"]
-    store = SeaweedBlobStore(filer_url, settings.blob_index_path)
+        why = (
+            "the appliance is starting or restarting its blob store; try again in a few seconds"
+            if serve_is_running(settings)
+            else "the appliance is not running"
+        )
+        raise BlobStoreUnavailable(str(settings.data_dir), why)
+    weed = json.loads(state.read_text())
+    # master_url lets packs skip the filer; a state file without it (written by
+    # an older `ahoy serve`) still works, through the filer.
+    store = SeaweedBlobStore(
+        weed["filer_url"], settings.blob_index_path, master_url=weed.get("master_url")
+    )
     store.ping()
     return store
+
+
+def serve_is_running(settings: Settings) -> bool:
+    """`ahoy serve` holds an exclusive lock on run/serve.lock while it lives."""
+    lock = settings.run_dir / "serve.lock"
+    if not lock.exists():
+        return False
+    with open(lock) as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        return False
 
 
 @asynccontextmanager

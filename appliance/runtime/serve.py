@@ -58,7 +58,9 @@ class Supervisor:
         weed.start(timeout=self.settings.weed_start_timeout)
         state = self.settings.run_dir / WEED_STATE
         tmp = state.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"filer_url": self.weed.filer_url, "pid": self.weed.pid}))
+        # master_url: the blob store sends packs straight to the volume servers.
+        urls = {"filer_url": weed.filer_url, "master_url": weed.master_url}
+        tmp.write_text(json.dumps({**urls, "pid": weed.pid}))
         os.replace(tmp, state)
         self.weed_state = "running"
         log.info("blob store ready: weed pid %s, filer %s", self.weed.pid, self.weed.filer_url)
@@ -147,6 +149,7 @@ async def _serve(settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        log_config=None,
         lifespan="off",
     )
     server = _QuietServer(config)

@@ -63,6 +63,12 @@ def test_a_second_serve_on_the_same_data_dir_is_refused(appliance):
     assert result.returncode != 0
     assert "already running" in result.stderr + result.stdout
 
+    from appliance.bootstrap import serve_is_running
+    from appliance.settings import Settings
+
+    assert serve_is_running(Settings(data_dir=appliance.data_dir))
+    assert not serve_is_running(Settings(data_dir=appliance.data_dir.parent / "elsewhere"))
+
 
 def test_a_dead_weed_is_restarted_and_data_survives(appliance, tmp_path):
     src = tmp_path / "s"
