@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 
 from appliance.domain.names import role_for
@@ -24,8 +23,6 @@ from appliance.ingest.statcache import StatCache
 from appliance.ports.blobstore import BlobPut
 from appliance.services.context import ServiceContext
 from appliance.services.progress import NoProgress, Progress
-
-BATCH = 128
 
 
 @dataclass(frozen=True)
@@ -141,10 +138,11 @@ async def _stage(
 
 
 async def _forget_new_blobs(ctx: ServiceContext, ws: str, queued: set[str]) -> None:
-    """A failed import takes back the blobs it added, so the store is as it was.
+    """A failed import takes back the blobs it handed to the store, so the store is
+    as it was (a blob that was already there as garbage goes too, harmlessly).
 
     Done under the catalog write lock, and only for digests no file record names:
-    an import that staged the same content meanwhile keeps it."""
+    whatever the catalog references, now or from another import, stays."""
     if not queued:
         return
     try:
@@ -156,8 +154,12 @@ async def _forget_new_blobs(ctx: ServiceContext, ws: str, queued: set[str]) -> N
 
 
 class _Upload:
-    """Hash every file and upload the ones the store lacks, as one stream so the
-    store can pack and upload while the next files are still being hashed."""
+    """Hash every file and hand each new digest to the store, as one stream so the
+    store can pack and upload while the next files are still being hashed.
+
+    The store skips digests it already holds (its index or a stat says so), which
+    is the dedup negotiation in-process: asking first with ``missing`` would cost a
+    second lookup per file for nothing."""
 
     def __init__(self, ctx: ServiceContext, ws: str, progress: Progress) -> None:
         self.ctx, self.ws, self.progress = ctx, ws, progress
@@ -174,16 +176,12 @@ class _Upload:
     def _blobs(
         self, files: list[SourceFile], known: dict[str, str], workers: int
     ) -> Iterator[BlobPut]:
-        hashed = hash_files(files, known, workers)
-        while batch := list(islice(hashed, BATCH)):
-            wanted = {h.sha256 for h in batch} - self.queued
-            missing = self.ctx.blobs.missing(self.ws, wanted) if wanted else set()
-            for h in batch:
-                self.digests[h.source.name] = h.sha256
-                if h.sha256 in missing and h.sha256 not in self.queued:
-                    self.queued.add(h.sha256)
-                    yield _blob_put(h)
-                self.progress.advance(h.source.size)
+        for h in hash_files(files, known, workers):
+            self.digests[h.source.name] = h.sha256
+            if h.sha256 not in self.queued:
+                self.queued.add(h.sha256)
+                yield _blob_put(h)
+            self.progress.advance(h.source.size)
 
 
 def _blob_put(h: Hashed) -> BlobPut:
