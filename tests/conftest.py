@@ -40,6 +40,17 @@ class Engine:
 
         return asyncio.run(main())
 
+    def seed(self, src: Path, count: int, dataset: str = "ds", **tree: Any) -> dict[str, str]:
+        """A tree of ``count`` random files, imported into a new dataset and
+        committed as version 1; returns name → sha256."""
+        from appliance.services import datasets, importing, versions
+
+        digests = make_tree(src, count, **tree)
+        self(datasets.create, dataset, "me")
+        self(importing.import_tree, dataset, src, "me")
+        self(versions.commit, dataset, "v1", "me")
+        return digests
+
     def blob_count(self) -> int:
         return self.with_ctx(_count(self.ws))
 

@@ -104,7 +104,7 @@ def test_two_processes_writing_at_once_both_succeed(engine, tmp_path):
         for name, src in trees
     ]
     for p in procs:
-        out, err = p.communicate(timeout=120)
+        _out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
     assert engine(datasets.status, "one").working_files == 800
     assert engine(datasets.status, "two").working_files == 800

@@ -30,10 +30,7 @@ def test_import_commit_pull_round_trips_byte_for_byte(engine, tmp_path):
 
 def test_adding_300_to_1200_stores_exactly_300_new_blobs(engine, tmp_path):
     src = tmp_path / "src"
-    make_tree(src, 1200, size=256)
-    engine(datasets.create, "ds", "me")
-    engine(importing.import_tree, "ds", src, "me")
-    engine(versions.commit, "ds", "v1", "me")
+    engine.seed(src, 1200, size=256)
     assert engine.blob_count() == 1200
     make_tree(src, 300, size=256, seed=1, start=1200)
     report = engine(importing.import_tree, "ds", src, "me")
@@ -58,10 +55,8 @@ def test_duplicate_bytes_are_one_blob_and_one_split(engine, tmp_path):
 
 def test_diff_log_tag_and_status(engine, tmp_path):
     src = tmp_path / "src"
-    make_tree(src, 10)
-    engine(datasets.create, "ds", "me")
-    engine(importing.import_tree, "ds", src, "me")
-    v1 = engine(versions.commit, "ds", "one", "me")
+    engine.seed(src, 10)
+    v1 = engine(versions.show, "ds", "1")
     with pytest.raises(NothingToCommit, match="no changes since version 1"):
         engine(versions.commit, "ds", "again", "me")
     names = sorted(tree_digests(src))
@@ -90,10 +85,7 @@ def test_diff_log_tag_and_status(engine, tmp_path):
 
 def test_rm_and_gc_reclaim_only_unreferenced_blobs(engine, tmp_path):
     src = tmp_path / "src"
-    make_tree(src, 20)
-    engine(datasets.create, "ds", "me")
-    engine(importing.import_tree, "ds", src, "me")
-    engine(versions.commit, "ds", "v1", "me")
+    engine.seed(src, 20)
     engine(datasets.remove_files, "ds", ["d0/"], "me")
     engine(versions.commit, "ds", "v2", "me")
     # v1 still references the removed files: nothing to reclaim
@@ -111,10 +103,7 @@ def test_rm_and_gc_reclaim_only_unreferenced_blobs(engine, tmp_path):
 
 def test_lineage_hold_refuses_deletion(engine, tmp_path):
     src = tmp_path / "src"
-    make_tree(src, 3)
-    engine(datasets.create, "ds", "me")
-    engine(importing.import_tree, "ds", src, "me")
-    engine(versions.commit, "ds", "", "me")
+    engine.seed(src, 3)
     engine(datasets.hold, "ds", "1", "model", "yolo11n-run-7")
     with pytest.raises(VersionHeld, match="held by model yolo11n-run-7"):
         engine(datasets.remove_version, "ds", "1", "me")
@@ -128,10 +117,7 @@ def test_lineage_hold_refuses_deletion(engine, tmp_path):
 
 def test_erasure_tombstones_and_pull_reports_it(engine, tmp_path):
     src = tmp_path / "src"
-    digests = make_tree(src, 5)
-    engine(datasets.create, "ds", "me")
-    engine(importing.import_tree, "ds", src, "me")
-    engine(versions.commit, "ds", "", "me")
+    digests = engine.seed(src, 5)
     victim = sorted(digests)[0]
     report = engine(erasure.erase, "dpo", "GDPR request 42", dataset="ds", filename=victim)
     assert report.bytes_deleted and report.sha256 == digests[victim]
@@ -155,10 +141,7 @@ async def _audit(ctx, ws):
 
 def test_pull_refuses_non_empty_destination(engine, tmp_path):
     src = tmp_path / "src"
-    make_tree(src, 2)
-    engine(datasets.create, "ds", "me")
-    engine(importing.import_tree, "ds", src, "me")
-    engine(versions.commit, "ds", "", "me")
+    engine.seed(src, 2)
     from appliance.errors import Conflict
 
     with pytest.raises(Conflict, match="not empty"):
@@ -167,10 +150,7 @@ def test_pull_refuses_non_empty_destination(engine, tmp_path):
 
 def test_pull_by_split_layout_and_manifest(engine, tmp_path):
     src = tmp_path / "src"
-    make_tree(src, 40)
-    engine(datasets.create, "ds", "me")
-    engine(importing.import_tree, "ds", src, "me")
-    engine(versions.commit, "ds", "", "me")
+    engine.seed(src, 40)
     dest = tmp_path / "out"
     engine(pull.pull, "ds", "1", dest, layout="split", manifest_out=tmp_path / "m.json")
     import json

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from appliance.errors import ImportRejected, StorageFull
-from appliance.services import datasets, erasure, importing, versions
+from appliance.services import datasets, erasure, importing
 from tests.conftest import make_tree
 
 pytestmark = pytest.mark.integration
@@ -45,10 +45,7 @@ def test_full_disk_is_a_clear_error_and_stores_nothing(engine, tmp_path, small_b
 
 def test_erased_content_cannot_come_back(engine, tmp_path):
     src = tmp_path / "src"
-    digests = make_tree(src, 3)
-    engine(datasets.create, "ds", "me")
-    engine(importing.import_tree, "ds", src, "me")
-    engine(versions.commit, "ds", "", "me")
+    digests = engine.seed(src, 3)
     victim = sorted(digests)[0]
     engine(erasure.erase, "dpo", "request 7", dataset="ds", filename=victim)
     blobs = engine.blob_count()
