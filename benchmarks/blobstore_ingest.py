@@ -6,7 +6,9 @@ then measures, for N random-bytes blobs of S bytes (default 10,000 x 50 KB):
 - LocalBlobStore.put_many (default and durable=True) and read_many;
 - one HTTP PUT per file to the filer, sequential and with 8 threads (the
   design we did not take), on a sample of the blobs;
-- SeaweedBlobStore.put_many (packed; fsync off and on), read_many and read().
+- SeaweedBlobStore.put_many (packed; fsync off and on), with packs sent to the
+  filer and straight to a volume server side by side, then read_many and read()
+  for both.
 
 Every timed step writes into a fresh directory or filer root; nothing is deleted
 inside a timed step (a mass delete slows file creation on these disks), and each
@@ -22,6 +24,7 @@ import hashlib
 import json
 import os
 import shutil
+import statistics
 import tempfile
 import time
 import uuid
@@ -49,6 +52,22 @@ def timed(fn: Callable[[], object]) -> float:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def summarise(results: list[dict[str, object]]) -> None:
+    """Median and range of every step measured more than once."""
+    by_name: dict[str, list[dict[str, object]]] = {}
+    for row in results:
+        by_name.setdefault(str(row["name"]), []).append(row)
+    print("\nsummary: median (min-max)")
+    for name, rows in by_name.items():
+        parts = []
+        for key in ("seconds", "weed_cpu_s", "python_cpu_s"):
+            values = sorted(float(r[key]) for r in rows if key in r)  # type: ignore[arg-type]
+            if values:
+                mid = statistics.median(values)
+                parts.append(f"{key} {mid:.2f} ({values[0]:.2f}-{values[-1]:.2f})")
+        print(f"  {name:<44} n={len(rows)}  " + "  ".join(parts))
 
 
 def main() -> None:
@@ -121,34 +140,47 @@ def main() -> None:
                 files=len(sample),
             )
 
-        for fsync in [False] * args.runs + [True] * args.runs:
-            sw = SeaweedBlobStore(
+        def seaweed(path: str, fsync: bool) -> SeaweedBlobStore:
+            return SeaweedBlobStore(
                 url, work / f"index-{uuid.uuid4().hex}.sqlite", root=f"/bench/{uuid.uuid4().hex}",
-                fsync=fsync,
+                master_url=server.master_url if path == "volume" else None, fsync=fsync,
             )  # fmt: skip
-            before, cpu0 = time.process_time(), cpu_seconds(pid)
-            seconds = timed(lambda: sw.put_many("ws", puts))  # noqa: B023
-            record(
-                f"seaweed put_many packed (fsync={fsync})",
-                seconds,
-                weed_cpu_s=cpu_seconds(pid) - cpu0,
-                python_cpu_s=time.process_time() - before,
-            )
-            if not fsync:
-                record(
-                    "seaweed read_many",
-                    timed(lambda: sum(1 for _ in sw.read_many("ws", digests))),  # noqa: B023
-                )
-                k = min(n, 1000)
-                record(
-                    "seaweed read() one by one",
-                    timed(lambda: [sw.read("ws", d) for d in digests[:k]]),  # noqa: B023
-                    files=k,
-                )
-            sw.close()
+
+        # weed's first hundreds of MB after a start cost it more CPU (page cache
+        # and Go heap growth); warm both paths up untimed so neither pays it alone.
+        for path in ("filer", "volume"):
+            warm = seaweed(path, fsync=True)
+            warm.put_many("ws", puts[: n // 2])
+            warm.close()
+        # Interleaved, so CPU noise from other work on the box hits both paths alike.
+        for _ in range(args.runs):
+            for fsync in (False, True):
+                for path in ("filer", "volume"):
+                    sw = seaweed(path, fsync)
+                    before, cpu0 = time.process_time(), cpu_seconds(pid)
+                    seconds = timed(lambda: sw.put_many("ws", puts))  # noqa: B023
+                    record(
+                        f"seaweed put_many packed, {path} (fsync={fsync})",
+                        seconds,
+                        weed_cpu_s=cpu_seconds(pid) - cpu0,
+                        python_cpu_s=time.process_time() - before,
+                    )
+                    if not fsync:
+                        record(
+                            f"seaweed read_many, {path}",
+                            timed(lambda: sum(1 for _ in sw.read_many("ws", digests))),  # noqa: B023
+                        )
+                        k = min(n, 1000)
+                        record(
+                            f"seaweed read() one by one, {path}",
+                            timed(lambda: [sw.read("ws", d) for d in digests[:k]]),  # noqa: B023
+                            files=k,
+                        )
+                    sw.close()
     finally:
         print("stopping weed (about 15 s) ...", flush=True)
         server.stop()
+    summarise(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     if args.workdir is None:

@@ -127,6 +127,7 @@ def config(json_: JsonOpt = False) -> None:
         }
         for n, d, h in Settings.describe()
     ]
+
     def human() -> None:
         for r in rows:
             out.print(f"{r['env']:28} = {r['value']:24} {r['help']}", markup=False)

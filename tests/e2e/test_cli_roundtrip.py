@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -79,8 +80,10 @@ def test_a_dead_weed_is_restarted_and_data_survives(appliance, tmp_path):
     pid = appliance.health()
     import json
 
-    weed_pid = json.loads((appliance.data_dir / "run" / "weed.json").read_text())["pid"]
-    os.kill(weed_pid, signal.SIGKILL)
+    weed = json.loads((appliance.data_dir / "run" / "weed.json").read_text())
+    assert weed["master_url"]  # so packs went straight to the volume server
+    assert packs_on_volumes(appliance.data_dir)
+    os.kill(weed["pid"], signal.SIGKILL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         h = appliance.health()
@@ -93,6 +96,20 @@ def test_a_dead_weed_is_restarted_and_data_survives(appliance, tmp_path):
     dest = tmp_path / "after"
     appliance.ahoy("dataset", "pull", "restart", str(dest))
     assert tree_digests(dest) == tree_digests(src)
+
+
+def packs_on_volumes(data_dir: Path) -> bool:
+    import sqlite3
+
+    from appliance.adapters.seaweed.volume import is_fid
+    from appliance.settings import Settings
+
+    db = sqlite3.connect(Settings(data_dir=data_dir).blob_index_path)
+    try:
+        locators = [r[0] for r in db.execute("SELECT locator FROM objects WHERE kind = 'pack'")]
+    finally:
+        db.close()
+    return bool(locators) and all(is_fid(x) for x in locators)
 
 
 def test_sigterm_stops_the_appliance_and_its_children(appliance):

@@ -1,16 +1,18 @@
-"""BlobStore on a SeaweedFS filer: small blobs packed, large blobs loose, SQLite index.
+"""BlobStore on SeaweedFS: small blobs packed, large blobs loose, SQLite index.
 
 One HTTP PUT per small file tops out near 500-750 files/s here (900-1,400/s
 with 8 threads; docs/blobstore.md), so small blobs are appended to an in-memory
-pack and each ~32 MiB pack goes to the filer in one PUT, on a background thread
-while the next one fills.
-Blobs of ``loose_bytes`` and more are streamed as objects of their own.
+pack and each ~16 MiB pack is stored in one PUT, on a background thread while
+the next one fills. With the master's URL, packs go straight to a volume server
+(``/dir/assign``, then PUT to the fid), which costs weed half the CPU of the
+filer path; without it, to the filer. Blobs of ``loose_bytes`` and more are
+streamed to the filer as objects of their own (``seaweed_objects.py``).
 
 Visibility is the index (``pack_index.py``): an object is written under a fresh
-unique name first, then its rows are inserted in one transaction. Objects live
-under ``<root>/<workspace>/packs/`` and ``<root>/<workspace>/loose/``. Packs are
-self-describing (``packs.py``), so ``rebuild_index`` can recreate a lost index.
-Compaction, sweeping and rebuilding live in ``seaweed_upkeep.py``.
+unique name first, then its rows are inserted in one transaction. Filer objects
+live under ``<root>/<workspace>/packs/`` and ``<root>/<workspace>/loose/``.
+Packs are self-describing (``packs.py``). Compaction, sweeping and rebuilding
+live in ``seaweed_upkeep.py``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import logging
 import os
 import re
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,9 +30,12 @@ from typing import TypeVar
 
 from appliance.adapters.blobs import seaweed_upkeep
 from appliance.adapters.blobs.keys import check_digest, check_digests, check_workspace, verify
-from appliance.adapters.blobs.pack_index import PackIndex, Span, coalesce
+from appliance.adapters.blobs.pack_index import PackIndex
 from appliance.adapters.blobs.packs import PackBuilder, PackEntry
+from appliance.adapters.blobs.seaweed_objects import SeaweedObjects
+from appliance.adapters.blobs.spans import Span, coalesce
 from appliance.adapters.seaweed.filer import FilerClient
+from appliance.adapters.seaweed.volume import VolumeClient, is_fid
 from appliance.errors import BlobCorrupt, BlobMissing, BlobStoreError, InvalidInput
 from appliance.ports.blobstore import BlobInfo, BlobPut, BlobStats
 
@@ -47,7 +51,11 @@ _ROOT = re.compile(r"(/[A-Za-z0-9_.-]+)+")
 
 
 class SeaweedBlobStore:
-    """Content-addressed blobs in a SeaweedFS filer, indexed in a local SQLite file."""
+    """Content-addressed blobs in SeaweedFS, indexed in a local SQLite file.
+
+    ``master_url``: packs go straight to volume servers (the fast path); None
+    keeps them on the filer. Packs already stored either way stay readable.
+    """
 
     name = "seaweedfs"
 
@@ -56,8 +64,9 @@ class SeaweedBlobStore:
         filer_url: str,
         index_path: Path,
         *,
+        master_url: str | None = None,
         root: str = "/ahoy/blobs",
-        pack_bytes: int = 32 * MiB,
+        pack_bytes: int = 16 * MiB,
         loose_bytes: int = 8 * MiB,
         upload_workers: int = 2,
         read_workers: int = 4,
@@ -68,6 +77,7 @@ class SeaweedBlobStore:
         if not _ROOT.fullmatch(root):
             raise InvalidInput(f"filer root {root!r} is not allowed", hint="use e.g. /ahoy/blobs")
         self.filer_url = filer_url
+        self.master_url = master_url
         self.root = root
         self.pack_bytes = pack_bytes
         self.loose_bytes = loose_bytes
@@ -75,21 +85,14 @@ class SeaweedBlobStore:
         self.read_workers = max(1, read_workers)
         self.auto_compact = auto_compact
         self.min_live_ratio = min_live_ratio
-        self._filer = FilerClient(
-            filer_url, pool_size=self.upload_workers + self.read_workers + 2, fsync=fsync
+        pool_size = self.upload_workers + self.read_workers + 2
+        self._filer = FilerClient(filer_url, pool_size=pool_size, fsync=fsync)
+        self._volumes = (
+            VolumeClient(master_url, pool_size=pool_size, fsync=fsync) if master_url else None
         )
         self._index = PackIndex(index_path)
+        self._objects = SeaweedObjects(self._filer, self._volumes, self._index, root)
         self._executor: ThreadPoolExecutor | None = None
-
-    # -- naming ----------------------------------------------------------------
-
-    def _new_pack_path(self, workspace: str) -> str:
-        # Time first so listings sort by age; the uuid makes every name unique,
-        # so an object is never overwritten, not even by a retry.
-        return f"{self.root}/{workspace}/packs/{time.time_ns():x}-{uuid.uuid4().hex}.pack"
-
-    def _new_loose_path(self, workspace: str, sha256: str) -> str:
-        return f"{self.root}/{workspace}/loose/{sha256}.{uuid.uuid4().hex[:16]}"
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -101,6 +104,8 @@ class SeaweedBlobStore:
 
     def ping(self) -> None:
         self._filer.ping()
+        if self._volumes is not None:
+            self._volumes.ping()
         self._index.ping()
 
     def missing(self, workspace: str, digests: Collection[str]) -> set[str]:
@@ -114,7 +119,7 @@ class SeaweedBlobStore:
             loc = self._index.locate(ws, [sha]).get(sha)
             if loc is None:
                 break
-            data = self._filer.get(loc.path, loc.offset, loc.size)
+            data = self._objects.get(loc.locator, loc.offset, loc.size)
             if data is not None:
                 verify(sha, data)
                 return data
@@ -134,7 +139,7 @@ class SeaweedBlobStore:
     def _fetch(self, span: Span) -> list[tuple[str, bytes]]:
         """One GET for a run of neighbouring blobs; verified here, on a worker
         thread, because hashlib releases the GIL and so hashes on every core."""
-        data = self._filer.get(span.path, span.start, span.end - span.start)
+        data = self._objects.get(span.locator, span.start, span.end - span.start)
         if data is None:  # moved by a compaction since we looked it up
             return [(sha, self.read(span.workspace, sha)) for sha, _, _ in span.entries]
         out = []
@@ -151,7 +156,7 @@ class SeaweedBlobStore:
             loc = self._index.locate(ws, [sha]).get(sha)
             if loc is None:
                 break
-            chunks = self._filer.stream(loc.path, loc.offset, loc.size, chunk_size)
+            chunks = self._objects.stream(loc.locator, loc.offset, loc.size, chunk_size)
             if chunks is not None:
                 break
         if chunks is None:
@@ -219,17 +224,18 @@ class SeaweedBlobStore:
     def _put_pack(
         self, workspace: str, body: bytearray, entries: list[PackEntry], created: float
     ) -> int:
-        path = self._new_pack_path(workspace)
-        self._filer.put(path, body)
+        locator = self._objects.write_pack(workspace, body)
         rows = [(e.sha256, e.offset, e.size) for e in entries]
         try:
-            return self._index.commit_object(workspace, path, "pack", len(body), rows, created)
+            return self._index.commit_object(
+                workspace, locator, "pack", len(body), rows, created, pending=is_fid(locator)
+            )
         except BaseException:
-            self._discard([path])
+            self._objects.abandon(locator)
             raise
 
     def _put_loose(self, workspace: str, blob: BlobPut) -> int:
-        path = self._new_loose_path(workspace, blob.sha256)
+        path = self._objects.new_loose_path(workspace, blob.sha256)
         if blob.data is not None:
             self._filer.put(path, blob.data)
             size = len(blob.data)
@@ -239,13 +245,13 @@ class SeaweedBlobStore:
             self._filer.put(path, _hashing_chunks(str(blob.path), hasher, counted))
             size = counted[0]
             if hasher.hexdigest() != blob.sha256:
-                self._discard([path])
+                self._objects.discard([path])
                 raise BlobCorrupt(blob.sha256, hasher.hexdigest())
         entry = [(blob.sha256, 0, size)]
         try:
             return self._index.commit_object(workspace, path, "loose", size, entry, time.time())
         except BaseException:
-            self._discard([path])
+            self._objects.discard([path])
             raise
 
     def delete_many(self, workspace: str, digests: Iterable[str]) -> int:
@@ -257,7 +263,7 @@ class SeaweedBlobStore:
         """
         ws = check_workspace(workspace)
         removed, emptied, touched = self._index.delete(ws, check_digests(digests))
-        self._discard(emptied)
+        self._objects.discard(emptied)
         if self.auto_compact and touched:
             try:
                 self.compact(self.min_live_ratio, workspace=ws, only=touched)
@@ -281,13 +287,16 @@ class SeaweedBlobStore:
         return seaweed_upkeep.compact(self, min_live_ratio, workspace, only)
 
     def sweep_unindexed(self, older_than_seconds: float = 3600.0) -> int:
-        """Delete objects no index row points at (left by killed writers); return
-        how many. Young objects are spared: they may be a put about to commit."""
+        """Delete objects no index row points at (left by killed writers): filer
+        objects not in the index, and volume packs still in the pending journal.
+        Return how many were deleted. Young ones are spared: they may be a put
+        about to commit."""
         return seaweed_upkeep.sweep_unindexed(self, older_than_seconds)
 
     def rebuild_index(self) -> int:
         """Index every pack and loose object found on the filer that the index
-        lacks; return how many blobs were added."""
+        lacks; return how many blobs were added. Packs on volume servers cannot
+        be listed, so they are not covered (docs/blobstore.md)."""
         return seaweed_upkeep.rebuild_index(self)
 
     def close(self) -> None:
@@ -295,16 +304,9 @@ class SeaweedBlobStore:
             self._executor.shutdown(wait=True)
             self._executor = None
         self._filer.close()
+        if self._volumes is not None:
+            self._volumes.close()
         self._index.close()
-
-    def _discard(self, paths: Iterable[str]) -> None:
-        """Best-effort delete of objects nothing points at; a failure only leaves
-        garbage for ``sweep_unindexed``."""
-        for path in paths:
-            try:
-                self._filer.delete(path)
-            except BlobStoreError as exc:
-                log.warning("could not delete %s (sweep will): %s", path, exc)
 
 
 # -- helpers ---------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Maintenance of a ``SeaweedBlobStore``: compaction, sweeping, index rebuild.
 
 Every step keeps the store's one invariant: an index row only ever points at
-bytes that are already whole on the filer. Compaction therefore writes the new
-pack, then moves the rows in one transaction, and only then deletes the old
-packs; a kill between steps leaves an unindexed object, which the sweep removes.
+bytes that are already whole in weed. Compaction therefore writes the new pack,
+then moves the rows in one transaction, and only then deletes the old packs; a
+kill between steps leaves an unindexed object (a filer object, or a volume pack
+named in the pending journal), which the sweep removes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from appliance.adapters.blobs.packs import (
     footer_length,
     parse_footer,
 )
+from appliance.adapters.blobs.seaweed_objects import sweep_pending
+from appliance.adapters.seaweed.volume import is_fid
 from appliance.errors import BlobCorrupt, InvalidInput
 
 if TYPE_CHECKING:
@@ -37,14 +40,14 @@ def compact(
     workspace: str | None,
     only: Collection[int] | None,
 ) -> int:
-    index, filer = store._index, store._filer
+    index, objects = store._index, store._objects
     sparse = index.sparse_objects(workspace, min_live_ratio, None if only is None else list(only))
     by_workspace: dict[str, list[ObjectRow]] = {}
     for row in sparse:
         by_workspace.setdefault(row.workspace, []).append(row)
     reclaimed = 0
     for ws, rows in by_workspace.items():
-        sizes = {r.path: r.size for r in rows}
+        sizes = {r.locator: r.size for r in rows}
         builder = PackBuilder(ws)
         moves: list[tuple[str, int, int, int]] = []
         for row in rows:
@@ -53,9 +56,9 @@ def compact(
                 continue
             start = entries[0][1]
             end = max(off + size for _, off, size in entries)
-            data = filer.get(row.path, start, end - start)
+            data = objects.get(row.locator, start, end - start)
             if data is None:
-                log.warning("pack %s vanished before compaction", row.path)
+                log.warning("pack %s vanished before compaction", row.locator)
                 continue
             blobs = []
             try:
@@ -66,7 +69,7 @@ def compact(
             except BlobCorrupt as exc:
                 # Copying would hide the damage under a fresh name; leave the pack
                 # where reads keep reporting it.
-                log.error("not compacting %s: %s", row.path, exc)
+                log.error("not compacting %s: %s", row.locator, exc)
                 continue
             for sha, blob in blobs:
                 entry = builder.add(sha, blob)
@@ -88,22 +91,28 @@ def _commit(
     old_sizes: dict[str, int],
 ) -> int:
     body, _, created = builder.seal()
-    path = store._new_pack_path(ws)
-    store._filer.put(path, body)
-    emptied, _ = store._index.move(ws, path, len(body), moves, created)
-    store._discard(emptied)
+    locator = store._objects.write_pack(ws, body)
+    try:
+        emptied, _ = store._index.move(
+            ws, locator, len(body), moves, created, pending=is_fid(locator)
+        )
+    except BaseException:
+        store._objects.abandon(locator)
+        raise
+    store._objects.discard(emptied)
     freed = sum(old_sizes.get(p, 0) for p in emptied)
-    kept = 0 if path in emptied else len(body)
+    kept = 0 if locator in emptied else len(body)
     return freed - kept
 
 
 def sweep_unindexed(store: SeaweedBlobStore, older_than_seconds: float) -> int:
     """The age guard is what makes this safe beside running writers: an object is
-    indexed right after its upload ends, so an old unindexed one is abandoned."""
+    indexed right after its upload ends, so an old unindexed one is abandoned.
+    (A journalled pack claimed by the sweep can no longer be indexed at all.)"""
+    removed = sweep_pending(store._objects, older_than_seconds)
     filer, index = store._filer, store._index
     cutoff = time.time() - older_than_seconds
-    known = index.object_paths()
-    removed = 0
+    known = index.object_locators()
     for ws_dir in filer.list_dir(store.root):
         if not ws_dir.is_dir:
             continue
@@ -111,7 +120,7 @@ def sweep_unindexed(store: SeaweedBlobStore, older_than_seconds: float) -> int:
             for entry in filer.list_dir(f"{ws_dir.path}/{kind}"):
                 if entry.is_dir or entry.path in known or entry.mtime > cutoff:
                     continue
-                if entry.path in index.object_paths():  # indexed since we looked
+                if entry.path in index.object_locators():  # indexed since we looked
                     continue
                 if filer.delete(entry.path):
                     removed += 1
@@ -119,6 +128,7 @@ def sweep_unindexed(store: SeaweedBlobStore, older_than_seconds: float) -> int:
 
 
 def rebuild_index(store: SeaweedBlobStore) -> int:
+    """Filer objects only: volume needles cannot be listed through weed's API."""
     filer, index = store._filer, store._index
     added = 0
     for ws_dir in filer.list_dir(store.root):

@@ -17,20 +17,16 @@ from urllib.parse import quote
 import requests
 from requests.adapters import HTTPAdapter
 
-from appliance.errors import BlobStoreUnavailable, StorageFull
+from appliance.adapters.seaweed.httpio import (
+    cause,
+    range_header,
+    ranged_body,
+    ranged_chunks,
+    refused,
+)
+from appliance.errors import BlobStoreUnavailable
 
 _DIR_MODE = 1 << 31  # Go's os.ModeDir, as the filer reports it in listings
-# Phrases weed uses when it cannot place a write: a full disk, no volume left to
-# grow, or every volume turned read-only by -volume.minFreeSpace.
-_FULL_HINTS = (
-    "no space",
-    "disk full",
-    "not enough",
-    "no free volume",
-    "no writable volume",
-    "read only",
-    "readonly",
-)
 _LIST_PAGE = 1000
 _RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$")
 
@@ -60,7 +56,7 @@ class FilerClient:
         self.url = url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         # fsync=true makes the volume server fsync before answering; with packs
-        # that is one fsync per ~32 MiB, not one per file.
+        # that is one fsync per pack (~16 MiB), not one per file.
         self._put_params = {"fsync": "true"} if fsync else {}
         self._http = requests.Session()
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
@@ -74,7 +70,7 @@ class FilerClient:
         try:
             return self._http.request(method, self._u(path), timeout=self.timeout, **kwargs)  # type: ignore[arg-type]
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise BlobStoreUnavailable(self.url, _cause(exc)) from exc
+            raise BlobStoreUnavailable(self.url, cause(exc)) from exc
 
     def ping(self) -> None:
         r = self._call("GET", "/", headers={"Accept": "application/json"}, params={"limit": 1})
@@ -89,67 +85,22 @@ class FilerClient:
             data=body,
             headers={"Content-Type": "application/octet-stream"},
         )
-        if r.status_code < 300:
-            return
-        text = r.text[:300]
-        if any(h in text.lower() for h in _FULL_HINTS):
-            raise StorageFull(self.url)
-        raise BlobStoreUnavailable(
-            self.url, f"write of {path} answered HTTP {r.status_code}: {text}"
-        )
+        if r.status_code >= 300:
+            raise refused(self.url, f"write of {path}", r.status_code, r.text)
 
     def get(self, path: str, start: int, length: int) -> bytes | None:
-        """Bytes ``[start, start+length)`` of an object; None if the object is gone.
-
-        A short or out-of-range answer is returned as is (possibly empty): the
-        caller's hash check reports it as corruption.
-        """
+        """Bytes ``[start, start+length)`` of an object; None if the object is gone
+        (a short answer is returned as is, for the caller's hash check)."""
         if length == 0:
             return b""
-        r = self._call("GET", path, headers={"Range": f"bytes={start}-{start + length - 1}"})
-        if r.status_code == 404:
-            return None
-        if r.status_code == 416:
-            return b""
-        if r.status_code == 200:  # range ignored: whole object
-            return r.content[start : start + length]
-        if r.status_code != 206:
-            raise BlobStoreUnavailable(self.url, f"read of {path} answered HTTP {r.status_code}")
-        return r.content
+        r = self._call("GET", path, headers=range_header(start, length))
+        return ranged_body(r, self.url, path, start, length)
 
     def stream(self, path: str, start: int, length: int, chunk: int) -> Iterator[bytes] | None:
         if length == 0:
             return iter(())
-        r = self._call(
-            "GET", path, headers={"Range": f"bytes={start}-{start + length - 1}"}, stream=True
-        )
-        if r.status_code == 404:
-            r.close()
-            return None
-        if r.status_code == 416:
-            r.close()
-            return iter(())
-        if r.status_code not in (200, 206):
-            r.close()
-            raise BlobStoreUnavailable(self.url, f"read of {path} answered HTTP {r.status_code}")
-        return self._chunks(r, start if r.status_code == 200 else 0, length, chunk)
-
-    def _chunks(self, r: requests.Response, skip: int, length: int, chunk: int) -> Iterator[bytes]:
-        with r:
-            left = length
-            try:
-                for piece in r.iter_content(chunk):
-                    if skip:
-                        cut = min(skip, len(piece))
-                        piece, skip = piece[cut:], skip - cut
-                    if piece:
-                        piece = piece[:left]
-                        left -= len(piece)
-                        yield piece
-                    if left <= 0:
-                        break
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                raise BlobStoreUnavailable(self.url, _cause(exc)) from exc
+        r = self._call("GET", path, headers=range_header(start, length), stream=True)
+        return ranged_chunks(r, self.url, path, start, length, chunk)
 
     def delete(self, path: str) -> bool:
         r = self._call("DELETE", path)
@@ -186,11 +137,6 @@ class FilerClient:
 
     def close(self) -> None:
         self._http.close()
-
-
-def _cause(exc: Exception) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 
 def _parse_time(text: str) -> float:
