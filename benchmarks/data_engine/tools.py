@@ -1,0 +1,251 @@
+"""The measured tools: the hash+copy limit, DVC, and ours (in-process and CLI)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a plain script from a checkout
+    sys.path.insert(0, str(ROOT))
+
+from appliance.bootstrap import WEED_STATE, open_services  # noqa: E402
+from appliance.services import datasets, importing, pull, versions  # noqa: E402
+from appliance.settings import Settings  # noqa: E402
+from benchmarks.data_engine.common import (  # noqa: E402
+    ACTOR,
+    BIN,
+    SLUG,
+    Trash,
+    bench_env,
+    count_files,
+    merge_tree,
+    settle,
+    sh,
+    timed_sh,
+    warm,
+)
+from benchmarks.data_engine.report import Results, fs_type  # noqa: E402
+
+# -- the physical limit ----------------------------------------------------------------
+
+
+def bench_limit(tree: Path, run: Path, res: Results, files: int) -> None:
+    print("limit: sha256 of every byte + cp -r")
+    warm(tree)
+    settle()
+    paths = sorted(os.path.join(d, n) for d, _, names in os.walk(tree) for n in names)
+    t0 = time.perf_counter()
+    digests = set()
+    for path in paths:
+        with open(path, "rb") as fh:
+            digests.add(hashlib.sha256(fh.read()).digest())
+    t_hash = time.perf_counter() - t0
+    settle()
+    _, t_copy = timed_sh(["cp", "-r", tree, run / "limit-copy"])
+    res.add("limit", "sha256 all bytes", t_hash, files)
+    res.add("limit", "cp -r", t_copy, files)
+    res.add("limit", "hash+copy", t_hash + t_copy, files)
+    if len(digests) != len(paths):
+        res.notes.append(f"only {len(digests)} of {len(paths)} generated files are unique")
+
+
+# -- DVC -------------------------------------------------------------------------------
+
+
+def dvc_available() -> bool:
+    try:
+        import dvc  # noqa: F401
+    except ImportError:
+        return False
+    return (BIN / "dvc").exists()
+
+
+def bench_dvc(repo: Path, extra: Path, trash: Trash, res: Results, files: int, added: int) -> None:
+    print("dvc: add + git commit, add again, diff, checkout")
+    dvc, env = str(BIN / "dvc"), bench_env()
+    sh(["git", "init", "-q"], repo, env)
+    sh([dvc, "init", "-q"], repo, env)
+    sh([dvc, "config", "core.analytics", "false"], repo, env)
+    sh([dvc, "config", "core.autostage", "true"], repo, env)
+    # Its hash cache (state db) lives here, not in a shared /var/tmp of earlier runs.
+    sh([dvc, "config", "core.site_cache_dir", repo.parent / "dvc-site-cache"], repo, env)
+    sh(["git", "add", ".dvc", ".dvcignore"], repo, env)
+    sh(["git", "commit", "-qm", "dvc init"], repo, env)
+    version = sh([dvc, "--version"], repo, env).strip()
+    res.notes.append(
+        f"DVC {version}, default cache link type (this file system: "
+        f"{fs_type(repo)}); the DVC steps include `git commit` of the .dvc file"
+    )
+    warm(repo / "data")
+    settle()
+    _, t_add = timed_sh([dvc, "add", "-q", "data"], repo, env)
+    _, t_git = timed_sh(["git", "commit", "-qm", "v1"], repo, env)
+    res.add(
+        "dvc",
+        "import+commit",
+        t_add + t_git,
+        files,
+        f"dvc add {t_add:.2f}s + git commit {t_git:.2f}s",
+    )
+    merge_tree(extra, repo / "data")
+    settle()
+    _, t_add = timed_sh([dvc, "add", "-q", "data"], repo, env)
+    _, t_git = timed_sh(["git", "commit", "-qm", "v2"], repo, env)
+    res.add(
+        "dvc",
+        "recommit",
+        t_add + t_git,
+        files + added,
+        f"dvc add {t_add:.2f}s + git commit {t_git:.2f}s",
+    )
+    settle()
+    out, t = timed_sh([dvc, "diff", "--json", "HEAD~1"], repo, env)
+    seen = len(json.loads(out or "{}").get("added", []))
+    res.add("dvc", "diff", t, files + added, f"{seen} added")
+    trash.move(repo / "data")
+    settle()
+    _, t = timed_sh([dvc, "checkout", "-q"], repo, env)
+    res.add("dvc", "pull", t, files + added, "dvc checkout into an emptied workspace")
+    _check_count(repo / "data", files + added, "dvc checkout")
+
+
+# -- ours ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def blob_service(settings: Settings) -> Iterator[None]:
+    """For seaweedfs, one weed for this data dir, announced as `ahoy serve` does."""
+    if settings.blob_store != "seaweedfs":
+        yield
+        return
+    from appliance.adapters.seaweed.process import WeedServer
+
+    weed = WeedServer(settings.weed_dir, settings.log_dir)
+    state = settings.run_dir / WEED_STATE
+    try:
+        weed.start(timeout=settings.weed_start_timeout)
+        settings.run_dir.mkdir(parents=True, exist_ok=True)
+        tmp = state.with_suffix(".tmp")
+        urls = {"filer_url": weed.filer_url, "master_url": weed.master_url}
+        tmp.write_text(json.dumps({**urls, "pid": weed.pid}))
+        os.replace(tmp, state)
+        yield
+    finally:
+        state.unlink(missing_ok=True)
+        weed.stop(timeout=settings.weed_stop_timeout)
+
+
+def service(settings: Settings, fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    """One service call the way an edge makes it: open the services, call, close."""
+
+    async def main() -> Any:
+        async with open_services(settings) as ctx:
+            return await fn(ctx, settings.workspace, *args, **kwargs)
+
+    t0 = time.perf_counter()
+    result = asyncio.run(main())
+    return result, time.perf_counter() - t0
+
+
+def import_commit(settings: Settings, tree: Path, message: str) -> tuple[float, str]:
+    async def main() -> tuple[float, float]:
+        async with open_services(settings) as ctx:
+            t0 = time.perf_counter()
+            await importing.import_tree(ctx, settings.workspace, SLUG, tree, ACTOR)
+            t1 = time.perf_counter()
+            await versions.commit(ctx, settings.workspace, SLUG, message, ACTOR)
+            return t1 - t0, time.perf_counter() - t1
+
+    t0 = time.perf_counter()
+    t_import, t_commit = asyncio.run(main())
+    return time.perf_counter() - t0, f"import {t_import:.2f}s + commit {t_commit:.2f}s"
+
+
+def bench_ours(
+    store: str, tree: Path, extra: Path, run: Path, res: Results, files: int, added: int
+) -> None:
+    tool = f"ahoy/{store}"
+    print(f"{tool}: services in-process")
+    settings = Settings(data_dir=run / f"ahoy-{store}", blob_store=store)
+    with blob_service(settings):
+        warm(tree)
+        settle()
+        _, t = service(settings, datasets.create, SLUG, ACTOR)
+        res.add(tool, "create dataset", t, 0)
+        settle()
+        t, note = import_commit(settings, tree, "v1")
+        res.add(tool, "import+commit", t, files, note)
+        merge_tree(extra, tree)
+        settle()
+        t, note = import_commit(settings, tree, "v2")
+        res.add(tool, "recommit", t, files + added, note)
+        settle()
+        d, t = service(settings, versions.diff, SLUG, "1", "2")
+        res.add(tool, "diff", t, files + added, f"{len(d.added)} added")
+        settle()
+        dest = run / f"pull-{store}"
+        _, t = service(settings, pull.pull, SLUG, "2", dest)
+        res.add(tool, "pull", t, files + added)
+        _check_count(dest, files + added, f"{tool} pull")
+
+
+def bench_cli(
+    store: str, tree: Path, extra: Path, run: Path, res: Results, files: int, added: int
+) -> None:
+    tool = f"ahoy CLI/{store}"
+    print(f"{tool}: the real `ahoy` command, one process per command")
+    settings = Settings(data_dir=run / f"cli-{store}", blob_store=store)
+    env = bench_env()
+    ahoy = [
+        str(BIN / "ahoy"),
+        "--json",
+        "--data-dir",
+        str(settings.data_dir),
+        "--blob-store",
+        store,
+    ]
+    with blob_service(settings):
+        warm(tree)
+        settle()
+        _, t = timed_sh([*ahoy, "dataset", "list"], env=env)
+        res.add(tool, "start-up", t, 0, "`ahoy dataset list` on an empty catalog")
+        sh([*ahoy, "dataset", "create", SLUG], env=env)
+        for step, message, count in (
+            ("import+commit", "v1", files),
+            ("recommit", "v2", files + added),
+        ):
+            if step == "recommit":
+                merge_tree(extra, tree)
+            settle()
+            _, t_import = timed_sh([*ahoy, "dataset", "import", tree, "-d", SLUG], env=env)
+            _, t_commit = timed_sh([*ahoy, "dataset", "commit", SLUG, "-m", message], env=env)
+            res.add(
+                tool,
+                step,
+                t_import + t_commit,
+                count,
+                f"import {t_import:.2f}s + commit {t_commit:.2f}s",
+            )
+        settle()
+        _, t = timed_sh([*ahoy, "dataset", "diff", SLUG, "1", "2"], env=env)
+        res.add(tool, "diff", t, files + added)
+        settle()
+        dest = run / f"cli-pull-{store}"
+        _, t = timed_sh([*ahoy, "dataset", "pull", SLUG, dest, "--version", "2"], env=env)
+        res.add(tool, "pull", t, files + added)
+        _check_count(dest, files + added, f"{tool} pull")
+
+
+def _check_count(tree: Path, expected: int, what: str) -> None:
+    got = count_files(tree)
+    if got != expected:
+        raise RuntimeError(f"{what} produced {got} files, expected {expected}")
