@@ -44,6 +44,32 @@ def test_import_commit_pull_round_trip(appliance, tmp_path):
     assert appliance.ahoy_json("verify", "--deep")["ok"] is True
 
 
+def test_rm_gc_erase_and_tags_through_the_cli(appliance, tmp_path):
+    src = tmp_path / "g"
+    digests = make_tree(src, 40, size=20_000, seed=5)
+    appliance.ahoy("dataset", "create", "gc-demo")
+    appliance.ahoy("dataset", "import", str(src), "-d", "gc-demo")
+    appliance.ahoy("dataset", "commit", "gc-demo", "-m", "one")
+    tagged = appliance.ahoy_json("dataset", "tag", "gc-demo", "golden", "1")
+    assert tagged == {"tag": "golden", "version": 1}
+    removed = appliance.ahoy_json("dataset", "rm", "gc-demo", "d1/")
+    gone = [n for n in digests if n.startswith("d1/")]
+    assert sorted(removed["removed"]) == sorted(gone)
+    appliance.ahoy("dataset", "commit", "gc-demo", "-m", "two")
+    appliance.ahoy("dataset", "rm", "gc-demo", "--version", "1")
+    report = appliance.ahoy_json("gc", "--grace", "0")
+    assert report["reclaimed_blobs"] >= len(gone)
+    victim = sorted(n for n in digests if n not in gone)[0]
+    erased = appliance.ahoy_json(
+        "erase", "--dataset", "gc-demo", "--file", victim, "--reason", "GDPR 9"
+    )
+    assert erased["bytes_deleted"] is True and erased["sha256"] == digests[victim]
+    pulled = appliance.ahoy_json("dataset", "pull", "gc-demo", str(tmp_path / "p"), "-v", "2")
+    assert [e["filename"] for e in pulled["erased"]] == [victim]
+    assert pulled["files"] == 40 - len(gone) - 1
+    assert appliance.ahoy_json("verify", "--deep")["ok"] is True
+
+
 def test_errors_are_clear_and_exit_non_zero(appliance, tmp_path):
     result = appliance.ahoy("dataset", "commit", "no-such-dataset", check=False)
     assert result.returncode == 4
