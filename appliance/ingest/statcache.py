@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from appliance.ingest.scan import SourceFile
+from appliance.sqlite_wal import enable_wal
 
 RACY_SECONDS = 2.0
 
@@ -22,7 +23,7 @@ class StatCache:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        enable_wal(self._db.execute)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS stat_cache (path TEXT PRIMARY KEY, size INTEGER,"
             " mtime_ns INTEGER, ctime_ns INTEGER, inode INTEGER, device INTEGER, sha256 TEXT)"

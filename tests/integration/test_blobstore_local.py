@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 from appliance.adapters.blobs.local import LocalBlobStore
 from appliance.errors import StorageFull
 from appliance.ports.blobstore import BlobPut, BlobStats
+from tests.conftest import tmpfs
 from tests.integration.blobstore_contract import WS, BlobStoreContract, blob
 
 pytestmark = pytest.mark.integration
@@ -64,20 +63,8 @@ def test_sweep_partial_removes_only_old_temporaries(tmp_path: Path) -> None:
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1 MiB tmpfs: the only honest way to see ENOSPC. Needs root and mount."""
-    where = tmp_path / "tiny"
-    where.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
+    with tmpfs(tmp_path / "tiny", "1m") as where:
         yield where
-    finally:
-        with contextlib.suppress(Exception):
-            subprocess.run(["umount", str(where)], check=False)
 
 
 def test_full_disk_raises_storage_full_and_leaves_nothing_partial(tiny_disk: Path) -> None:

@@ -29,6 +29,7 @@ from appliance.adapters.seaweed.process import WeedServer
 from appliance.adapters.seaweed.volume import is_fid
 from appliance.errors import BlobStoreError, BlobStoreUnavailable, ServiceFailed, StorageFull
 from appliance.ports.blobstore import BlobStats
+from tests.conftest import tmpfs
 from tests.integration.blobstore_contract import WS, BlobStoreContract, blob, randoms
 
 pytestmark = pytest.mark.integration
@@ -541,19 +542,8 @@ def test_weed_lifecycle_and_unavailable_store(tmp_path: Path) -> None:
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 96 MiB tmpfs for weed to fill. Needs root and mount."""
-    where = tmp_path / "tiny"
-    where.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=96m", "tmpfs", str(where)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
+    with tmpfs(tmp_path / "tiny", "96m") as where:
         yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 @pytest.mark.parametrize("mode", MODES)

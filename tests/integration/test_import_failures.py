@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from appliance.errors import ImportRejected, StorageFull
 from appliance.services import datasets, erasure, importing
-from tests.conftest import make_tree
+from tests.conftest import make_tree, tmpfs
 
 pytestmark = pytest.mark.integration
 
@@ -16,17 +14,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def small_blob_disk(local_settings):
     """The blob dir on a 2 MiB tmpfs, so the disk really fills up."""
-    mount_point = local_settings.blob_dir
-    mount_point.mkdir(parents=True)
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}); needs root")
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+    with tmpfs(local_settings.blob_dir, "2m") as where:
+        yield where
 
 
 def test_full_disk_is_a_clear_error_and_stores_nothing(engine, tmp_path, small_blob_disk):

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from appliance.errors import BlobStoreUnavailable, StorageFull
 from appliance.ports.blobstore import BlobInfo
+from appliance.sqlite_wal import enable_wal
 
 SCHEMA_VERSION = 2  # 1: objects.path (filer paths only); 2: locator + pending_packs
 _SCHEMA = """
@@ -90,7 +91,7 @@ class PackIndex:
             self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
         )
         self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        self._db.execute("PRAGMA journal_mode = WAL")
+        enable_wal(self._db.execute)
         # FULL: a commit is durable once it returns. Commits are one or two per
         # pack (~16 MiB: journal row, then index rows), so the WAL fsync is noise.
         self._db.execute("PRAGMA synchronous = FULL")

@@ -17,6 +17,7 @@ from pathlib import Path
 import aiosqlite
 
 from appliance.adapters.catalog.migrations import MIGRATIONS
+from appliance.sqlite_wal import enable_wal_async
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -24,7 +25,7 @@ BUSY_TIMEOUT_MS = 30_000
 async def _connect(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA journal_mode=WAL")
+    await enable_wal_async(conn.execute)
     await conn.execute("PRAGMA synchronous=NORMAL")
     await conn.execute("PRAGMA foreign_keys=ON")
     return conn
