@@ -92,19 +92,18 @@ async def remove_files(
     async with ctx.catalog.writing(ws) as uow:
         ds = await uow.get_dataset(slug)
         working = await uow.working_files(ds.id)
-        doomed = sorted(
-            name
-            for name in working
-            if any(name == p or name.startswith(p.rstrip("/") + "/") for p in paths)
-        )
-        unmatched = [
-            p for p in paths if not any(n == p or n.startswith(p.rstrip("/") + "/") for n in doomed)
-        ]
+        doomed = sorted(name for name in working if any(_under(name, p) for p in paths))
+        unmatched = [p for p in paths if not any(_under(n, p) for n in doomed)]
         if unmatched:
             raise NotFound("file", unmatched[0], hint="`ahoy dataset status` lists the files")
         await uow.stage(ds.id, [], remove=doomed)
         await uow.audit(actor, "dataset.rm-files", slug, count=len(doomed))
     return doomed
+
+
+def _under(name: str, path: str) -> bool:
+    """``name`` is the file ``path`` or lies in the folder ``path`` (``dir`` or ``dir/``)."""
+    return name == path or name.startswith(path.rstrip("/") + "/")
 
 
 async def remove_version(ctx: ServiceContext, ws: str, slug: str, ref: str, actor: str) -> Version:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,7 +124,7 @@ def _write_all(
         paths = by_sha[sha]
         _write_file(paths[0], ctx.blobs.stream(ws, sha), made)
         for extra in paths[1:]:
-            _write_file(extra, [paths[0].read_bytes()], made)
+            _write_file(extra, _file_chunks(paths[0]), made)
         progress.advance(sizes[sha] * len(paths))
     progress.finish()
 
@@ -143,3 +144,10 @@ def _write_file(path: Path, chunks: object, made: set[Path]) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    """A written file's bytes in chunks, so a large duplicate never sits in memory."""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(size):
+            yield chunk

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a plain script from a checkout
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.data_engine.common import FOLDERS, GEN_VERSION, Trash  # noqa: E402
+from benchmarks.data_engine.common import FOLDERS, GEN_VERSION, Trash
 
 # -- the generated data set ------------------------------------------------------------
 

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a plain script from a checkout
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.data_engine.common import BUSY_SHARE, DELETE_COOLDOWN, QUIET, SETTLE_LIMIT, Trash  # noqa: E402
-from benchmarks.data_engine.report import mount_of  # noqa: E402
+from benchmarks.data_engine.common import BUSY_SHARE, DELETE_COOLDOWN, QUIET, SETTLE_LIMIT, Trash
+from benchmarks.data_engine.report import mount_of
 
 
 def _discards(stat: Path) -> int | None:

@@ -7,16 +7,11 @@ import datetime as dt
 import os
 import platform
 import statistics
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a plain script from a checkout
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.data_engine.common import DOC_END, DOC_START, TARGETS, sh  # noqa: E402
+from benchmarks.data_engine.common import DOC_END, DOC_START, ROOT, TARGETS, sh
 
 
 @dataclass

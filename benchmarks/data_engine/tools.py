@@ -7,20 +7,15 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a plain script from a checkout
-    sys.path.insert(0, str(ROOT))
-
-from appliance.bootstrap import WEED_STATE, open_services  # noqa: E402
-from appliance.services import datasets, importing, pull, versions  # noqa: E402
-from appliance.settings import Settings  # noqa: E402
-from benchmarks.data_engine.common import (  # noqa: E402
+from appliance.bootstrap import WEED_STATE, open_services
+from appliance.services import datasets, importing, pull, versions
+from appliance.settings import Settings
+from benchmarks.data_engine.common import (
     ACTOR,
     BIN,
     SLUG,
@@ -33,7 +28,7 @@ from benchmarks.data_engine.common import (  # noqa: E402
     timed_sh,
     warm,
 )
-from benchmarks.data_engine.report import Results, fs_type  # noqa: E402
+from benchmarks.data_engine.report import Results, fs_type
 
 # -- the physical limit ----------------------------------------------------------------
 
@@ -86,27 +81,18 @@ def bench_dvc(repo: Path, extra: Path, trash: Trash, res: Results, files: int, a
         f"{fs_type(repo)}); the DVC steps include `git commit` of the .dvc file"
     )
     warm(repo / "data")
-    settle()
-    _, t_add = timed_sh([dvc, "add", "-q", "data"], repo, env)
-    _, t_git = timed_sh(["git", "commit", "-qm", "v1"], repo, env)
-    res.add(
-        "dvc",
-        "import+commit",
-        t_add + t_git,
-        files,
-        f"dvc add {t_add:.2f}s + git commit {t_git:.2f}s",
-    )
+
+    def add_and_commit(step: str, message: str, count: int) -> None:
+        settle()
+        _, t_add = timed_sh([dvc, "add", "-q", "data"], repo, env)
+        _, t_git = timed_sh(["git", "commit", "-qm", message], repo, env)
+        res.add(
+            "dvc", step, t_add + t_git, count, f"dvc add {t_add:.2f}s + git commit {t_git:.2f}s"
+        )
+
+    add_and_commit("import+commit", "v1", files)
     merge_tree(extra, repo / "data")
-    settle()
-    _, t_add = timed_sh([dvc, "add", "-q", "data"], repo, env)
-    _, t_git = timed_sh(["git", "commit", "-qm", "v2"], repo, env)
-    res.add(
-        "dvc",
-        "recommit",
-        t_add + t_git,
-        files + added,
-        f"dvc add {t_add:.2f}s + git commit {t_git:.2f}s",
-    )
+    add_and_commit("recommit", "v2", files + added)
     settle()
     out, t = timed_sh([dvc, "diff", "--json", "HEAD~1"], repo, env)
     seen = len(json.loads(out or "{}").get("added", []))

@@ -3,6 +3,7 @@ real blob store (local disk here; the SeaweedFS path runs in tests/e2e)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -159,3 +160,18 @@ def test_pull_by_split_layout_and_manifest(engine, tmp_path):
     for row in manifest["files"]:
         assert (dest / row["split"] / row["filename"]).exists()
     shutil.rmtree(dest)
+
+
+def test_pull_writes_every_name_of_a_large_duplicated_blob(engine, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    big = os.urandom(5 << 20)  # above the in-memory read size: streamed
+    for name in ("a/clip.mp4", "b/same.mp4"):
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_bytes(big)
+    engine(datasets.create, "ds", "me")
+    assert engine(importing.import_tree, "ds", src, "me").new_blobs == 1
+    engine(versions.commit, "ds", "", "me")
+    dest = tmp_path / "out"
+    engine(pull.pull, "ds", "1", dest)
+    assert tree_digests(dest) == tree_digests(src)

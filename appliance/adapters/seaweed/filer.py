@@ -15,10 +15,10 @@ from datetime import datetime
 from urllib.parse import quote
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from appliance.adapters.seaweed.httpio import (
     cause,
+    pooled_session,
     range_header,
     ranged_body,
     ranged_chunks,
@@ -58,10 +58,7 @@ class FilerClient:
         # fsync=true makes the volume server fsync before answering; with packs
         # that is one fsync per pack (~16 MiB), not one per file.
         self._put_params = {"fsync": "true"} if fsync else {}
-        self._http = requests.Session()
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
-        self._http.mount("http://", adapter)
-        self._http.mount("https://", adapter)
+        self._http = pooled_session(2, pool_size)
 
     def _u(self, path: str) -> str:
         return self.url + quote(path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from appliance.errors import BlobStoreError, BlobStoreUnavailable, StorageFull
 
@@ -24,6 +25,18 @@ FULL_HINTS = (
     "read only",
     "readonly",
 )
+
+
+def pooled_session(pool_connections: int, pool_maxsize: int) -> requests.Session:
+    """A session keeping connections to weed open, with no silent retries (a
+    failed write must surface, not be replayed behind our back)."""
+    session = requests.Session()
+    adapter = HTTPAdapter(
+        pool_connections=pool_connections, pool_maxsize=pool_maxsize, max_retries=0
+    )
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 def cause(exc: Exception) -> str:

@@ -24,10 +24,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from appliance.adapters.seaweed.httpio import (
     cause,
+    pooled_session,
     range_header,
     ranged_body,
     ranged_chunks,
@@ -68,10 +68,7 @@ class VolumeClient:
         # fsync=true: the volume server fsyncs the .dat file before answering
         # (one fsync per needle, checked with strace).
         self._put_params = {"fsync": "true"} if fsync else {}
-        self._http = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
-        self._http.mount("http://", adapter)
-        self._http.mount("https://", adapter)
+        self._http = pooled_session(4, pool_size)
         self._urls: dict[str, str] = {}  # volume id → base URL
         self._lock = threading.Lock()
 
