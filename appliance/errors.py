@@ -159,3 +159,69 @@ class ServiceFailed(ApplianceError):
 class ConfigError(ApplianceError):
     code = "config-error"
     exit_code = 2
+
+
+class Unauthenticated(ApplianceError):
+    """No credentials, or ones that are unknown, expired or revoked."""
+
+    code = "unauthenticated"
+    exit_code = 7
+
+    def __init__(self, why: str, *, hint: str = "") -> None:
+        super().__init__(
+            f"not authenticated: {why}",
+            hint=hint or "log in again (`ahoy login`) or create a new token (`ahoy token create`)",
+        )
+
+
+class Forbidden(ApplianceError):
+    code = "forbidden"
+    exit_code = 7
+
+    def __init__(self, permission: str, role: str | None) -> None:
+        super().__init__(
+            f"this needs the {permission!r} permission, which your role "
+            f"({role or 'none'}) does not have",
+            hint="ask an owner or admin of the workspace for a role that has it",
+        )
+        self.permission = permission
+        self.role = role
+
+
+class QuotaExceeded(ApplianceError):
+    code = "quota-exceeded"
+    exit_code = 8
+
+    def __init__(self, workspace: str, needed: int, remaining: int) -> None:
+        super().__init__(
+            f"workspace {workspace!r} has {remaining:,} bytes of quota left; this needs {needed:,}",
+            hint="free space (delete versions, then `ahoy gc`) or ask an admin for more quota; "
+            "nothing was stored",
+        )
+        self.needed = needed
+        self.remaining = remaining
+
+
+class PayloadTooLarge(ApplianceError):
+    code = "payload-too-large"
+    exit_code = 8
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"the request body is {size:,} bytes; the limit is {limit:,}",
+            hint="split the upload into smaller requests; nothing was stored",
+        )
+        self.size = size
+        self.limit = limit
+
+
+class HashMismatch(InvalidInput):
+    code = "hash-mismatch"
+
+    def __init__(self, expected: str, actual: str) -> None:
+        super().__init__(
+            f"the bytes received hash to sha256:{actual}, not the sha256:{expected} announced",
+            hint="the file changed or was damaged in transit; retry the upload; nothing was stored",
+        )
+        self.expected = expected
+        self.actual = actual

@@ -15,6 +15,8 @@ from typing import Any
 
 from appliance.errors import ConfigError
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
 
 def _setting(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help})
@@ -32,7 +34,9 @@ class Settings:
         "Blob store adapter: 'seaweedfs' (the embedded weed child of `ahoy serve`) "
         "or 'local' (plain files under the data dir; no server needed).",
     )
-    workspace: str = _setting("default", "Workspace the CLI acts in.")
+    workspace: str = _setting(
+        "default", "Workspace the CLI acts in; `ahoy admin init` creates it and makes you owner."
+    )
     gc_grace_seconds: int = _setting(
         7 * 24 * 3600, "How long an unreferenced blob is kept before `ahoy gc` reclaims it."
     )
@@ -46,6 +50,24 @@ class Settings:
     import_workers: int = _setting(
         0, "Threads that read and hash files during import (0: one per core, at least 2)."
     )
+    tls_cert_file: str = _setting(
+        "", "PEM certificate for HTTPS; required (with the key) to bind to a non-loopback host."
+    )
+    tls_key_file: str = _setting("", "PEM private key matching tls_cert_file.")
+    session_ttl_seconds: int = _setting(
+        12 * 3600, "How long a login session token (console, `ahoy login`) stays valid."
+    )
+    token_max_days: int = _setting(365, "Longest lifetime a personal API token may be given.")
+    max_request_bytes: int = _setting(
+        1 << 30, "Largest request body the API accepts (one upload request); bigger is 413."
+    )
+    workspace_quota_bytes: int = _setting(
+        0, "Default storage quota per workspace in bytes (0: unlimited); admins may set one."
+    )
+    webhook_max_attempts: int = _setting(
+        5, "Delivery attempts per webhook event before it is logged as failed."
+    )
+    webhook_timeout: float = _setting(5.0, "Seconds a webhook receiver has to answer.")
 
     # --- derived locations -------------------------------------------------
     @property
@@ -109,11 +131,18 @@ class Settings:
             raise ConfigError(f"port {self.port} is outside 1..65535", hint="set AHOY_PORT")
         if self.gc_grace_seconds < 0:
             raise ConfigError("gc_grace_seconds is negative", hint="use 0 or more seconds")
-        if self.host not in ("127.0.0.1", "localhost", "::1"):
+        if self.host not in LOOPBACK and not (self.tls_cert_file and self.tls_key_file):
             raise ConfigError(
-                f"host {self.host!r} is not loopback, and the API has no authentication yet",
-                hint="bind to 127.0.0.1 (AHOY_HOST)",
+                f"host {self.host!r} is not loopback, and tokens must not cross a LAN in clear",
+                hint="set AHOY_TLS_CERT_FILE and AHOY_TLS_KEY_FILE, or bind to 127.0.0.1",
             )
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ConfigError(
+                "only one of tls_cert_file and tls_key_file is set", hint="set both, or neither"
+            )
+        for name in ("session_ttl_seconds", "token_max_days", "max_request_bytes"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive", hint=f"set AHOY_{name.upper()}")
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

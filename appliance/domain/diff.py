@@ -68,6 +68,14 @@ class ManifestDiff:
             "unchanged": self.unchanged,
         }
 
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "summary": self.summary(),
+            "added": [c.as_dict() for c in self.added],
+            "removed": [c.as_dict() for c in self.removed],
+            "modified": [c.as_dict() for c in self.modified],
+        }
+
 
 def diff_manifests(old: Iterable[ManifestRow], new: Iterable[ManifestRow]) -> ManifestDiff:
     """Rows are matched by filename; results are sorted by filename."""

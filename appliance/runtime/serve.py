@@ -21,9 +21,12 @@ from typing import Any
 
 import uvicorn
 
-from appliance.bootstrap import WEED_STATE
+from appliance.bootstrap import WEED_STATE, open_services
 from appliance.errors import ServiceFailed
 from appliance.runtime.offline import apply_offline_env
+from appliance.services import accounts
+from appliance.services.context import ServiceContext
+from appliance.services.jobs import JobRunner
 from appliance.settings import Settings
 from appliance.web.app import create_app
 
@@ -144,33 +147,55 @@ async def _serve(settings: Settings) -> int:
     if settings.blob_store == "seaweedfs":
         log.info("starting the embedded blob store (weed)...")
         await asyncio.to_thread(sup.start_weed)
+    async with open_services(settings) as ctx:
+        return await _serve_api(settings, sup, ctx)
+
+
+async def _serve_api(settings: Settings, sup: Supervisor, ctx: ServiceContext) -> int:
+    runner = JobRunner(ctx)
+    interrupted = await runner.recover()
+    if interrupted:
+        log.warning("%d job(s) were cut off by the last stop; marked failed", interrupted)
+    setup_token = await accounts.issue_setup_token(ctx)
+    tls = {"ssl_certfile": settings.tls_cert_file, "ssl_keyfile": settings.tls_key_file}
     config = uvicorn.Config(
-        create_app(sup.health),
+        create_app(ctx, sup.health, runner),
         host=settings.host,
         port=settings.port,
         log_level="warning",
         log_config=None,
         lifespan="off",
+        **({k: v for k, v in tls.items() if v}),
     )
     server = _QuietServer(config)
     web = asyncio.create_task(server.serve())
     watcher = asyncio.create_task(sup.watch())
     await asyncio.sleep(0.2)
+    scheme = "https" if settings.tls_cert_file else "http"
     if web.done():  # e.g. the port is taken
         sup.failure = f"the web server could not start on {settings.host}:{settings.port}"
         sup.stopping.set()
     else:
         print(
-            f"AHOY Perception is up: http://{settings.host}:{settings.port}  "
+            f"AHOY Perception is up: {scheme}://{settings.host}:{settings.port}  "
             f"(data in {settings.data_dir.resolve()}; Ctrl-C stops)",
             flush=True,
         )
+        if setup_token:
+            print(
+                "No users yet. Create the first admin on this box with\n"
+                "    ahoy admin init --username <name>\n"
+                "or, within 24 hours, POST /v1/setup with this one-time setup token:\n"
+                f"    {setup_token}",
+                flush=True,
+            )
     await sup.stopping.wait()
     log.info("stopping...")
     server.should_exit = True
     watcher.cancel()
     with contextlib.suppress(asyncio.CancelledError, SystemExit, Exception):
         await asyncio.wait_for(web, timeout=10)
+    await runner.drain()
     await asyncio.to_thread(sup.stop_weed)
     if sup.failure:
         log.error(sup.failure)

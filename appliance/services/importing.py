@@ -16,13 +16,13 @@ from pathlib import Path
 
 from appliance.domain.names import role_for
 from appliance.domain.records import StagedFile, StageResult
-from appliance.errors import ApplianceError, ImportRejected
 from appliance.ingest.hashing import Hashed, default_workers, hash_files
 from appliance.ingest.scan import SourceFile, scan_tree
 from appliance.ingest.statcache import StatCache
 from appliance.ports.blobstore import BlobPut
 from appliance.services.context import ServiceContext
 from appliance.services.progress import NoProgress, Progress
+from appliance.services.staging import forget_new_blobs, stage_in
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ async def import_tree(
             ctx, ws, slug, files, digests, trusted, actor, root, prefix, mirror
         )
     except BaseException:
-        await _forget_new_blobs(ctx, ws, upload.queued)
+        await forget_new_blobs(ctx, ws, upload.queued)
         cache.close()
         raise
     try:
@@ -112,45 +112,12 @@ async def _stage(
     staged_files = [StagedFile(f.name, digests[f.name], f.size, role_for(f.name)) for f in files]
     async with ctx.catalog.writing(ws) as uow:
         ds = await uow.get_dataset(slug)
-        erased = await uow.erased() & set(digests.values())
-        if erased:
-            raise ImportRejected(
-                [
-                    (f.name, "this content was erased (GDPR); it may not be imported again")
-                    for f in files
-                    if digests[f.name] in erased
-                ]
-            )
-        current = await uow.working_files(ds.id)
+        staged, current = await stage_in(uow, ds, staged_files, prefix if mirror else None)
         moved = {
             n for n, sha in trusted.items() if (w := current.get(n)) is None or w.sha256 != sha
         }
-        remove: list[str] = []
-        if mirror:
-            names = {f.name for f in files}
-            base = prefix.strip("/")
-            remove = [
-                n for n in current if n not in names and (not base or n.startswith(base + "/"))
-            ]
-        staged = await uow.stage(ds.id, staged_files, remove=remove, current=current)
         await uow.audit(actor, "dataset.import", slug, source=str(root), counts=staged.as_dict())
     return staged, moved
-
-
-async def _forget_new_blobs(ctx: ServiceContext, ws: str, queued: set[str]) -> None:
-    """A failed import takes back the blobs it handed to the store, so the store is
-    as it was (a blob that was already there as garbage goes too, harmlessly).
-
-    Done under the catalog write lock, and only for digests no file record names:
-    whatever the catalog references, now or from another import, stays."""
-    if not queued:
-        return
-    try:
-        async with ctx.catalog.writing(ws) as uow:
-            unreferenced = queued - await uow.known_digests(queued)
-            await asyncio.to_thread(ctx.blobs.delete_many, ws, unreferenced)
-    except ApplianceError:
-        pass  # the store is down: `ahoy gc` sweeps these orphans later
 
 
 class _Upload:

@@ -1,22 +1,88 @@
-"""The litestar app. For now: health and status; the versioned /v1 API grows here."""
+"""The litestar app: the versioned /v1 API behind one security chokepoint."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar, MediaType, Request, get
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+
+from appliance.services.context import ServiceContext
+from appliance.services.jobs import JobRunner
+from appliance.web.access import (
+    DEPENDENCIES,
+    OPENAPI_PATH,
+    check_policies,
+    chokepoint,
+    public,
+)
+from appliance.web.docs_page import render_docs
+from appliance.web.problems import EXCEPTION_HANDLERS
+from appliance.web.routes import blobs, datasets, identity, jobs, versions, workspaces
+
+API_VERSION = "1.0.0"
 
 
-def create_app(health: Callable[[], dict[str, Any]]) -> Litestar:
+def create_app(
+    ctx: ServiceContext,
+    health: Callable[[], dict[str, Any]],
+    runner: JobRunner | None = None,
+    extra_routers: list[Any] | None = None,
+) -> Litestar:
     """``health`` reports the supervised children; the app reads it, never owns them."""
 
-    @get("/healthz", sync_to_thread=False)
+    @get("/healthz", opt=public(), sync_to_thread=False, include_in_schema=False)
     def healthz() -> dict[str, Any]:
         return health()
 
-    @get("/v1/status", sync_to_thread=False)
+    @get("/v1/status", opt=public(), sync_to_thread=False, summary="Liveness and versions")
     def status() -> dict[str, Any]:
-        return {"product": "AHOY Perception", **health()}
+        return {"product": "AHOY Perception", "api_version": API_VERSION, **health()}
 
-    return Litestar(route_handlers=[healthz, status], openapi_config=None)
+    @get("/v1/openapi.json", opt=public(), include_in_schema=False, sync_to_thread=False)
+    def openapi(request: Request[Any, Any, Any]) -> dict[str, Any]:
+        return request.app.openapi_schema.to_schema()
+
+    @get(
+        "/v1/docs",
+        opt=public(),
+        include_in_schema=False,
+        media_type=MediaType.HTML,
+        sync_to_thread=False,
+    )
+    def docs(request: Request[Any, Any, Any]) -> str:
+        return render_docs(request.app.openapi_schema.to_schema())
+
+    runner = runner or JobRunner(ctx)
+    app = Litestar(
+        route_handlers=[
+            healthz,
+            status,
+            openapi,
+            docs,
+            identity.router,
+            workspaces.router,
+            datasets.router,
+            blobs.router,
+            versions.router,
+            jobs.router,
+            *(extra_routers or []),
+        ],
+        guards=[chokepoint],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="AHOY Perception API",
+            version=API_VERSION,
+            path=OPENAPI_PATH,
+            render_plugins=[],
+            description="Every call needs 'Authorization: Bearer <token>' "
+            "unless marked public. Errors are application/problem+json (RFC 9457).",
+        ),
+        request_max_body_size=ctx.settings.max_request_bytes,
+        state=State({"ctx": ctx, "jobs": runner}),
+    )
+    check_policies(app)
+    return app

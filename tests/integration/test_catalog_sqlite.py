@@ -83,19 +83,17 @@ def test_two_processes_writing_at_once_both_succeed(engine, tmp_path):
         src = tmp_path / name
         make_tree(src, 800, size=1024, seed=i)
         trees.append((name, src))
-    env_args = ["--data-dir", str(engine.settings.data_dir), "--blob-store", "local"]
     procs = [
         subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "appliance.cli",
-                *env_args,
-                "dataset",
+                "tests.integration.engine_worker",
+                str(engine.settings.data_dir),
+                "local",
                 "import",
-                str(src),
-                "-d",
                 name,
+                str(src),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

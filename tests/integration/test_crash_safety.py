@@ -18,15 +18,18 @@ from tests.conftest import make_tree, tree_digests
 pytestmark = pytest.mark.integration
 
 
-def _cli(settings, *args):
-    env = {
-        **os.environ,
-        "AHOY_DATA_DIR": str(settings.data_dir),
-        "AHOY_BLOB_STORE": settings.blob_store,
-    }
+def _worker(settings, verb, dataset, arg):
     return subprocess.Popen(
-        [sys.executable, "-m", "appliance.cli", *args],
-        env=env,
+        [
+            sys.executable,
+            "-m",
+            "tests.integration.engine_worker",
+            str(settings.data_dir),
+            settings.blob_store,
+            verb,
+            dataset,
+            arg,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -60,9 +63,9 @@ def test_kill_9_during_import_then_rerun_completes(engine, tmp_path):
     src = tmp_path / "src"
     expected = make_tree(src, 6000, size=4096)
     engine(datasets.create, "ds", "me")
-    # CLI start-up takes ~0.2 s and the whole import ~1 s: these land throughout it.
+    # Worker start-up takes ~0.2 s and the whole import ~1 s: these land throughout it.
     for delay in (0.25, 0.4, 0.55, 0.7, 0.85, 1.0):
-        _kill_after(_cli(engine.settings, "dataset", "import", str(src), "--dataset", "ds"), delay)
+        _kill_after(_worker(engine.settings, "import", "ds", str(src)), delay)
         _check_invariants(engine.settings)
         assert engine(gc.verify, deep=True).ok  # nothing referenced is missing
     report = engine(importing.import_tree, "ds", src, "me")
@@ -83,7 +86,7 @@ def test_kill_9_during_commits_never_leaves_half_versions(engine, tmp_path):
     for i, delay in enumerate([0.2, 0.3, 0.4, 0.5, 0.6, 0.8]):
         (src / f"extra_{i}.bin").write_bytes(os.urandom(32))
         engine(importing.import_tree, "ds", src, "me")
-        _kill_after(_cli(engine.settings, "dataset", "commit", "ds", "-m", f"try {i}"), delay)
+        _kill_after(_worker(engine.settings, "commit", "ds", f"try {i}"), delay)
         _check_invariants(engine.settings)
     assert engine(gc.verify).ok
     status = engine(datasets.status, "ds")

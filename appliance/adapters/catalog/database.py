@@ -20,6 +20,9 @@ from appliance.adapters.catalog.migrations import MIGRATIONS
 from appliance.sqlite_wal import enable_wal_async
 
 BUSY_TIMEOUT_MS = 30_000
+#: Concurrent snapshot readers (the web server serves requests concurrently; each
+#: read transaction needs a connection of its own).
+READERS = 4
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
@@ -35,21 +38,26 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
+        self._readers: list[aiosqlite.Connection] = []
+        self._idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._write_lock = asyncio.Lock()
 
     async def open(self) -> Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await _connect(self.path)
         await self._migrate(self._writer)
-        self._reader = await _connect(self.path)
+        for _ in range(READERS):
+            conn = await _connect(self.path)
+            self._readers.append(conn)
+            self._idle.put_nowait(conn)
         return self
 
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
+        for conn in [*self._readers, self._writer]:
             if conn is not None:
                 await conn.close()
-        self._reader = self._writer = None
+        self._readers, self._writer = [], None
+        self._idle = asyncio.Queue()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -68,12 +76,16 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
         """A consistent snapshot for reads (a deferred transaction on the reader)."""
-        assert self._reader is not None, "Database.open() was not called"
-        await self._reader.execute("BEGIN")
+        assert self._readers, "Database.open() was not called"
+        conn = await self._idle.get()
         try:
-            yield self._reader
+            await conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                await conn.execute("COMMIT")
         finally:
-            await self._reader.execute("COMMIT")
+            self._idle.put_nowait(conn)
 
     async def _migrate(self, conn: aiosqlite.Connection) -> None:
         await conn.execute("BEGIN IMMEDIATE")

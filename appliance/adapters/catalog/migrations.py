@@ -101,4 +101,93 @@ CREATE TABLE audit_log (
 );
 """,
     ),
+    (
+        2,
+        "identity, audit chain, jobs, webhooks, idempotency",
+        """
+ALTER TABLE workspaces ADD COLUMN description TEXT NOT NULL DEFAULT '';
+ALTER TABLE workspaces ADD COLUMN quota_bytes INTEGER;
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    is_admin INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    disabled_at REAL
+);
+CREATE TABLE memberships (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    role TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (workspace_id, user_id)
+);
+CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER REFERENCES users(id),
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    revoked_at REAL,
+    last_used_at REAL
+);
+CREATE INDEX tokens_user ON tokens(user_id);
+ALTER TABLE audit_log ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN entry_hash TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_log_ws ON audit_log(workspace_id, id);
+CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    params_json TEXT NOT NULL,
+    progress_json TEXT NOT NULL DEFAULT '{}',
+    result_json TEXT,
+    error_json TEXT,
+    created_by TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL
+);
+CREATE INDEX jobs_ws ON jobs(workspace_id, created_at);
+CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    url TEXT NOT NULL,
+    events_json TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    deleted_at REAL
+);
+CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY,
+    webhook_id TEXT NOT NULL REFERENCES webhooks(id),
+    event_id INTEGER NOT NULL,
+    event_type TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    status_code INTEGER,
+    error TEXT,
+    duration_ms REAL,
+    at REAL NOT NULL
+);
+CREATE INDEX webhook_deliveries_hook ON webhook_deliveries(webhook_id, id);
+CREATE TABLE webhook_cursor (
+    webhook_id TEXT PRIMARY KEY REFERENCES webhooks(id),
+    last_event_id INTEGER NOT NULL
+);
+CREATE TABLE idempotency_keys (
+    workspace_id TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (workspace_id, principal, key)
+);
+""",
+    ),
 ]

@@ -5,6 +5,64 @@ from typing import Any
 
 import aiosqlite
 
+from appliance.domain.audit_chain import GENESIS, ChainCheck, entry_hash, verify_chain
+
+_COLUMNS = "id, workspace_id, actor, action, target, outcome, detail_json, at"
+
+
+def _entry(r: Any) -> dict[str, Any]:
+    return {
+        "id": r[0],
+        "workspace": r[1],
+        "actor": r[2],
+        "action": r[3],
+        "target": r[4],
+        "outcome": r[5],
+        "detail": json.loads(r[6]),
+        "at": r[7],
+    }
+
+
+async def append_audit(
+    conn: aiosqlite.Connection,
+    ws: str | None,
+    actor: str,
+    action: str,
+    target: str,
+    outcome: str,
+    detail: dict[str, Any],
+    at: float,
+) -> None:
+    """Append one chained entry. Callers hold the write lock, so the chain is a line."""
+    cur = await conn.execute("SELECT id, entry_hash FROM audit_log ORDER BY id DESC LIMIT 1")
+    last = await cur.fetchone()
+    prev = (last[1] or GENESIS) if last else GENESIS
+    new_id = (last[0] + 1) if last else 1
+    detail_json = json.dumps(detail, sort_keys=True, default=str)
+    entry = _entry((new_id, ws, actor, action, target, outcome, detail_json, at))
+    await conn.execute(
+        f"INSERT INTO audit_log ({_COLUMNS}, prev_hash, entry_hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            new_id,
+            ws,
+            actor,
+            action,
+            target,
+            outcome,
+            detail_json,
+            at,
+            prev,
+            entry_hash(prev, entry),
+        ),
+    )
+
+
+async def check_audit_chain(conn: aiosqlite.Connection) -> ChainCheck:
+    cur = await conn.execute(f"SELECT {_COLUMNS}, prev_hash, entry_hash FROM audit_log ORDER BY id")
+    rows = [(_entry(r), r[8], r[9]) for r in await cur.fetchall()]
+    return verify_chain(rows)
+
 
 class AuditRepo:
     conn: aiosqlite.Connection
@@ -19,27 +77,23 @@ class AuditRepo:
     async def audit(
         self, actor: str, action: str, target: str, outcome: str = "ok", **detail: Any
     ) -> None:
-        await self.conn.execute(
-            "INSERT INTO audit_log (workspace_id, actor, action, target, outcome, detail_json, at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (self.ws, actor, action, target, outcome, json.dumps(detail, sort_keys=True), self.now),
-        )
+        await append_audit(self.conn, self.ws, actor, action, target, outcome, detail, self.now)
 
-    async def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
+    async def audit_entries(
+        self, limit: int = 100, before_id: int | None = None
+    ) -> list[dict[str, Any]]:
         cur = await self.conn.execute(
-            "SELECT id, actor, action, target, outcome, detail_json, at FROM audit_log"
-            " WHERE workspace_id = ? ORDER BY id DESC LIMIT ?",
-            (self.ws, limit),
+            f"SELECT {_COLUMNS} FROM audit_log WHERE workspace_id = ? AND id < ?"
+            " ORDER BY id DESC LIMIT ?",
+            (self.ws, before_id if before_id is not None else 1 << 62, limit),
         )
-        return [
-            {
-                "id": r[0],
-                "actor": r[1],
-                "action": r[2],
-                "target": r[3],
-                "outcome": r[4],
-                "detail": json.loads(r[5]),
-                "at": r[6],
-            }
-            for r in await cur.fetchall()
-        ]
+        return [_entry(r) for r in await cur.fetchall()]
+
+    async def audit_since(self, after_id: int, limit: int = 500) -> list[dict[str, Any]]:
+        """Entries after ``after_id`` in order: the outbox webhooks are fed from."""
+        cur = await self.conn.execute(
+            f"SELECT {_COLUMNS} FROM audit_log WHERE workspace_id = ? AND id > ?"
+            " ORDER BY id LIMIT ?",
+            (self.ws, after_id, limit),
+        )
+        return [_entry(r) for r in await cur.fetchall()]

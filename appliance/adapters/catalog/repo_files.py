@@ -53,6 +53,26 @@ class FileRepo:
         )
         return {r[0]: WorkingFile(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()}
 
+    async def stored_bytes(self) -> int:
+        """Bytes of every live file record: what counts against the quota."""
+        cur = await self.conn.execute(
+            "SELECT COALESCE(SUM(size), 0) FROM files WHERE workspace_id = ? AND erased_at IS NULL",
+            (self.ws,),
+        )
+        row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def file_sizes_of(self, digests: Collection[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for part in chunks(digests):
+            cur = await self.conn.execute(
+                f"SELECT sha256, size FROM files WHERE workspace_id = ? AND erased_at IS NULL"
+                f" AND sha256 IN ({','.join('?' * len(part))})",
+                (self.ws, *part),
+            )
+            found.update({r[0]: int(r[1]) for r in await cur.fetchall()})
+        return found
+
     async def working_bytes(self, dataset_id: int) -> int:
         cur = await self.conn.execute(
             "SELECT COALESCE(SUM(fi.size), 0) FROM dataset_files f"

@@ -14,19 +14,30 @@ from pathlib import Path
 import aiosqlite
 
 from appliance.adapters.catalog.database import Database
+from appliance.adapters.catalog.repo_accounts import AccountsRepo
 from appliance.adapters.catalog.repo_audit import AuditRepo
 from appliance.adapters.catalog.repo_datasets import DatasetRepo
 from appliance.adapters.catalog.repo_files import FileRepo
 from appliance.adapters.catalog.repo_gc import GcRepo
+from appliance.adapters.catalog.repo_jobs import JobRepo
 from appliance.adapters.catalog.repo_versions import VersionRepo
+from appliance.adapters.catalog.repo_webhooks import WebhookRepo
 from appliance.errors import InvalidInput
 
 
-class SqliteUnitOfWork(DatasetRepo, FileRepo, VersionRepo, GcRepo, AuditRepo):
+class SqliteUnitOfWork(DatasetRepo, FileRepo, VersionRepo, GcRepo, AuditRepo, JobRepo, WebhookRepo):
     def __init__(self, conn: aiosqlite.Connection, workspace: str, writable: bool) -> None:
         self.conn = conn
         self.ws = workspace
         self.writable = writable
+        self.now = time.time()
+
+
+class SqliteAccounts(AccountsRepo):
+    """The box-wide unit of work: users, tokens, memberships, the audit chain."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
         self.now = time.time()
 
 
@@ -58,6 +69,15 @@ class SqliteCatalog:
         _check_workspace(workspace)
         async with self.db.read() as conn:
             yield SqliteUnitOfWork(conn, workspace, writable=False)
+
+    @asynccontextmanager
+    async def accounts(self, *, write: bool = False) -> AsyncIterator[SqliteAccounts]:
+        if write:
+            async with self.db.write() as conn:
+                yield SqliteAccounts(conn)
+        else:
+            async with self.db.read() as conn:
+                yield SqliteAccounts(conn)
 
 
 def _check_workspace(workspace: str) -> None:

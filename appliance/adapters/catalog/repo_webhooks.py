@@ -1,0 +1,125 @@
+"""Webhook registrations, their delivery log and their place in the event stream."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiosqlite
+
+from appliance.errors import NotFound
+
+_HOOK = "id, url, events_json, created_by, created_at"
+
+
+def _hook(r: Any) -> dict[str, Any]:
+    return {
+        "id": r[0],
+        "url": r[1],
+        "events": json.loads(r[2]),
+        "created_by": r[3],
+        "created_at": r[4],
+    }
+
+
+class WebhookRepo:
+    conn: aiosqlite.Connection
+    ws: str
+    now: float
+
+    async def add_webhook(
+        self, hook_id: str, url: str, events: list[str], secret: str, actor: str
+    ) -> dict[str, Any]:
+        await self.conn.execute(
+            "INSERT INTO webhooks (id, workspace_id, url, events_json, secret, created_by,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (hook_id, self.ws, url, json.dumps(events), secret, actor, self.now),
+        )
+        # A new hook hears about what happens from now on, not the whole history.
+        cur = await self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM audit_log")
+        row = await cur.fetchone()
+        await self.conn.execute(
+            "INSERT INTO webhook_cursor (webhook_id, last_event_id) VALUES (?, ?)",
+            (hook_id, row[0] if row else 0),
+        )
+        return {
+            "id": hook_id,
+            "url": url,
+            "events": events,
+            "created_by": actor,
+            "created_at": self.now,
+        }
+
+    async def list_webhooks(self) -> list[dict[str, Any]]:
+        cur = await self.conn.execute(
+            f"SELECT {_HOOK} FROM webhooks WHERE workspace_id = ? AND deleted_at IS NULL"
+            " ORDER BY created_at",
+            (self.ws,),
+        )
+        return [_hook(r) for r in await cur.fetchall()]
+
+    async def get_webhook(self, hook_id: str) -> dict[str, Any]:
+        cur = await self.conn.execute(
+            f"SELECT {_HOOK} FROM webhooks WHERE id = ? AND workspace_id = ?"
+            " AND deleted_at IS NULL",
+            (hook_id, self.ws),
+        )
+        r = await cur.fetchone()
+        if r is None:
+            raise NotFound("webhook", hook_id)
+        return _hook(r)
+
+    async def webhook_secret(self, hook_id: str) -> str:
+        cur = await self.conn.execute(
+            "SELECT secret FROM webhooks WHERE id = ? AND workspace_id = ?", (hook_id, self.ws)
+        )
+        r = await cur.fetchone()
+        if r is None:
+            raise NotFound("webhook", hook_id)
+        return str(r[0])
+
+    async def delete_webhook(self, hook_id: str) -> None:
+        await self.get_webhook(hook_id)
+        await self.conn.execute(
+            "UPDATE webhooks SET deleted_at = ? WHERE id = ? AND workspace_id = ?",
+            (self.now, hook_id, self.ws),
+        )
+
+    async def webhook_cursor(self, hook_id: str) -> int:
+        cur = await self.conn.execute(
+            "SELECT last_event_id FROM webhook_cursor WHERE webhook_id = ?", (hook_id,)
+        )
+        r = await cur.fetchone()
+        return int(r[0]) if r else 0
+
+    async def advance_webhook(self, hook_id: str, event_id: int) -> None:
+        await self.conn.execute(
+            "UPDATE webhook_cursor SET last_event_id = ? WHERE webhook_id = ?",
+            (event_id, hook_id),
+        )
+
+    async def log_delivery(
+        self,
+        hook_id: str,
+        event_id: int,
+        event_type: str,
+        attempt: int,
+        status_code: int | None,
+        error: str | None,
+        duration_ms: float,
+    ) -> None:
+        await self.conn.execute(
+            "INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, attempt,"
+            " status_code, error, duration_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (hook_id, event_id, event_type, attempt, status_code, error, duration_ms, self.now),
+        )
+
+    async def deliveries(self, hook_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        await self.get_webhook(hook_id)
+        cur = await self.conn.execute(
+            "SELECT id, event_id, event_type, attempt, status_code, error, duration_ms, at"
+            " FROM webhook_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ?",
+            (hook_id, limit),
+        )
+        keys = ("id", "event_id", "type", "attempt", "status_code", "error", "duration_ms", "at")
+        return [dict(zip(keys, r, strict=True)) for r in await cur.fetchall()]

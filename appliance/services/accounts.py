@@ -1,0 +1,177 @@
+"""Identity: the first admin, logins, tokens, users and workspaces.
+
+No account exists until someone on the box runs ``ahoy admin init`` or uses the
+one-time setup token ``ahoy serve`` prints on a fresh data dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from appliance.domain.identity import USERNAME_HINT, Principal, Token, User, valid_username
+from appliance.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from appliance.services import credentials as cred
+from appliance.services.context import ServiceContext
+
+SETUP_TTL = 24 * 3600
+DAY = 24 * 3600
+
+
+def _check_new_user(username: str, password: str) -> None:
+    if not valid_username(username):
+        raise InvalidInput(f"user name {username!r} is not allowed", hint=USERNAME_HINT)
+    problem = cred.password_problem(password, username)
+    if problem:
+        raise InvalidInput(problem, hint="choose a longer password")
+
+
+async def init_admin(ctx: ServiceContext, username: str, password: str) -> dict[str, object]:
+    """Create the first admin (box admin, owner of the default workspace)."""
+    _check_new_user(username, password)
+    pw_hash = await asyncio.to_thread(cred.hash_password, password)
+    ws = ctx.settings.workspace
+    async with ctx.catalog.accounts(write=True) as acc:
+        if await acc.count_users():
+            raise Conflict(
+                "the appliance already has users", hint="log in with `ahoy login` instead"
+            )
+        user = await acc.create_user(username, pw_hash, is_admin=True)
+        await acc.ensure_workspace_row(ws)
+        await acc.set_role(ws, user.id, "owner")
+        await acc.revoke_kind("setup")
+        await acc.audit_box(None, f"user:{username}", "admin.init", username)
+    return {"user": user.as_dict(), "workspace": ws, "role": "owner"}
+
+
+async def issue_setup_token(ctx: ServiceContext) -> str | None:
+    """On a box with no users: a fresh one-time token to create the first admin."""
+    async with ctx.catalog.accounts(write=True) as acc:
+        if await acc.count_users():
+            return None
+        await acc.revoke_kind("setup")
+        token_id, token, secret_hash = cred.new_token("setup")
+        await acc.add_token(token_id, None, "setup", "setup", secret_hash, acc.now + SETUP_TTL)
+    return token
+
+
+async def setup(
+    ctx: ServiceContext, setup_token: str, username: str, password: str
+) -> tuple[User, str]:
+    """Trade the setup token for the first admin and a session for them."""
+    await _check_setup_token(ctx, setup_token)
+    await init_admin(ctx, username, password)
+    _, token, user = await login(ctx, username, password)
+    return user, token
+
+
+async def _check_setup_token(ctx: ServiceContext, setup_token: str) -> None:
+    parts = cred.split_token(setup_token)
+    async with ctx.catalog.accounts() as acc:
+        found = await acc.token(parts[1]) if parts and parts[0] == "setup" else None
+    ok = (
+        parts is not None
+        and found is not None
+        and found[0].live(time.time())
+        and cred.secret_matches(parts[2], found[1])
+    )
+    if not ok:
+        async with ctx.catalog.accounts(write=True) as acc:
+            await acc.audit_box(None, "anonymous", "admin.setup", "setup", "denied")
+        raise Unauthenticated(
+            "the setup token is not valid (used, expired or mistyped)",
+            hint="restart `ahoy serve` for a fresh one, or run `ahoy admin init` on the box",
+        )
+
+
+async def login(
+    ctx: ServiceContext, username: str, password: str, ttl: int | None = None
+) -> tuple[Token, str, User]:
+    """A short-lived session token for a user name and password."""
+    async with ctx.catalog.accounts() as acc:
+        found = await acc.user_by_name(username)
+    stored = found[1] if found else cred.DUMMY_HASH
+    ok = await asyncio.to_thread(cred.check_password, password, stored)
+    if not found or not ok or found[0].disabled_at is not None:
+        async with ctx.catalog.accounts(write=True) as acc:
+            await acc.audit_box(None, f"user:{username}", "session.create", username, "denied")
+        raise Unauthenticated("wrong user name or password", hint="check both and try again")
+    user = found[0]
+    ttl = min(ttl or ctx.settings.session_ttl_seconds, ctx.settings.session_ttl_seconds)
+    token_id, token, secret_hash = cred.new_token("session")
+    async with ctx.catalog.accounts(write=True) as acc:
+        record = await acc.add_token(
+            token_id, user.id, "session", "session", secret_hash, acc.now + ttl
+        )
+        await acc.audit_box(None, f"user:{username}", "session.create", username)
+    return record, token, user
+
+
+async def authenticate(ctx: ServiceContext, bearer: str | None) -> Principal:
+    if not bearer:
+        raise Unauthenticated("no token was sent", hint="send 'Authorization: Bearer <token>'")
+    parts = cred.split_token(bearer)
+    if parts is None or parts[0] not in ("pat", "session"):
+        raise Unauthenticated("the token is malformed")
+    async with ctx.catalog.accounts() as acc:
+        found = await acc.token(parts[1])
+        user = await acc.user_by_id(found[0].user_id) if found and found[0].user_id else None
+    if found is None or user is None or not cred.secret_matches(parts[2], found[1]):
+        raise Unauthenticated("the token is not known")
+    token = found[0]
+    if token.revoked_at is not None:
+        raise Unauthenticated("the token was revoked")
+    if time.time() >= token.expires_at:
+        raise Unauthenticated("the token has expired")
+    if user.disabled_at is not None:
+        raise Unauthenticated("the user is disabled")
+    return Principal(user, token.id)
+
+
+async def create_token(
+    ctx: ServiceContext, who: Principal, name: str, days: int
+) -> tuple[Token, str]:
+    if not 0 < days <= ctx.settings.token_max_days:
+        raise InvalidInput(
+            f"a token may live 1 to {ctx.settings.token_max_days} days, not {days}",
+            hint="pass expires_in_days in that range",
+        )
+    if not name.strip() or len(name) > 100:
+        raise InvalidInput("a token needs a name of 1-100 characters", hint="e.g. 'ci-runner'")
+    token_id, token, secret_hash = cred.new_token("pat")
+    async with ctx.catalog.accounts(write=True) as acc:
+        record = await acc.add_token(
+            token_id, who.user.id, "pat", name, secret_hash, acc.now + days * DAY
+        )
+        await acc.audit_box(None, who.actor, "token.create", token_id, name=name, days=days)
+    return record, token
+
+
+async def list_tokens(ctx: ServiceContext, who: Principal) -> list[Token]:
+    async with ctx.catalog.accounts() as acc:
+        return await acc.tokens_of(who.user.id)
+
+
+async def revoke_token(ctx: ServiceContext, who: Principal, token_id: str) -> None:
+    async with ctx.catalog.accounts(write=True) as acc:
+        found = await acc.token(token_id)
+        if found is None or found[0].user_id != who.user.id:
+            raise NotFound("token", token_id, hint="`ahoy token list` shows yours")
+        await acc.revoke_token(token_id)
+        await acc.audit_box(None, who.actor, "token.revoke", token_id)
+
+
+async def create_user(
+    ctx: ServiceContext, who: Principal, username: str, password: str, is_admin: bool = False
+) -> User:
+    _check_new_user(username, password)
+    pw_hash = await asyncio.to_thread(cred.hash_password, password)
+    async with ctx.catalog.accounts(write=True) as acc:
+        user = await acc.create_user(username, pw_hash, is_admin)
+        await acc.audit_box(None, who.actor, "user.create", username, is_admin=is_admin)
+    return user
+
+
+async def list_users(ctx: ServiceContext) -> list[User]:
+    async with ctx.catalog.accounts() as acc:
+        return await acc.list_users()

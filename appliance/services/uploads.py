@@ -1,0 +1,153 @@
+"""Blobs arriving over the network: hashed on arrival, all or nothing.
+
+A batch is a plain tar stream whose members are named by their sha256. Each
+member is hashed as it is read and refused on a mismatch; the store packs the
+accepted ones as they come. If anything fails (a bad hash, the size limit, the
+quota, a dropped connection) the blobs this request added are taken back, so a
+failed upload leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from appliance.domain.canonical import is_sha256_hex, sha256_hex
+from appliance.errors import HashMismatch, InvalidInput, PayloadTooLarge, QuotaExceeded
+from appliance.ports.blobstore import BlobPut
+from appliance.services.context import ServiceContext
+from appliance.services.staging import forget_new_blobs
+from appliance.services.workspaces import quota_of
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    received: int
+    stored: int
+    bytes: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"received": self.received, "stored": self.stored, "bytes": self.bytes}
+
+
+class Budget:
+    """Counts bytes against the request limit and what is left of the quota."""
+
+    def __init__(self, ws: str, limit: int, remaining: int | None) -> None:
+        self.ws, self.limit, self.remaining = ws, limit, remaining
+        self.wire = 0
+        self.content = 0
+
+    def on_wire(self, n: int) -> None:
+        self.wire += n
+        if self.wire > self.limit:
+            raise PayloadTooLarge(self.wire, self.limit)
+
+    def on_content(self, n: int) -> None:
+        self.content += n
+        if self.remaining is not None and self.content > self.remaining:
+            raise QuotaExceeded(self.ws, self.content, self.remaining)
+
+
+async def budget_for(ctx: ServiceContext, ws: str, declared: int | None) -> Budget:
+    """Refuses at once when the declared length cannot fit."""
+    async with ctx.catalog.accounts() as acc:
+        workspace = await acc.workspace(ws)
+    quota = quota_of(ctx, workspace)
+    remaining = None
+    if quota is not None:
+        async with ctx.catalog.reading(ws) as uow:
+            remaining = max(0, quota - await uow.stored_bytes())
+    limit = ctx.settings.max_request_bytes
+    if declared is not None and declared > limit:
+        raise PayloadTooLarge(declared, limit)
+    return Budget(ws, limit, remaining)
+
+
+class _TarIntake:
+    def __init__(self, stream: BinaryIO, budget: Budget) -> None:
+        self.stream, self.budget = stream, budget
+        self.queued: set[str] = set()
+        self.received = 0
+
+    def blobs(self) -> Iterator[BlobPut]:
+        try:
+            with tarfile.open(fileobj=self.stream, mode="r|") as tar:
+                for member in tar:
+                    yield self._member(tar, member)
+        except tarfile.TarError as exc:
+            raise InvalidInput(
+                f"the upload is not a readable tar stream: {exc}",
+                hint="send an uncompressed tar whose members are named by their sha256",
+            ) from None
+
+    def _member(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> BlobPut:
+        name = member.name
+        if not member.isfile() or not is_sha256_hex(name):
+            raise InvalidInput(
+                f"tar member {name!r} is not a regular file named by its sha256",
+                hint="name each member by the lower-case hex sha256 of its bytes",
+            )
+        self.budget.on_content(member.size)
+        fh = tar.extractfile(member)
+        assert fh is not None
+        data = fh.read()
+        actual = sha256_hex(data)
+        if actual != name:
+            raise HashMismatch(name, actual)
+        self.received += 1
+        self.queued.add(name)
+        return BlobPut(name, len(data), data=data)
+
+
+async def receive_tar(
+    ctx: ServiceContext, ws: str, stream: BinaryIO, budget: Budget
+) -> UploadReport:
+    """``stream`` is read in a worker thread (it may block on the network)."""
+    intake = _TarIntake(stream, budget)
+    try:
+        stored = await asyncio.to_thread(ctx.blobs.put_many, ws, intake.blobs())
+    except BaseException:
+        await forget_new_blobs(ctx, ws, intake.queued)
+        raise
+    return UploadReport(intake.received, stored, budget.content)
+
+
+async def receive_one(
+    ctx: ServiceContext, ws: str, sha256: str, stream: BinaryIO, budget: Budget
+) -> UploadReport:
+    """One (large) blob: spooled to a temporary file while hashed, then stored."""
+    if not is_sha256_hex(sha256):
+        raise InvalidInput(f"{sha256!r} is not a sha256", hint="use 64 lower-case hex digits")
+    tmp_dir = ctx.settings.data_dir / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
+    try:
+        size = await asyncio.to_thread(_spool, stream, fd, sha256, budget)
+        stored = await asyncio.to_thread(ctx.blobs.put_many, ws, [BlobPut(sha256, size, path=tmp)])
+    except BaseException:
+        await forget_new_blobs(ctx, ws, {sha256})
+        raise
+    finally:
+        os.unlink(tmp)
+    return UploadReport(1, stored, size)
+
+
+def _spool(stream: BinaryIO, fd: int, sha256: str, budget: Budget) -> int:
+    h = hashlib.sha256()
+    size = 0
+    with os.fdopen(fd, "wb") as out:
+        while chunk := stream.read(1 << 20):
+            budget.on_content(len(chunk))
+            h.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+    if h.hexdigest() != sha256:
+        raise HashMismatch(sha256, h.hexdigest())
+    return size

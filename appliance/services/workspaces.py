@@ -1,0 +1,136 @@
+"""Workspaces, their members, and the one authorization check every call passes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from appliance.domain.access import ROLES, Permission, allows, can_assign
+from appliance.domain.identity import Principal, Workspace
+from appliance.errors import Conflict, Forbidden, InvalidInput, NotFound
+from appliance.services.context import ServiceContext
+
+WS_HINT = "use 1-64 letters, digits, '-' or '_'"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """The outcome of authorization: this principal acts in this workspace as this role."""
+
+    principal: Principal
+    workspace: str
+    role: str
+
+    @property
+    def actor(self) -> str:
+        return self.principal.actor
+
+
+async def authorize(ctx: ServiceContext, who: Principal, ws: str, permission: Permission) -> Grant:
+    """Non-members get NotFound (a workspace they cannot see does not exist for them);
+    members without the permission get Forbidden. Both refusals are audited."""
+    async with ctx.catalog.accounts() as acc:
+        role = await acc.role_of(ws, who.user.id)
+        if role is None and who.user.is_admin:
+            role = "owner" if ws in {w.id for w in await acc.all_workspaces()} else None
+    if role is not None and allows(role, permission):
+        return Grant(who, ws, role)
+    async with ctx.catalog.accounts(write=True) as acc:
+        await acc.audit_box(
+            ws if role else None, who.actor, str(permission), f"workspace:{ws}", "denied"
+        )
+    if role is None:
+        raise NotFound("workspace", ws, hint="`ahoy workspace list` shows yours")
+    raise Forbidden(str(permission), role)
+
+
+async def create(ctx: ServiceContext, who: Principal, ws_id: str, description: str) -> Workspace:
+    if not (
+        0 < len(ws_id) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_") for c in ws_id)
+    ):
+        raise InvalidInput(f"workspace id {ws_id!r} is not allowed", hint=WS_HINT)
+    async with ctx.catalog.accounts(write=True) as acc:
+        workspace = await acc.create_workspace(ws_id, description)
+        await acc.set_role(ws_id, who.user.id, "owner")
+        await acc.audit_box(ws_id, who.actor, "workspace.create", ws_id)
+    return workspace
+
+
+async def mine(ctx: ServiceContext, who: Principal) -> list[tuple[Workspace, str]]:
+    async with ctx.catalog.accounts() as acc:
+        if who.user.is_admin:
+            roles = dict(await acc.memberships_of(who.user.id))
+            return [(w, roles.get(w.id, "owner")) for w in await acc.all_workspaces()]
+        return [
+            (await acc.workspace(ws), role) for ws, role in await acc.memberships_of(who.user.id)
+        ]
+
+
+async def show(ctx: ServiceContext, grant: Grant) -> dict[str, object]:
+    async with ctx.catalog.accounts() as acc:
+        workspace = await acc.workspace(grant.workspace)
+    async with ctx.catalog.reading(grant.workspace) as uow:
+        used = await uow.stored_bytes()
+    return {
+        **workspace.as_dict(),
+        "quota_bytes": quota_of(ctx, workspace),
+        "used_bytes": used,
+        "role": grant.role,
+    }
+
+
+def quota_of(ctx: ServiceContext, workspace: Workspace) -> int | None:
+    if workspace.quota_bytes is not None:
+        return workspace.quota_bytes
+    return ctx.settings.workspace_quota_bytes or None
+
+
+async def set_quota(ctx: ServiceContext, who: Principal, ws: str, quota: int | None) -> None:
+    if quota is not None and quota < 0:
+        raise InvalidInput("a quota cannot be negative", hint="give bytes, or null for none")
+    async with ctx.catalog.accounts(write=True) as acc:
+        await acc.workspace(ws)
+        await acc.set_quota(ws, quota)
+        await acc.audit_box(ws, who.actor, "workspace.quota", ws, quota_bytes=quota)
+
+
+async def members(ctx: ServiceContext, grant: Grant) -> list[dict[str, object]]:
+    async with ctx.catalog.accounts() as acc:
+        rows = await acc.members(grant.workspace)
+    return [{"username": u.username, "role": role} for u, role in rows]
+
+
+async def set_member(
+    ctx: ServiceContext, grant: Grant, username: str, role: str | None
+) -> dict[str, object]:
+    """Give ``username`` a role in the workspace, or (``role=None``) remove them."""
+    if role is not None and role not in ROLES:
+        raise InvalidInput(f"role {role!r} is not known", hint=f"use one of {sorted(ROLES)}")
+    async with ctx.catalog.accounts(write=True) as acc:
+        found = await acc.user_by_name(username)
+        if found is None:
+            raise NotFound("user", username)
+        user = found[0]
+        old = await acc.role_of(grant.workspace, user.id)
+        if role is None and old is None:
+            raise NotFound("member", username)
+        if not can_assign(grant.role, old, role):
+            await acc.audit_box(
+                grant.workspace, grant.actor, "member.set", username, "denied", role=role
+            )
+            raise Forbidden("member.manage (owners and admins)", grant.role)
+        if old == "owner" and role != "owner":
+            owners = [u for u, r in await acc.members(grant.workspace) if r == "owner"]
+            if len(owners) <= 1:
+                raise Conflict(
+                    f"{username!r} is the last owner of {grant.workspace!r}",
+                    hint="make someone else owner first",
+                )
+        await acc.set_role(grant.workspace, user.id, role)
+        await acc.audit_box(grant.workspace, grant.actor, "member.set", username, role=role)
+    return {"username": username, "role": role}
+
+
+async def verify_audit(ctx: ServiceContext) -> dict[str, object]:
+    async with ctx.catalog.accounts() as acc:
+        check = await acc.check_audit()
+    return check.as_dict()

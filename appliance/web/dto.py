@@ -1,0 +1,128 @@
+"""Request bodies. Unknown fields are refused, so a typo is an error, not a no-op."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from appliance.domain.split import SplitConfig
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Sha = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+
+
+class Body(msgspec.Struct, forbid_unknown_fields=True):
+    pass
+
+
+class SetupIn(Body):
+    setup_token: Name
+    username: Name
+    password: Annotated[str, msgspec.Meta(max_length=1000)]
+
+
+class LoginIn(Body):
+    username: Name
+    password: Annotated[str, msgspec.Meta(max_length=1000)]
+    ttl_seconds: Annotated[int, msgspec.Meta(ge=60)] | None = None
+
+
+class TokenIn(Body):
+    name: Name
+    expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 90
+
+
+class UserIn(Body):
+    username: Name
+    password: Annotated[str, msgspec.Meta(max_length=1000)]
+    is_admin: bool = False
+
+
+class WorkspaceIn(Body):
+    id: Name
+    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class QuotaIn(Body):
+    quota_bytes: Annotated[int, msgspec.Meta(ge=0)] | None
+
+
+class MemberIn(Body):
+    role: Name
+
+
+class SplitIn(Body):
+    """``{"ratios": {"train": 0.8, "val": 0.1, "test": 0.1}, "seed": "..."}``"""
+
+    ratios: Annotated[
+        dict[Name, Annotated[float, msgspec.Meta(ge=0, le=1)]],
+        msgspec.Meta(min_length=1, max_length=20),
+    ]
+    seed: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+    def config(self) -> SplitConfig:
+        if self.seed is None:
+            return SplitConfig(tuple(self.ratios.items()))
+        return SplitConfig(tuple(self.ratios.items()), self.seed)
+
+
+class DatasetIn(Body):
+    name: Name
+    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    split: SplitIn | None = None
+
+
+class DigestsIn(Body):
+    sha256: Annotated[list[Sha], msgspec.Meta(max_length=10000)]
+
+
+class FileIn(Body):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+    sha256: Sha
+    size: Annotated[int, msgspec.Meta(ge=0)]
+
+
+class StageIn(Body):
+    files: Annotated[list[FileIn], msgspec.Meta(max_length=1_000_000)]
+    mirror_prefix: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
+
+
+class RemoveIn(Body):
+    paths: Annotated[
+        list[Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]],
+        msgspec.Meta(min_length=1, max_length=100000),
+    ]
+
+
+class CommitIn(Body):
+    message: Annotated[str, msgspec.Meta(max_length=10000)] = ""
+    split: SplitIn | None = None
+    allow_empty: bool = False
+
+
+class TagIn(Body):
+    version: Name
+
+
+class GcIn(Body):
+    grace_seconds: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    dry_run: bool = False
+
+
+class VerifyIn(Body):
+    deep: bool = False
+
+
+class ErasureIn(Body):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    sha256: Sha | None = None
+    dataset: Name | None = None
+    file: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)] | None = None
+
+
+class WebhookIn(Body):
+    url: Annotated[str, msgspec.Meta(min_length=8, max_length=2000, pattern="^https?://")]
+    events: Annotated[list[Name], msgspec.Meta(max_length=50)] = msgspec.field(
+        default_factory=lambda: ["*"]
+    )

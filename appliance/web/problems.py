@@ -1,0 +1,114 @@
+"""Every error leaves the API as RFC 9457 problem+json, mapped in this one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from appliance import errors as e
+
+log = logging.getLogger("ahoy.web")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:ahoy:problem:"
+
+#: Most specific first: the first class that matches gives the status.
+STATUS: list[tuple[type[e.ApplianceError], int]] = [
+    (e.Unauthenticated, 401),
+    (e.Forbidden, 403),
+    (e.NotFound, 404),
+    (e.BlobMissing, 409),
+    (e.NothingToCommit, 409),
+    (e.VersionHeld, 409),
+    (e.Conflict, 409),
+    (e.QuotaExceeded, 413),
+    (e.PayloadTooLarge, 413),
+    (e.HashMismatch, 422),
+    (e.ImportRejected, 422),
+    (e.InvalidInput, 422),
+    (e.ConfigError, 422),
+    (e.StorageFull, 507),
+    (e.BlobStoreUnavailable, 503),
+    (e.BlobCorrupt, 500),
+    (e.BlobStoreError, 503),
+    (e.ServiceFailed, 503),
+]
+
+_EXTRA_FIELDS = ("problems", "needed", "remaining", "permission", "holders", "kind", "ref")
+
+_HTTP_CODES = {
+    400: "invalid-input",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    429: "too-many-requests",
+}
+
+
+def status_of(exc: e.ApplianceError) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, hint: str = "", **extra: Any
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if hint:
+        body["hint"] = hint
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {"WWW-Authenticate": 'Bearer realm="ahoy"'} if status == 401 else None
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def appliance_error(_: Request[Any, Any, Any], exc: e.ApplianceError) -> Response[Any]:
+    status = status_of(exc)
+    extra = {k: getattr(exc, k) for k in _EXTRA_FIELDS if hasattr(exc, k)}
+    if "problems" in extra:
+        extra["problems"] = [{"path": p, "problem": why} for p, why in extra["problems"]]
+    return problem(status, exc.code, type(exc).__name__, exc.message, exc.hint, **extra)
+
+
+def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    code = _HTTP_CODES.get(status, "http-error" if status < 500 else "internal-error")
+    extra: dict[str, Any] = {}
+    if isinstance(exc, ValidationException) and exc.extra:
+        extra["errors"] = exc.extra
+    detail = exc.detail if status < 500 else "the appliance failed to answer this request"
+    hint = "check the request against /v1/openapi.json" if status in (400, 405, 415) else ""
+    return problem(status, code, code.replace("-", " "), str(detail), hint, **extra)
+
+
+def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(
+        500,
+        "internal-error",
+        "internal error",
+        "the appliance failed to answer this request",
+        "see the appliance log; nothing was changed unless the answer said so",
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    e.ApplianceError: appliance_error,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "problem", "status_of"]

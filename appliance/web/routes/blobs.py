@@ -1,0 +1,100 @@
+"""Uploads: ask which blobs the appliance lacks, then send only those."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar import Request, Router, get, post, put
+from litestar.response import Stream
+
+from appliance.domain.access import Permission as P
+from appliance.errors import InvalidInput, NotFound
+from appliance.services import uploads
+from appliance.services.context import ServiceContext
+from appliance.services.workspaces import Grant
+from appliance.web.access import needs
+from appliance.web.dto import DigestsIn
+from appliance.web.streams import request_reader
+
+B = "/workspaces/{ws:str}/blobs"
+TAR_TYPES = ("application/x-tar", "application/tar")
+
+
+def _declared_length(request: Request[Any, Any, Any]) -> int | None:
+    raw = request.headers.get("content-length")
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        raise InvalidInput("Content-Length is not a number") from None
+
+
+def _content_type(request: Request[Any, Any, Any], allowed: tuple[str, ...]) -> None:
+    given = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if given not in allowed:
+        raise InvalidInput(
+            f"content type {given or 'none'!r} is not accepted here",
+            hint=f"send the body as {' or '.join(allowed)}",
+        )
+
+
+@post(
+    B + "/missing",
+    opt=needs(P.DATASET_STAGE),
+    status_code=200,
+    summary="Which of these blobs the workspace lacks (dedup negotiation)",
+)
+async def missing(ctx: ServiceContext, grant: Grant, data: DigestsIn) -> dict[str, Any]:
+    lacking = await asyncio.to_thread(ctx.blobs.missing, grant.workspace, set(data.sha256))
+    return {"missing": sorted(lacking)}
+
+
+@post(
+    B,
+    opt=needs(P.DATASET_STAGE),
+    status_code=200,
+    summary="Upload blobs as a tar stream whose members are named by their sha256",
+)
+async def upload_batch(
+    request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant
+) -> dict[str, Any]:
+    _content_type(request, TAR_TYPES)
+    budget = await uploads.budget_for(ctx, grant.workspace, _declared_length(request))
+    reader = request_reader(request.stream(), asyncio.get_running_loop(), budget)
+    report = await uploads.receive_tar(ctx, grant.workspace, reader, budget)
+    return report.as_dict()
+
+
+@put(
+    B + "/{sha256:str}",
+    opt=needs(P.DATASET_STAGE),
+    status_code=200,
+    summary="Upload one blob; its hash is checked on arrival",
+)
+async def upload_one(
+    request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant, sha256: str
+) -> dict[str, Any]:
+    _content_type(request, ("application/octet-stream",))
+    budget = await uploads.budget_for(ctx, grant.workspace, _declared_length(request))
+    reader = request_reader(request.stream(), asyncio.get_running_loop(), budget)
+    report = await uploads.receive_one(ctx, grant.workspace, sha256, reader, budget)
+    return {"sha256": sha256, "size": report.bytes, "stored": bool(report.stored)}
+
+
+@get(B + "/{sha256:str}", opt=needs(P.DATASET_READ), summary="Download one blob")
+async def download(ctx: ServiceContext, grant: Grant, sha256: str) -> Stream:
+    async with ctx.catalog.reading(grant.workspace) as uow:
+        sizes = await uow.file_sizes_of({sha256})
+    if sha256 not in sizes:
+        raise NotFound("blob", sha256)
+    chunks = await asyncio.to_thread(ctx.blobs.stream, grant.workspace, sha256)
+    return Stream(
+        chunks,
+        media_type="application/octet-stream",
+        headers={"Content-Length": str(sizes[sha256]), "ETag": f'"{sha256}"'},
+    )
+
+
+router = Router(
+    path="/v1", route_handlers=[missing, upload_batch, upload_one, download], tags=["blobs"]
+)

@@ -1,0 +1,138 @@
+"""Datasets and their working area."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, Router, delete, get, post
+
+from appliance.domain.access import Permission as P
+from appliance.services import datasets, staging
+from appliance.services.context import ServiceContext
+from appliance.services.workspaces import Grant
+from appliance.web.access import needs
+from appliance.web.dto import DatasetIn, RemoveIn, StageIn
+from appliance.web.idempotency import idempotent
+from appliance.web.pagination import page
+
+DS = "/workspaces/{ws:str}/datasets/{ds:str}"
+
+
+@get("/workspaces/{ws:str}/datasets", opt=needs(P.DATASET_READ), summary="List datasets")
+async def list_datasets(
+    ctx: ServiceContext, grant: Grant, limit: int = 100, cursor: str | None = None
+) -> dict[str, Any]:
+    rows = sorted(await datasets.list_all(ctx, grant.workspace), key=lambda s: s.dataset.slug)
+    return page(rows, lambda s: s.dataset.slug, cursor, limit, encode=lambda s: s.as_dict())
+
+
+@post("/workspaces/{ws:str}/datasets", opt=needs(P.DATASET_CREATE), summary="Create a dataset")
+async def create_dataset(
+    request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant, data: DatasetIn
+) -> Response[Any]:
+    async def create() -> dict[str, Any]:
+        split = data.split.config() if data.split else None
+        await datasets.create(ctx, grant.workspace, data.name, grant.actor, data.description, split)
+        return await _summary(ctx, grant, data.name)
+
+    return await idempotent(request, ctx, grant, create)
+
+
+async def _summary(ctx: ServiceContext, grant: Grant, slug: str) -> dict[str, Any]:
+    for s in await datasets.list_all(ctx, grant.workspace):
+        if s.dataset.slug == slug:
+            return s.as_dict()
+    from appliance.errors import NotFound
+
+    raise NotFound("dataset", slug)
+
+
+@get(DS, opt=needs(P.DATASET_READ), summary="One dataset")
+async def show_dataset(ctx: ServiceContext, grant: Grant, ds: str) -> dict[str, Any]:
+    return await _summary(ctx, grant, ds)
+
+
+@delete(DS, opt=needs(P.DATASET_DELETE), summary="Delete a dataset (refused while held)")
+async def delete_dataset(ctx: ServiceContext, grant: Grant, ds: str) -> None:
+    await datasets.remove_dataset(ctx, grant.workspace, ds, grant.actor)
+
+
+@get(DS + "/working", opt=needs(P.DATASET_READ), summary="The working area against the head")
+async def working_status(ctx: ServiceContext, grant: Grant, ds: str) -> dict[str, Any]:
+    st = await datasets.status(ctx, grant.workspace, ds)
+    return {
+        "dataset": ds,
+        "head": st.head.number if st.head else None,
+        "working_files": st.working_files,
+        "changes": st.changes.as_dict(),
+    }
+
+
+@get(DS + "/working/files", opt=needs(P.DATASET_READ), summary="Files of the working area")
+async def working_files(
+    ctx: ServiceContext, grant: Grant, ds: str, limit: int = 100, cursor: str | None = None
+) -> dict[str, Any]:
+    async with ctx.catalog.reading(grant.workspace) as uow:
+        dataset = await uow.get_dataset(ds)
+        files = sorted((await uow.working_files(dataset.id)).values(), key=lambda f: f.filename)
+        sizes = await uow.file_sizes_of({f.sha256 for f in files})
+    return page(
+        files,
+        lambda f: f.filename,
+        cursor,
+        limit,
+        encode=lambda f: {
+            "filename": f.filename,
+            "sha256": f.sha256,
+            "label_sha256": f.label_sha256,
+            "role": f.role,
+            "size": sizes.get(f.sha256, 0),
+        },
+    )
+
+
+@post(
+    DS + "/working/files",
+    opt=needs(P.DATASET_STAGE),
+    status_code=200,
+    summary="Stage uploaded blobs under names",
+)
+async def stage_files(ctx: ServiceContext, grant: Grant, ds: str, data: StageIn) -> dict[str, Any]:
+    result = await staging.stage_uploaded(
+        ctx,
+        grant.workspace,
+        ds,
+        ((f.name, f.sha256, f.size) for f in data.files),
+        grant.actor,
+        data.mirror_prefix,
+    )
+    return result.as_dict()
+
+
+@post(
+    DS + "/working/remove",
+    opt=needs(P.DATASET_STAGE),
+    status_code=200,
+    summary="Drop files or folders from the working area",
+)
+async def remove_files(
+    ctx: ServiceContext, grant: Grant, ds: str, data: RemoveIn
+) -> dict[str, Any]:
+    gone = await datasets.remove_files(ctx, grant.workspace, ds, list(data.paths), grant.actor)
+    return {"removed": gone}
+
+
+router = Router(
+    path="/v1",
+    route_handlers=[
+        list_datasets,
+        create_dataset,
+        show_dataset,
+        delete_dataset,
+        working_status,
+        working_files,
+        stage_files,
+        remove_files,
+    ],
+    tags=["datasets"],
+)

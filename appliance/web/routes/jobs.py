@@ -1,0 +1,117 @@
+"""Storage upkeep as jobs (GC, verify), erasure, and the job resources with SSE."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from appliance.domain.access import Permission as P
+from appliance.services import erasure, gc
+from appliance.services.context import ServiceContext
+from appliance.services.jobs import JobRunner, Report
+from appliance.services.workspaces import Grant
+from appliance.web.access import needs
+from appliance.web.dto import ErasureIn, GcIn, VerifyIn
+from appliance.web.idempotency import idempotent
+from appliance.web.pagination import page
+
+W = "/workspaces/{ws:str}"
+
+
+def _runner(request: Request[Any, Any, Any]) -> JobRunner:
+    return request.app.state.jobs  # type: ignore[no-any-return]
+
+
+@post(W + "/gc", opt=needs(P.STORAGE_MANAGE), summary="Reclaim unreferenced blobs (a job)")
+async def run_gc(
+    request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant, data: GcIn
+) -> Response[Any]:
+    async def work(report: Report) -> dict[str, Any]:
+        r = await gc.collect(ctx, grant.workspace, grant.actor, data.grace_seconds, data.dry_run)
+        return r.as_dict()
+
+    async def create() -> dict[str, Any]:
+        params = {"grace_seconds": data.grace_seconds, "dry_run": data.dry_run}
+        return await _runner(request).submit(grant.workspace, "gc", params, grant.actor, work)
+
+    return await idempotent(request, ctx, grant, create, status=202)
+
+
+@post(W + "/verify", opt=needs(P.STORAGE_MANAGE), summary="Check every blob resolves (a job)")
+async def run_verify(
+    request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant, data: VerifyIn
+) -> Response[Any]:
+    async def work(report: Report) -> dict[str, Any]:
+        return (await gc.verify(ctx, grant.workspace, data.deep)).as_dict()
+
+    async def create() -> dict[str, Any]:
+        params = {"deep": data.deep}
+        return await _runner(request).submit(grant.workspace, "verify", params, grant.actor, work)
+
+    return await idempotent(request, ctx, grant, create, status=202)
+
+
+@post(W + "/erasures", opt=needs(P.ERASURE_RUN), summary="GDPR erasure of one content")
+async def erase(
+    request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant, data: ErasureIn
+) -> Response[Any]:
+    async def create() -> dict[str, Any]:
+        r = await erasure.erase(
+            ctx,
+            grant.workspace,
+            grant.actor,
+            data.reason,
+            sha256=data.sha256,
+            dataset=data.dataset,
+            filename=data.file,
+        )
+        return r.as_dict()
+
+    return await idempotent(request, ctx, grant, create)
+
+
+@get(W + "/jobs", opt=needs(P.JOB_READ), summary="Jobs, newest first")
+async def list_jobs(
+    ctx: ServiceContext, grant: Grant, limit: int = 100, cursor: str | None = None
+) -> dict[str, Any]:
+    async with ctx.catalog.reading(grant.workspace) as uow:
+        jobs = await uow.list_jobs(limit=10_000)
+    return page(jobs, lambda j: [-j["created_at"], j["id"]], cursor, limit)
+
+
+@get(W + "/jobs/{job_id:str}", opt=needs(P.JOB_READ), summary="One job")
+async def show_job(ctx: ServiceContext, grant: Grant, job_id: str) -> dict[str, Any]:
+    async with ctx.catalog.reading(grant.workspace) as uow:
+        return await uow.get_job(job_id)
+
+
+@get(
+    W + "/jobs/{job_id:str}/events",
+    opt=needs(P.JOB_READ),
+    summary="The job's state and progress as Server-Sent Events, until it ends",
+)
+async def job_events(request: Request[Any, Any, Any], grant: Grant, job_id: str) -> ServerSentEvent:
+    runner = _runner(request)
+    async with runner.ctx.catalog.reading(grant.workspace) as uow:
+        await uow.get_job(job_id)  # 404 before the stream starts
+
+    async def events() -> AsyncIterator[ServerSentEventMessage]:
+        async for message in runner.watch(grant.workspace, job_id):
+            kind = message.pop("event")
+            if kind == "ping":
+                yield ServerSentEventMessage(comment="ping")
+            else:
+                yield ServerSentEventMessage(data=json.dumps(message), event=kind)
+
+    return ServerSentEvent(events())
+
+
+router = Router(
+    path="/v1",
+    route_handlers=[run_gc, run_verify, erase, list_jobs, show_job, job_events],
+    tags=["jobs"],
+)

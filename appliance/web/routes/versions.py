@@ -1,0 +1,178 @@
+"""Versions: commit, read, compare, tag, and download (archive or one file)."""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+from typing import Annotated, Any
+
+from litestar import Request, Response, Router, delete, get, post, put
+from litestar.params import Parameter
+from litestar.response import Stream
+
+from appliance.domain.access import Permission as P
+from appliance.services import archive, datasets, versions
+from appliance.services.context import ServiceContext
+from appliance.services.workspaces import Grant
+from appliance.web.access import needs
+from appliance.web.dto import CommitIn, TagIn
+from appliance.web.idempotency import idempotent
+from appliance.web.pagination import page
+
+DS = "/workspaces/{ws:str}/datasets/{ds:str}"
+V = DS + "/versions/{ref:str}"
+
+
+@get(DS + "/versions", opt=needs(P.DATASET_READ), summary="Versions, newest first")
+async def list_versions(
+    ctx: ServiceContext, grant: Grant, ds: str, limit: int = 100, cursor: str | None = None
+) -> dict[str, Any]:
+    async with ctx.catalog.reading(grant.workspace) as uow:
+        dataset = await uow.get_dataset(ds)
+        found = await uow.list_versions(dataset.id)
+    rows = sorted(found, key=lambda v: -v.number)
+    return page(
+        rows, lambda v: v.number, cursor, limit, descending=True, encode=lambda v: v.as_dict()
+    )
+
+
+@post(DS + "/versions", opt=needs(P.DATASET_COMMIT), summary="Commit the working area")
+async def commit(
+    request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant, ds: str, data: CommitIn
+) -> Response[Any]:
+    async def create() -> dict[str, Any]:
+        split = data.split.config() if data.split else None
+        v = await versions.commit(
+            ctx, grant.workspace, ds, data.message, grant.actor, split, data.allow_empty
+        )
+        return v.as_dict()
+
+    return await idempotent(request, ctx, grant, create)
+
+
+@get(V, opt=needs(P.DATASET_READ), summary="One version (number, vN, tag or latest)")
+async def show_version(ctx: ServiceContext, grant: Grant, ds: str, ref: str) -> dict[str, Any]:
+    return (await versions.show(ctx, grant.workspace, ds, ref)).as_dict()
+
+
+@delete(V, opt=needs(P.DATASET_DELETE), summary="Delete a version (refused while held)")
+async def delete_version(ctx: ServiceContext, grant: Grant, ds: str, ref: str) -> None:
+    await datasets.remove_version(ctx, grant.workspace, ds, ref, grant.actor)
+
+
+@get(V + "/manifest", opt=needs(P.DATASET_READ), summary="A version's files, by name")
+async def version_manifest(
+    ctx: ServiceContext,
+    grant: Grant,
+    ds: str,
+    ref: str,
+    limit: int = 1000,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    version, rows = await versions.manifest(ctx, grant.workspace, ds, ref)
+    answer = page(rows, lambda r: r.filename, cursor, limit, encode=lambda r: r.as_dict())
+    if version is not None:
+        answer["version"] = version.as_dict()
+    return answer
+
+
+@get(V + "/archive", opt=needs(P.DATASET_READ), summary="A version as a streamed tar")
+async def version_archive(
+    ctx: ServiceContext,
+    grant: Grant,
+    ds: str,
+    ref: str,
+    split: str | None = None,
+    layout: str = "tree",
+) -> Stream:
+    plan = await archive.plan(ctx, grant.workspace, ds, ref, split, layout)
+    return Stream(
+        archive.tar_chunks(ctx, grant.workspace, plan),
+        media_type="application/x-tar",
+        headers={
+            "Content-Disposition": f'attachment; filename="{ds}-v{plan.version.number}.tar"',
+            "X-Ahoy-Manifest-Hash": plan.version.manifest_hash,
+            "X-Ahoy-Files": str(len(plan.rows)),
+            "X-Ahoy-Bytes": str(plan.bytes),
+        },
+    )
+
+
+@get(V + "/files/{path:path}", opt=needs(P.DATASET_READ), summary="One file of a version")
+async def version_file(ctx: ServiceContext, grant: Grant, ds: str, ref: str, path: str) -> Stream:
+    row, size = await archive.one_file(ctx, grant.workspace, ds, ref, path.lstrip("/"))
+    media = mimetypes.guess_type(row.filename)[0] or "application/octet-stream"
+    chunks = await asyncio.to_thread(ctx.blobs.stream, grant.workspace, row.sha256)
+    return Stream(
+        chunks,
+        media_type=media,
+        headers={
+            "Content-Length": str(size),
+            "ETag": f'"{row.sha256}"',
+            "X-Ahoy-Sha256": row.sha256,
+        },
+    )
+
+
+@get(DS + "/log", opt=needs(P.DATASET_READ), summary="The parent chain from a version")
+async def version_log(
+    ctx: ServiceContext, grant: Grant, ds: str, ref: str = "latest"
+) -> list[dict[str, Any]]:
+    return [v.as_dict() for v in await versions.log(ctx, grant.workspace, ds, ref)]
+
+
+@get(DS + "/diff", opt=needs(P.DATASET_READ), summary="Compare two versions (or working)")
+async def version_diff(
+    ctx: ServiceContext,
+    grant: Grant,
+    ds: str,
+    from_: Annotated[str, Parameter(query="from")],
+    to: str = "working",
+) -> dict[str, Any]:
+    d = await versions.diff(ctx, grant.workspace, ds, from_, to)
+    return d.as_dict()
+
+
+@get(DS + "/tags", opt=needs(P.DATASET_READ), summary="Tags and the versions they name")
+async def list_tags(ctx: ServiceContext, grant: Grant, ds: str) -> list[dict[str, Any]]:
+    async with ctx.catalog.reading(grant.workspace) as uow:
+        dataset = await uow.get_dataset(ds)
+        found = await uow.list_versions(dataset.id)
+    return sorted(
+        ({"name": t, "version": v.number} for v in found for t in v.tags),
+        key=lambda t: str(t["name"]),
+    )
+
+
+@put(DS + "/tags/{name:str}", opt=needs(P.DATASET_COMMIT), summary="Point a tag at a version")
+async def set_tag(
+    ctx: ServiceContext, grant: Grant, ds: str, name: str, data: TagIn
+) -> dict[str, Any]:
+    v = await datasets.tag(ctx, grant.workspace, ds, name, data.version, grant.actor)
+    assert v is not None
+    return v.as_dict()
+
+
+@delete(DS + "/tags/{name:str}", opt=needs(P.DATASET_COMMIT), summary="Delete a tag")
+async def delete_tag(ctx: ServiceContext, grant: Grant, ds: str, name: str) -> None:
+    await datasets.tag(ctx, grant.workspace, ds, name, None, grant.actor)
+
+
+router = Router(
+    path="/v1",
+    route_handlers=[
+        list_versions,
+        commit,
+        show_version,
+        delete_version,
+        version_manifest,
+        version_archive,
+        version_file,
+        version_log,
+        version_diff,
+        list_tags,
+        set_tag,
+        delete_tag,
+    ],
+    tags=["versions"],
+)
