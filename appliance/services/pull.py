@@ -13,7 +13,7 @@ from appliance.domain.manifest import ManifestRow
 from appliance.domain.names import check_filename
 from appliance.errors import Conflict, InvalidInput
 from appliance.services.context import ServiceContext
-from appliance.services.progress import NoProgress, Progress
+from appliance.progress import NoProgress, Progress
 from appliance.services.versions import manifest
 
 SMALL_BLOB = 4 << 20

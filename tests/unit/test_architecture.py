@@ -29,6 +29,9 @@ FORBIDDEN = {
     "adapters": {"services", "cli", "web", "runtime", "bootstrap"},
     "services": {"adapters", "cli", "web", "runtime", "bootstrap"},
     "ingest": {"adapters", "services", "cli", "web", "runtime", "bootstrap"},
+    "web": {"adapters", "cli", "runtime", "bootstrap"},
+    # The SDK runs on client machines: it knows the wire format, not the server.
+    "sdk": {"adapters", "services", "cli", "web", "runtime", "bootstrap"},
 }
 
 
