@@ -10,6 +10,7 @@ import fcntl
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, cast
 
 from appliance.adapters.catalog.uow import SqliteCatalog
 from appliance.errors import BlobStoreUnavailable
@@ -59,15 +60,32 @@ def serve_is_running(settings: Settings) -> bool:
         return False
 
 
+class _NoBlobStore:
+    """Stands in where a caller opened only the catalog (account commands on a stopped
+    box): any use of blobs is a bug, said loudly."""
+
+    name = "none"
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"only the catalog was opened (blob store asked for {name!r})")
+
+
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[ServiceContext]:
+async def open_services(settings: Settings, *, blobs: bool = True) -> AsyncIterator[ServiceContext]:
+    """``blobs=False`` opens only the catalog, so it works while the appliance is down."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     catalog = await SqliteCatalog(settings.catalog_path).open()
     try:
-        blobs = make_blob_store(settings)
+        if not blobs:
+            yield ServiceContext(settings, catalog, cast(BlobStore, _NoBlobStore()))
+            return
+        store = make_blob_store(settings)
         try:
-            yield ServiceContext(settings, catalog, blobs)
+            yield ServiceContext(settings, catalog, store)
         finally:
-            blobs.close()
+            store.close()
     finally:
         await catalog.close()

@@ -1,26 +1,33 @@
-"""`ahoy dataset ...`: each command decodes options, calls one service, prints."""
+"""`ahoy dataset ...`: each command decodes options, makes SDK calls, prints."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from appliance.cli.common import JsonOpt, actor, call, done, want_json
+from appliance.cli.common import JsonOpt, api, done, want_json
 from appliance.cli.output import BarProgress, out
-from appliance.domain.diff import ManifestDiff
 from appliance.domain.split import SplitConfig
-from appliance.services import datasets, importing, pull, versions
+from appliance.sdk import ApiError, Client
+from appliance.sdk.profile import config_dir
 
 app = typer.Typer(help="Create, import, commit, compare and pull datasets.", no_args_is_help=True)
 
 Name = Annotated[str, typer.Argument(help="Dataset name.")]
 
 
-def _when(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+def _when(ts: Any) -> str:
+    if isinstance(ts, int | float):
+        return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+    return str(ts or "")
+
+
+def split_body(cfg: SplitConfig) -> dict[str, Any]:
+    """The API's split shape: ``{"ratios": {name: ratio}, "seed": ...}``."""
+    return {"ratios": dict(cfg.ratios), "seed": cfg.seed}
 
 
 @app.command()
@@ -32,28 +39,34 @@ def create(
     json_: JsonOpt = False,
 ) -> None:
     """Create an empty dataset."""
-    cfg = SplitConfig.parse(split, seed)
-    ds = call(lambda ctx, ws: datasets.create(ctx, ws, name, actor(), description, cfg), json_)
+
+    def run(c: Client) -> tuple[SplitConfig, dict[str, Any]]:
+        cfg = SplitConfig.parse(split, seed)
+        return cfg, c.create_dataset(None, name, description, split_body(cfg))
+
+    cfg, ds = api(run, json_)
     done(
-        {"name": ds.slug, "split": cfg.as_dict()},
+        {"name": ds.get("name", name), "split": ds.get("split", cfg.as_dict())},
         json_,
-        lambda: out.print(f"created dataset {ds.slug} (split {cfg})"),
+        lambda: out.print(f"created dataset {ds.get('name', name)} (split {cfg})"),
     )
 
 
 @app.command("list")
 def list_(json_: JsonOpt = False) -> None:
     """List datasets."""
-    rows = call(lambda ctx, ws: datasets.list_all(ctx, ws), json_)
+    rows = api(lambda c: c.list_datasets(None), json_)
 
     def human() -> None:
         if not rows:
             out.print("no datasets yet: `ahoy dataset create NAME`")
         for r in rows:
-            latest = f"v{r.latest_version}" if r.latest_version else "no versions"
-            out.print(f"{r.dataset.slug:24} {latest:12} {r.working_files} files in working area")
+            latest = f"v{r['latest_version']}" if r.get("latest_version") else "no versions"
+            out.print(
+                f"{r['name']:24} {latest:12} {r.get('working_files', 0)} files in working area"
+            )
 
-    done([r.as_dict() for r in rows], json_, human)
+    done(rows, json_, human)
 
 
 @app.command("import")
@@ -71,32 +84,35 @@ def import_(
     """Hash a folder and add it to the working area, uploading only new content."""
     bar = BarProgress(not want_json(json_))
 
-    async def run(ctx, ws):  # type: ignore[no-untyped-def]
+    def run(c: Client) -> Any:
         if create:
-            names = {r.dataset.slug for r in await datasets.list_all(ctx, ws)}
-            if name not in names:
-                await datasets.create(ctx, ws, name, actor())
-        return await importing.import_tree(
-            ctx,
-            ws,
+            try:
+                c.get_dataset(None, name)
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+                c.create_dataset(None, name)
+        return c.upload_tree(
+            None,
             name,
             source,
-            actor(),
             prefix=prefix,
             exclude=tuple(exclude or ()),
             mirror=mirror,
             progress=bar,
+            stat_cache=config_dir() / "statcache.sqlite",
         )
 
-    report = call(run, json_)
+    report = api(run, json_)
+    s = report.staged
     done(
         report.as_dict(),
         json_,
         lambda: out.print(
             f"imported {report.files} files ({report.bytes:,} bytes) into {name}: "
-            f"{report.staged.added} added, {report.staged.updated} changed, "
-            f"{report.staged.unchanged} unchanged, {report.staged.removed} removed; "
-            f"{report.new_blobs} new blobs stored"
+            f"{s['added']} added, {s['updated']} changed, {s['unchanged']} unchanged, "
+            f"{s['removed']} removed; {report.uploaded_blobs} new blobs uploaded "
+            f"({report.uploaded_bytes:,} bytes)"
         ),
     )
 
@@ -104,21 +120,24 @@ def import_(
 @app.command()
 def status(name: Name, json_: JsonOpt = False) -> None:
     """What changed in the working area since the latest version."""
-    st = call(lambda ctx, ws: datasets.status(ctx, ws, name), json_)
+    st = api(lambda c: c.working(None, name), json_)
+    head = st.get("head")
+    number = head.get("number") if isinstance(head, dict) else head
+    changes = diff_dict(st.get("changes") or {})
     value = {
         "dataset": name,
-        "latest_version": st.head.number if st.head else None,
-        "working_files": st.working_files,
-        "changes": _diff_dict(st.changes),
+        "latest_version": number,
+        "working_files": st.get("working_files", 0),
+        "changes": changes,
     }
 
     def human() -> None:
-        head = f"v{st.head.number}" if st.head else "no versions yet"
-        out.print(f"dataset {name}: {st.working_files} files, latest {head}")
-        if st.changes.is_empty:
+        latest = f"v{number}" if number else "no versions yet"
+        out.print(f"dataset {name}: {value['working_files']} files, latest {latest}")
+        if not any(changes["summary"][k] for k in ("added", "removed", "modified")):
             out.print("nothing to commit, working area matches the latest version")
         else:
-            _print_diff(st.changes)
+            print_diff(changes)
 
     done(value, json_, human)
 
@@ -134,45 +153,57 @@ def commit(
 ) -> None:
     """Freeze the working area into a new immutable version."""
 
-    async def run(ctx, ws):  # type: ignore[no-untyped-def]
-        cfg = None
+    def run(c: Client) -> Any:
+        body = None
         if split or seed:
-            current = (await datasets.status(ctx, ws, name)).dataset.split
+            current = _split_of(c.get_dataset(None, name).get("split"))
             cfg = (
                 SplitConfig.parse(split, seed or current.seed)
                 if split
                 else SplitConfig(current.ratios, seed or current.seed)
             )
-        return await versions.commit(ctx, ws, name, message, actor(), cfg, allow_empty)
+            body = split_body(cfg)
+        return c.commit(None, name, message, split=body, allow_empty=allow_empty)
 
-    v = call(run, json_)
+    v = api(run, json_)
     done(
-        v.as_dict(),
+        v,
         json_,
         lambda: out.print(
-            f"committed {name} v{v.number}: {v.file_count} files, {v.total_bytes:,} bytes, "
-            f"manifest {v.manifest_hash[:16]}"
+            f"committed {name} v{v['number']}: {v['file_count']} files, "
+            f"{v['total_bytes']:,} bytes, manifest {v['manifest_hash'][:16]}"
         ),
     )
+
+
+def _split_of(raw: Any) -> SplitConfig:
+    """A SplitConfig from the API's ``{"ratios": [[name, r]...] | {name: r}, "seed"}``."""
+    if not isinstance(raw, dict):
+        return SplitConfig()
+    ratios = raw.get("ratios") or {}
+    pairs = ratios.items() if isinstance(ratios, dict) else ratios
+    return SplitConfig(tuple((str(n), float(r)) for n, r in pairs), str(raw.get("seed") or "ahoy"))
 
 
 @app.command()
 def log(name: Name, json_: JsonOpt = False) -> None:
     """Walk the version lineage from the latest back to the first."""
-    chain = call(lambda ctx, ws: versions.log(ctx, ws, name), json_)
+    chain = api(lambda c: c.log(None, name), json_)
 
     def human() -> None:
         if not chain:
             out.print(f"{name} has no versions yet: `ahoy dataset commit {name}`")
         for v in chain:
-            tags = f" ({', '.join(v.tags)})" if v.tags else ""
-            parent = f"v{v.parent_number}" if v.parent_number else "-"
+            tags = f" ({', '.join(v.get('tags') or [])})" if v.get("tags") else ""
+            parent = f"v{v['parent']}" if v.get("parent") else "-"
             out.print(
-                f"v{v.number}{tags}  {v.manifest_hash[:16]}  parent {parent}  "
-                f"{v.file_count} files  {_when(v.created_at)}  {v.created_by}  {v.message}"
+                f"v{v['number']}{tags}  {v['manifest_hash'][:16]}  parent {parent}  "
+                f"{v['file_count']} files  {_when(v.get('created_at'))}  "
+                f"{v.get('created_by', '')}  {v.get('message', '')}",
+                markup=False,
             )
 
-    done([v.as_dict() for v in chain], json_, human)
+    done(chain, json_, human)
 
 
 @app.command()
@@ -183,8 +214,8 @@ def diff(
     json_: JsonOpt = False,
 ) -> None:
     """Added, removed and modified files between two versions, with their hashes."""
-    d = call(lambda ctx, ws: versions.diff(ctx, ws, name, a, b), json_)
-    done(_diff_dict(d), json_, lambda: _print_diff(d))
+    d = diff_dict(api(lambda c: c.diff(None, name, a, b), json_))
+    done(d, json_, lambda: print_diff(d))
 
 
 @app.command("pull")
@@ -200,10 +231,9 @@ def pull_(
 ) -> None:
     """Rebuild a version's files byte for byte, verifying every blob."""
     bar = BarProgress(not want_json(json_))
-    report = call(
-        lambda ctx, ws: pull.pull(
-            ctx,
-            ws,
+    report = api(
+        lambda c: c.pull(
+            None,
             name,
             version,
             dest,
@@ -236,16 +266,17 @@ def tag(
     json_: JsonOpt = False,
 ) -> None:
     """Point a tag at a version (moving it if it exists)."""
-    v = call(
-        lambda ctx, ws: datasets.tag(ctx, ws, name, tag_name, None if delete else version, actor()),
-        json_,
-    )
+    if delete:
+        api(lambda c: c.delete_tag(None, name, tag_name), json_)
+        done(
+            {"tag": tag_name, "version": None}, json_, lambda: out.print(f"deleted tag {tag_name}")
+        )
+        return
+    v = api(lambda c: c.set_tag(None, name, tag_name, version), json_)
     done(
-        {"tag": tag_name, "version": v.number if v else None},
+        {"tag": tag_name, "version": v["number"]},
         json_,
-        lambda: out.print(
-            f"deleted tag {tag_name}" if v is None else f"{name}:{tag_name} -> v{v.number}"
-        ),
+        lambda: out.print(f"{name}:{tag_name} -> v{v['number']}"),
     )
 
 
@@ -258,17 +289,23 @@ def rm(
 ) -> None:
     """Drop files from the working area, delete a version, or (no arguments) the dataset."""
     if paths:
-        gone = call(lambda ctx, ws: datasets.remove_files(ctx, ws, name, paths, actor()), json_)
+        gone = api(lambda c: c.remove_files(None, name, paths), json_)
         done({"removed": gone}, json_, lambda: out.print(f"removed {len(gone)} files from {name}"))
     elif version:
-        v = call(lambda ctx, ws: datasets.remove_version(ctx, ws, name, version, actor()), json_)
+
+        def drop(c: Client) -> int:
+            number = c.get_version(None, name, version)["number"]  # a tag names a number
+            c.delete_version(None, name, number)
+            return number
+
+        number = api(drop, json_)
         done(
-            {"deleted_version": v.number},
+            {"deleted_version": number},
             json_,
-            lambda: out.print(f"deleted {name} v{v.number}; `ahoy gc` reclaims its bytes"),
+            lambda: out.print(f"deleted {name} v{number}; `ahoy gc` reclaims its bytes"),
         )
     else:
-        call(lambda ctx, ws: datasets.remove_dataset(ctx, ws, name, actor()), json_)
+        api(lambda c: c.delete_dataset(None, name), json_)
         done(
             {"deleted_dataset": name},
             json_,
@@ -276,30 +313,32 @@ def rm(
         )
 
 
-def _diff_dict(d: ManifestDiff) -> dict[str, object]:
-    return {
-        "summary": d.summary(),
-        "added": [c.as_dict() for c in d.added],
-        "removed": [c.as_dict() for c in d.removed],
-        "modified": [c.as_dict() for c in d.modified],
-    }
+def diff_dict(d: dict[str, Any]) -> dict[str, Any]:
+    """The CLI's diff shape: the API's lists plus a ``summary`` of counts."""
+    lists = {k: list(d.get(k) or []) for k in ("added", "removed", "modified")}
+    unchanged = d.get("unchanged", 0)
+    summary = {k: len(v) for k, v in lists.items()}
+    summary["unchanged"] = unchanged if isinstance(unchanged, int) else len(unchanged)
+    return {"summary": d.get("summary") or summary, **lists}
 
 
-def _print_diff(d: ManifestDiff, limit: int = 50) -> None:
-    s = d.summary()
+def print_diff(d: dict[str, Any], limit: int = 50) -> None:
+    s = d["summary"]
     out.print(
         f"{s['added']} added, {s['removed']} removed, {s['modified']} modified, "
         f"{s['unchanged']} unchanged"
     )
     shown = 0
-    for sign, changes in (("+", d.added), ("-", d.removed), ("~", d.modified)):
-        for c in changes:
+    for sign, key in (("+", "added"), ("-", "removed"), ("~", "modified")):
+        for c in d[key]:
             if shown >= limit:
                 out.print("... and more (use --json for the full list)")
                 return
-            row = c.new or c.old
-            assert row is not None
-            what = f" [{', '.join(c.kinds)}]" if c.kinds else ""
-            old = f"{c.old.sha256[:12]} -> " if c.old and c.new else ""
-            out.print(f"{sign} {c.filename}{what}  {old}{row.sha256[:12]}", markup=False)
+            old, new = c.get("old"), c.get("new")
+            row = new or old or {}
+            what = f" [{', '.join(c['changed'])}]" if c.get("changed") else ""
+            before = f"{old['sha256'][:12]} -> " if old and new else ""
+            out.print(
+                f"{sign} {c['filename']}{what}  {before}{row.get('sha256', '')[:12]}", markup=False
+            )
             shown += 1

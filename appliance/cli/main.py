@@ -1,4 +1,8 @@
-"""The `ahoy` command line."""
+"""The `ahoy` command line.
+
+Data and identity commands are calls of the appliance's HTTP API through the SDK;
+`serve`, `config` and `admin init` act on the box itself.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,10 @@ from typing import Annotated
 
 import typer
 
-from appliance.cli import dataset
-from appliance.cli.common import STATE, JsonOpt, actor, call, done
-from appliance.cli.output import emit_error, out
+from appliance.cli import admin, dataset, identity, jobs, storage, workspaces
+from appliance.cli.common import STATE, JsonOpt, done, fail
+from appliance.cli.output import out
 from appliance.errors import ApplianceError
-from appliance.services import erasure, gc
 from appliance.settings import Settings
 
 app = typer.Typer(
@@ -21,18 +24,39 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(dataset.app, name="dataset")
+app.add_typer(admin.app, name="admin")
+app.add_typer(identity.tokens, name="token")
+app.add_typer(identity.users, name="user")
+app.add_typer(workspaces.workspaces, name="workspace")
+app.add_typer(workspaces.members, name="member")
+app.add_typer(workspaces.audit, name="audit")
+app.add_typer(jobs.jobs, name="job")
+app.add_typer(jobs.webhooks, name="webhook")
+app.command()(identity.login)
+app.command()(identity.logout)
+app.command()(identity.whoami)
+app.command("gc")(storage.gc_)
+app.command()(storage.verify)
+app.command()(storage.erase)
 
 
 @app.callback()
 def main(
-    data_dir: Annotated[Path | None, typer.Option(help="Data dir (AHOY_DATA_DIR).")] = None,
+    url: Annotated[str | None, typer.Option(help="Appliance URL (AHOY_URL).")] = None,
+    profile: Annotated[
+        str | None, typer.Option(help="Login profile to use (AHOY_PROFILE).")
+    ] = None,
     workspace: Annotated[str | None, typer.Option(help="Workspace (AHOY_WORKSPACE).")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data dir, for serve/config/admin (AHOY_DATA_DIR).")
+    ] = None,
     blob_store: Annotated[
         str | None, typer.Option(help="'seaweedfs' or 'local' (AHOY_BLOB_STORE).")
     ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    STATE.data_dir, STATE.workspace, STATE.blob_store = data_dir, workspace, blob_store
+    STATE.url, STATE.profile, STATE.workspace = url, profile, workspace
+    STATE.data_dir, STATE.blob_store = data_dir, blob_store
     STATE.as_json = json_
 
 
@@ -45,78 +69,16 @@ def serve() -> None:
         settings = STATE.settings()
         raise typer.Exit(run_serve(settings))
     except ApplianceError as exc:
-        emit_error(exc, False)
-        raise typer.Exit(exc.exit_code) from None
-
-
-@app.command("gc")
-def gc_(
-    grace: Annotated[
-        int | None, typer.Option(help="Seconds a blob must be unreferenced (default: setting).")
-    ] = None,
-    dry_run: Annotated[bool, typer.Option(help="Only report what would be reclaimed.")] = False,
-    json_: JsonOpt = False,
-) -> None:
-    """Reclaim blobs nothing has referenced for the grace period."""
-    r = call(lambda ctx, ws: gc.collect(ctx, ws, actor(), grace, dry_run), json_)
-    verb = "would reclaim" if dry_run else "reclaimed"
-    done(
-        r.as_dict(),
-        json_,
-        lambda: out.print(
-            f"{verb} {r.reclaimed_blobs} blobs ({r.reclaimed_bytes:,} bytes); "
-            f"{r.store_orphans} orphaned blobs swept; {r.marked} newly unreferenced"
-        ),
-    )
-
-
-@app.command()
-def verify(
-    deep: Annotated[bool, typer.Option(help="Read back and re-hash every blob.")] = False,
-    json_: JsonOpt = False,
-) -> None:
-    """Check that every file the catalog knows resolves to an intact blob."""
-    r = call(lambda ctx, ws: gc.verify(ctx, ws, deep), json_)
-    done(
-        r.as_dict(),
-        json_,
-        lambda: out.print(
-            f"checked {r.checked} blobs: {len(r.missing)} missing, {len(r.corrupt)} corrupt"
-        ),
-    )
-    if not r.ok:
-        raise typer.Exit(3)
-
-
-@app.command()
-def erase(
-    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
-    sha256: Annotated[str | None, typer.Option(help="Content to erase.")] = None,
-    dataset_name: Annotated[str | None, typer.Option("--dataset", "-d")] = None,
-    file: Annotated[str | None, typer.Option(help="File of the dataset's working area.")] = None,
-    json_: JsonOpt = False,
-) -> None:
-    """GDPR erasure: destroy a content's bytes everywhere, with an audited tombstone."""
-    r = call(
-        lambda ctx, ws: erasure.erase(
-            ctx, ws, actor(), reason, sha256=sha256, dataset=dataset_name, filename=file
-        ),
-        json_,
-    )
-    done(
-        r.as_dict(),
-        json_,
-        lambda: out.print(
-            f"erased sha256:{r.sha256}; dropped from {len(r.dropped_from_working)} working areas; "
-            f"versions that held it now report it as erased"
-        ),
-    )
+        raise fail(exc) from None
 
 
 @app.command()
 def config(json_: JsonOpt = False) -> None:
     """List every setting with its current value and what it does."""
-    current = STATE.settings()
+    try:
+        current = STATE.settings()
+    except ApplianceError as exc:
+        raise fail(exc, json_) from None
     rows = [
         {
             "name": n,

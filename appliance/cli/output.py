@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -29,12 +30,42 @@ def emit_json(value: Any) -> None:
 
 
 def emit_error(exc: ApplianceError, as_json: bool) -> None:
+    """One shape for local errors and the appliance's problem+json answers."""
+    status = getattr(exc, "status", None)  # an sdk ApiError: the HTTP status
     if as_json:
-        emit_json({"error": {"code": exc.code, "message": exc.message, "hint": exc.hint}})
+        body: dict[str, Any] = {"code": exc.code, "message": exc.message, "hint": exc.hint}
+        if status:
+            body["status"] = status
+        problems = getattr(exc, "problem", {}).get("problems")
+        if problems:
+            body["problems"] = problems
+        emit_json({"error": body})
     else:
-        err.print(f"[bold red]error:[/] {exc.message}", markup=True)
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True)
         if exc.hint:
-            err.print(f"[yellow]hint:[/] {exc.hint}", markup=True)
+            err.print(f"[yellow]hint:[/] {escape(exc.hint)}", markup=True)
+
+
+class JobBar:
+    """Shows a job's ``{done, total, unit}`` progress events as a bar."""
+
+    def __init__(self, enabled: bool, stage: str) -> None:
+        self.bar = BarProgress(enabled)
+        self.stage = stage
+        self.done = 0
+        self.started = False
+
+    def __call__(self, progress: Any) -> None:
+        total, done = int(progress.get("total") or 0), int(progress.get("done") or 0)
+        if not self.started and total:
+            self.bar.start(self.stage, total, str(progress.get("unit") or "items"))
+            self.started = True
+        if done > self.done:
+            self.bar.advance(done - self.done)
+            self.done = done
+
+    def finish(self) -> None:
+        self.bar.finish()
 
 
 class BarProgress:

@@ -20,8 +20,8 @@ from appliance.ingest.hashing import Hashed, default_workers, hash_files
 from appliance.ingest.scan import SourceFile, scan_tree
 from appliance.ingest.statcache import StatCache
 from appliance.ports.blobstore import BlobPut
-from appliance.services.context import ServiceContext
 from appliance.progress import NoProgress, Progress
+from appliance.services.context import ServiceContext
 from appliance.services.staging import forget_new_blobs, stage_in
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from appliance.domain.manifest import ManifestRow
 from appliance.domain.names import check_filename
 from appliance.errors import Conflict, InvalidInput
-from appliance.services.context import ServiceContext
 from appliance.progress import NoProgress, Progress
+from appliance.services.context import ServiceContext
 from appliance.services.versions import manifest
 
 SMALL_BLOB = 4 << 20

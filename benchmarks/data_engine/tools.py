@@ -29,6 +29,7 @@ from benchmarks.data_engine.common import (
     warm,
 )
 from benchmarks.data_engine.report import Results, fs_type
+from benchmarks.data_engine.served import served
 
 # -- the physical limit ----------------------------------------------------------------
 
@@ -188,18 +189,10 @@ def bench_cli(
     store: str, tree: Path, extra: Path, run: Path, res: Results, files: int, added: int
 ) -> None:
     tool = f"ahoy CLI/{store}"
-    print(f"{tool}: the real `ahoy` command, one process per command")
-    settings = Settings(data_dir=run / f"cli-{store}", blob_store=store)
-    env = bench_env()
-    ahoy = [
-        str(BIN / "ahoy"),
-        "--json",
-        "--data-dir",
-        str(settings.data_dir),
-        "--blob-store",
-        store,
-    ]
-    with blob_service(settings):
+    print(f"{tool}: the real `ahoy` command over HTTP to a real `ahoy serve`")
+    ahoy = [str(BIN / "ahoy"), "--json"]
+    with served(run / f"cli-{store}", store) as appliance:
+        env = appliance.env(run / f"cli-config-{store}")
         warm(tree)
         settle()
         _, t = timed_sh([*ahoy, "dataset", "list"], env=env)

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from appliance.sdk import Client, ProfileStore
+
 BIN = Path(sys.executable).parent
 
 
@@ -25,18 +27,34 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+ADMIN = "admin"
+PASSWORD = "e2e-admin-password"
+#: Variables of the developer's shell that would point the CLI elsewhere.
+_FOREIGN = ("AHOY_URL", "AHOY_TOKEN", "AHOY_PROFILE", "AHOY_WORKSPACE", "AHOY_CONFIG_DIR")
+
+
 class Appliance:
+    """A real `ahoy serve` on a free port, with a first admin logged in.
+
+    ``ahoy`` runs the CLI with this appliance's data dir and a private config dir
+    (where `ahoy login` keeps its profile); ``client`` is an SDK client with the
+    same token."""
+
     def __init__(self, data_dir: Path, port: int) -> None:
         self.data_dir = data_dir
         self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.config_dir = data_dir.parent / "config"
         self.env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k not in _FOREIGN},
             "AHOY_DATA_DIR": str(data_dir),
             "AHOY_PORT": str(port),
             "AHOY_BLOB_STORE": "seaweedfs",
+            "AHOY_CONFIG_DIR": str(self.config_dir),
         }
         self.proc: subprocess.Popen[str] | None = None
         self.log = data_dir.parent / "serve.log"
+        self.client: Client | None = None
 
     def start(self, timeout: float = 120) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -53,11 +71,23 @@ class Appliance:
                 raise AssertionError(f"ahoy serve exited early:\n{self.log.read_text()}")
             try:
                 if self.health()["weed"] == "running":
-                    return
+                    break
             except OSError:
                 pass
             time.sleep(0.5)
-        raise AssertionError(f"ahoy serve did not come up:\n{self.log.read_text()}")
+        else:
+            raise AssertionError(f"ahoy serve did not come up:\n{self.log.read_text()}")
+        if self.client is None:
+            self.log_in()
+
+    def log_in(self) -> None:
+        """`ahoy admin init` on the box, then `ahoy login` over HTTP, as a user would."""
+        stdin = PASSWORD + "\n"
+        self.ahoy("admin", "init", "--username", ADMIN, "--password-stdin", stdin=stdin)
+        self.ahoy("login", "--url", self.url, "--username", ADMIN, "--password-stdin", stdin=stdin)
+        profile = ProfileStore(self.config_dir).get()
+        assert profile is not None and profile.token, "ahoy login saved no token"
+        self.client = Client(profile.url, profile.token, workspace="default")
 
     def health(self) -> dict[str, Any]:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as r:
@@ -68,9 +98,16 @@ class Appliance:
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=timeout)
 
-    def ahoy(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def ahoy(
+        self, *args: str, check: bool = True, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [str(BIN / "ahoy"), *args], env=self.env, capture_output=True, text=True, timeout=300
+            [str(BIN / "ahoy"), *args],
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"ahoy {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -87,5 +124,7 @@ def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
     try:
         yield app
     finally:
+        if app.client is not None:
+            app.client.close()
         if app.proc and app.proc.poll() is None:
             app.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from appliance.domain.access import ROLES, Permission, allows, can_assign
@@ -37,7 +39,7 @@ def test_role_permission_table(role, permission, allowed):
 
 def test_roles_nest_from_viewer_to_owner():
     order = ["viewer", "annotator", "reviewer", "admin", "owner"]
-    for lower, higher in zip(order, order[1:], strict=False):
+    for lower, higher in itertools.pairwise(order):
         assert ROLES[lower] < ROLES[higher]
 
 

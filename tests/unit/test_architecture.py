@@ -61,6 +61,21 @@ def test_layer_does_not_import_rightwards(package):
     assert not bad, "\n".join(bad)
 
 
+def test_the_sdk_imports_nothing_of_the_server():
+    """The SDK runs on client machines: it talks HTTP, reusing only pure pieces
+    (domain, ingest, errors, the Progress protocol)."""
+    server_side = {"adapters", "services", "cli", "web", "runtime", "bootstrap", "ports"}
+    bad = []
+    for path in _files("sdk"):
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[0] != "appliance" or len(parts) < 2:
+                continue
+            if parts[1] in server_side:
+                bad.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not bad, "\n".join(bad)
+
+
 def test_domain_imports_only_the_standard_library():
     allowed_local = ("appliance.domain", "appliance.errors")
     bad = []

@@ -1,0 +1,131 @@
+"""`ahoy workspace ...`, `ahoy member ...`, `ahoy audit ...`: tenancy and its trail."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Annotated, Any
+
+import typer
+
+from appliance.cli.common import JsonOpt, api, done
+from appliance.cli.output import out
+
+workspaces = typer.Typer(
+    help="Workspaces: separate datasets, members and quotas.", no_args_is_help=True
+)
+members = typer.Typer(help="Who may do what in the current workspace.", no_args_is_help=True)
+audit = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+
+Ws = Annotated[str | None, typer.Argument(help="Workspace id (default: the current one).")]
+
+
+@workspaces.command("create")
+def workspace_create(
+    ws_id: Annotated[str, typer.Argument(help="Workspace id, e.g. factory-a.")],
+    description: Annotated[str, typer.Option(help="What it is for.")] = "",
+    json_: JsonOpt = False,
+) -> None:
+    """Create a workspace; you become its owner (box admins only)."""
+    w = api(lambda c: c.create_workspace(ws_id, description), json_)
+    done(w, json_, lambda: out.print(f"created workspace {w.get('id', ws_id)}; you own it"))
+
+
+@workspaces.command("list")
+def workspace_list(json_: JsonOpt = False) -> None:
+    """The workspaces you belong to, with your role."""
+    rows = api(lambda c: c.list_workspaces(), json_)
+
+    def human() -> None:
+        for w in rows:
+            out.print(
+                f"{w['id']:24} {w.get('role', ''):10} {w.get('description', '')}", markup=False
+            )
+
+    done(rows, json_, human)
+
+
+@workspaces.command("show")
+def workspace_show(ws: Ws = None, json_: JsonOpt = False) -> None:
+    """One workspace: your role, its quota and what it uses."""
+    w = api(lambda c: c.get_workspace(ws), json_)
+
+    def human() -> None:
+        quota = w.get("quota_bytes")
+        limit = f"{quota:,} bytes" if quota is not None else "no quota"
+        out.print(
+            f"workspace {w['id']} ({w.get('role')}): {w.get('description', '')}", markup=False
+        )
+        out.print(f"  uses {w.get('used_bytes', 0):,} bytes of {limit}")
+
+    done(w, json_, human)
+
+
+@members.command("list")
+def member_list(json_: JsonOpt = False) -> None:
+    """Members of the current workspace and their roles."""
+    rows = api(lambda c: c.list_members(None), json_)
+
+    def human() -> None:
+        for m in rows:
+            out.print(f"{m['username']:24} {m['role']}")
+
+    done(rows, json_, human)
+
+
+@members.command("set")
+def member_set(
+    username: Annotated[str, typer.Argument(help="User to add or change.")],
+    role: Annotated[
+        str, typer.Argument(help="owner, admin, reviewer, annotator, viewer or device.")
+    ],
+    json_: JsonOpt = False,
+) -> None:
+    """Give a user a role in the current workspace (adding them if needed)."""
+    m = api(lambda c: c.set_member(None, username, role), json_)
+    done(m, json_, lambda: out.print(f"{m.get('username', username)} is now {m.get('role', role)}"))
+
+
+@members.command("rm")
+def member_rm(
+    username: Annotated[str, typer.Argument(help="Member to remove.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Remove a member from the current workspace."""
+    api(lambda c: c.remove_member(None, username), json_)
+    done({"removed": username}, json_, lambda: out.print(f"removed {username}"))
+
+
+@audit.command("log")
+def audit_log(
+    limit: Annotated[int, typer.Option(help="Show at most this many entries.")] = 50,
+    json_: JsonOpt = False,
+) -> None:
+    """The current workspace's audit entries, newest first."""
+    rows = api(lambda c: list(itertools.islice(c.audit_log(None), limit)), json_)
+
+    def human() -> None:
+        for e in rows:
+            out.print(_entry(e), markup=False)
+
+    done(rows, json_, human)
+
+
+def _entry(e: dict[str, Any]) -> str:
+    fields = ("id", "at", "actor", "action", "target", "outcome")
+    return "  ".join(str(e[k]) for k in fields if e.get(k) is not None)
+
+
+@audit.command("verify")
+def audit_verify(json_: JsonOpt = False) -> None:
+    """Check the audit log's hash chain end to end (box admins only)."""
+    r = api(lambda c: c.verify_audit(), json_)
+
+    def human() -> None:
+        if r.get("ok"):
+            out.print(f"audit chain intact: {r.get('entries', 0)} entries")
+        else:
+            out.print(f"audit chain BROKEN at entry {r.get('broken_at')}: {r.get('reason')}")
+
+    done(r, json_, human)
+    if not r.get("ok"):
+        raise typer.Exit(3)

@@ -1,0 +1,20 @@
+"""The Python SDK of the AHOY Perception HTTP API (``/v1``, see docs/api.md)."""
+
+from appliance.sdk.client import Client
+from appliance.sdk.errors import ApiError, ApiTimeout, ApiUnavailable, TransferError
+from appliance.sdk.profile import Profile, ProfileStore
+from appliance.sdk.types import Job, PullReport, UploadReport, Version
+
+__all__ = [
+    "ApiError",
+    "ApiTimeout",
+    "ApiUnavailable",
+    "Client",
+    "Job",
+    "Profile",
+    "ProfileStore",
+    "PullReport",
+    "TransferError",
+    "UploadReport",
+    "Version",
+]
