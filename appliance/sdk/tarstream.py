@@ -30,6 +30,7 @@ class BlobSource:
     size: int
     path: str
     name: str  # the dataset filename, for error messages
+    data: bytes | None = None  # the bytes that were hashed, when they were kept
 
 
 def member_header(sha256: str, size: int) -> bytes:
@@ -69,15 +70,29 @@ def file_chunks(src: BlobSource) -> Iterator[bytes]:
 
 
 def blob_tar(blobs: Iterable[BlobSource], advance: Callable[[int], None]) -> Iterator[bytes]:
-    """A tar stream of ``blobs``, generated as it is sent; ``advance(n)`` per data chunk."""
+    """A tar stream of ``blobs``, generated as it is sent; ``advance(n)`` per data chunk.
+
+    Kept bytes are sent as they were hashed (no second read); the rest are read and
+    re-hashed on the way. Small members are coalesced into ~1 MiB writes."""
+    out: list[bytes] = []
+    held = 0
     for b in blobs:
-        yield member_header(b.sha256, b.size)
-        for chunk in file_chunks(b):
-            yield chunk
-            advance(len(chunk))
+        out.append(member_header(b.sha256, b.size))
+        if b.data is not None:
+            out.append(b.data)
+            advance(b.size)
+        else:
+            for chunk in file_chunks(b):
+                out.append(chunk)
+                advance(len(chunk))
         if pad := padded(b.size) - b.size:
-            yield bytes(pad)
-    yield bytes(2 * BLOCK)
+            out.append(bytes(pad))
+        held += BLOCK + padded(b.size)
+        if held >= CHUNK:
+            yield b"".join(out)
+            out, held = [], 0
+    out.append(bytes(2 * BLOCK))
+    yield b"".join(out)
 
 
 class SizedStream:

@@ -8,6 +8,8 @@ at most whole blobs nothing references yet; running the upload again reuses them
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
 
 LARGE_BLOB = 64 << 20  # bigger files go alone, as PUT /blobs/{sha256}
 TAR_BATCH_BYTES = 256 << 20  # one POST /blobs carries about this much
+PIPE_BATCH_BYTES = 32 << 20  # kept bytes a batch may hold before it is sent
+PIPE_BATCH_FILES = 2000
 
 
 def upload_tree(
@@ -52,9 +56,9 @@ def upload_tree(
     cache = StatCache(stat_cache) if stat_cache is not None else None
     try:
         known = cache.lookup(files) if cache else {}
-        digests = _hash_all(files, known, workers, progress)
-        sources = _one_per_digest(files, digests)
-        sent_blobs, sent_bytes = _send_missing(client, ws, sources, progress)
+        digests, sources, sent_blobs, sent_bytes = _hash_and_send(
+            client, ws, files, known, workers, progress
+        )
         rows = [{"name": f.name, "sha256": digests[f.name], "size": f.size} for f in files]
         mirror_prefix = prefix.strip("/") if mirror else None
         try:
@@ -76,27 +80,100 @@ def upload_tree(
     )
 
 
-def _hash_all(
-    files: list[SourceFile], known: dict[str, str], workers: int, progress: Progress
-) -> dict[str, str]:
-    """name → sha256; the bytes read for hashing are dropped straight away."""
-    progress.start("hash", sum(f.size for f in files if f.path not in known), unit="bytes")
+class _Sender:
+    """Sends batches on ``SENDERS`` connections while the caller hashes the next
+    ones, so the client's hashing, the transfer, and the appliance's checking and
+    storing all overlap."""
+
+    def __init__(self, client: Client, ws: str | None, senders: int = 2) -> None:
+        self.client, self.ws = client, ws
+        self.batches: queue.Queue[dict[str, BlobSource] | None] = queue.Queue(maxsize=senders)
+        self.error: BaseException | None = None
+        self.blobs = self.bytes = 0
+        self.lock = threading.Lock()
+        self.threads = [
+            threading.Thread(target=self._run, name=f"ahoy-upload-{i}", daemon=True)
+            for i in range(senders)
+        ]
+        for t in self.threads:
+            t.start()
+
+    def _run(self) -> None:
+        while (batch := self.batches.get()) is not None:
+            if self.error is not None:
+                continue  # drain, so the producer never blocks on a dead sender
+            try:
+                blobs, size = _send_missing(self.client, self.ws, batch, _Silent())
+            except BaseException as exc:
+                self.error = exc
+                continue
+            with self.lock:
+                self.blobs += blobs
+                self.bytes += size
+
+    def send(self, batch: dict[str, BlobSource]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.batches.put(batch)
+
+    def finish(self) -> None:
+        for _ in self.threads:
+            self.batches.put(None)
+        for t in self.threads:
+            t.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _hash_and_send(
+    client: Client,
+    ws: str | None,
+    files: list[SourceFile],
+    known: dict[str, str],
+    workers: int,
+    progress: Progress,
+) -> tuple[dict[str, str], dict[str, BlobSource], int, int]:
+    """Hash on a thread pool and hand each batch of new digests to the sender.
+
+    Small files keep the bytes they were hashed from until their batch is sent,
+    so they are read once; a batch holds at most ``PIPE_BATCH_BYTES`` of them."""
+    progress.start("upload", sum(f.size for f in files), unit="bytes")
+    sender = _Sender(client, ws)
     digests: dict[str, str] = {}
-    for h in hash_files(files, known, default_workers(workers)):
-        digests[h.source.name] = h.sha256
-        if h.source.path not in known:
-            progress.advance(h.source.size)
-    progress.finish()
-    return digests
+    sources: dict[str, BlobSource] = {}
+    batch: dict[str, BlobSource] = {}
+    held = 0
+    try:
+        for h in hash_files(files, known, default_workers(workers)):
+            f = h.source
+            digests[f.name] = h.sha256
+            progress.advance(f.size)
+            if h.sha256 in sources:
+                continue
+            src = BlobSource(h.sha256, f.size, f.path, f.name, h.data)
+            sources[h.sha256] = BlobSource(h.sha256, f.size, f.path, f.name)
+            batch[h.sha256] = src
+            held += f.size if h.data is not None else 0
+            if held >= PIPE_BATCH_BYTES or len(batch) >= PIPE_BATCH_FILES:
+                sender.send(batch)
+                batch, held = {}, 0
+        if batch:
+            sender.send(batch)
+    finally:
+        sender.finish()
+        progress.finish()
+    return digests, sources, sender.blobs, sender.bytes
 
 
-def _one_per_digest(files: list[SourceFile], digests: dict[str, str]) -> dict[str, BlobSource]:
-    out: dict[str, BlobSource] = {}
-    for f in files:
-        sha = digests[f.name]
-        if sha not in out:
-            out[sha] = BlobSource(sha, f.size, f.path, f.name)
-    return out
+class _Silent:
+    def start(self, stage: str, total: int, unit: str = "files") -> None:
+        pass
+
+    def advance(self, amount: int = 1) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
 
 
 def _send_missing(
