@@ -185,6 +185,9 @@ class Accounts(Protocol):
         **detail: Any,
     ) -> None: ...
     async def check_audit(self) -> ChainCheck: ...
+    async def workspaces_with_webhooks(self) -> list[str]:
+        """Workspaces that have at least one live (not deleted) webhook."""
+
     async def fail_interrupted_jobs(self, why: str) -> int:
         """Mark every queued or running job failed (after a restart); return how many."""
 

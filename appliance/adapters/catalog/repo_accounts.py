@@ -184,6 +184,13 @@ class AccountsRepo:
             (ws_id, user_id, role, self.now),
         )
 
+    async def workspaces_with_webhooks(self) -> list[str]:
+        cur = await self.conn.execute(
+            "SELECT DISTINCT workspace_id FROM webhooks WHERE deleted_at IS NULL"
+            " ORDER BY workspace_id"
+        )
+        return [str(r[0]) for r in await cur.fetchall()]
+
     async def fail_interrupted_jobs(self, why: str) -> int:
         cur = await self.conn.execute(
             "UPDATE jobs SET state = 'failed', finished_at = ?, error_json = ?"

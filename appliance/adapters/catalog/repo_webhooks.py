@@ -94,7 +94,8 @@ class WebhookRepo:
 
     async def advance_webhook(self, hook_id: str, event_id: int) -> None:
         await self.conn.execute(
-            "UPDATE webhook_cursor SET last_event_id = ? WHERE webhook_id = ?",
+            # Never backwards: a late writer cannot make a hook hear an event twice.
+            "UPDATE webhook_cursor SET last_event_id = MAX(last_event_id, ?) WHERE webhook_id = ?",
             (event_id, hook_id),
         )
 
