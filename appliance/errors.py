@@ -43,6 +43,18 @@ class InvalidInput(ApplianceError):
     exit_code = 2
 
 
+class UnsupportedMediaType(InvalidInput):
+    code = "unsupported-media-type"
+
+    def __init__(self, given: str, accepted: tuple[str, ...]) -> None:
+        super().__init__(
+            f"content type {given or 'none'!r} is not accepted here",
+            hint=f"send the body as {' or '.join(accepted)}",
+        )
+        self.given = given
+        self.accepted = accepted
+
+
 class InvalidFilename(InvalidInput):
     code = "invalid-filename"
 
@@ -225,3 +237,15 @@ class HashMismatch(InvalidInput):
         )
         self.expected = expected
         self.actual = actual
+
+
+class BlobsNotUploaded(ImportRejected):
+    """Staging named content the store does not hold (never sent, or reclaimed by a
+    GC between the client's check and its staging call)."""
+
+    code = "blobs-not-uploaded"
+
+    def __init__(self, problems: list[tuple[str, str]], missing: list[str]) -> None:
+        super().__init__(problems)
+        self.hint = "upload these blobs (POST /blobs) and stage again; nothing was staged"
+        self.missing = missing

@@ -236,11 +236,4 @@ def _send(stream: SizedStream, call: Callable[[], object]) -> None:
 
 def _lost_blobs(exc: ApiError) -> bool:
     """Staging was refused because blobs found present earlier are gone now."""
-    if exc.code == "blob-missing":
-        return True
-    problems = exc.problem.get("problems") if exc.code == "import-rejected" else None
-    if not isinstance(problems, list) or not problems:
-        return False
-    return all(
-        "was not uploaded" in str(p.get("problem", "")) for p in problems if isinstance(p, dict)
-    )
+    return exc.code in ("blobs-not-uploaded", "blob-missing")

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from appliance.domain.manifest import WorkingFile
 from appliance.domain.names import check_filename, role_for
 from appliance.domain.records import Dataset, StagedFile, StageResult
-from appliance.errors import ApplianceError, ImportRejected, InvalidInput
+from appliance.errors import ApplianceError, BlobsNotUploaded, ImportRejected, InvalidInput
 from appliance.ports.catalog import UnitOfWork
 from appliance.services.context import ServiceContext
 
@@ -67,12 +67,13 @@ async def stage_uploaded(
         # here cannot vanish before the names referencing it are committed.
         lacking = await asyncio.to_thread(ctx.blobs.missing, ws, {f.sha256 for f in files})
         if lacking:
-            raise ImportRejected(
+            raise BlobsNotUploaded(
                 [
                     (f.filename, f"its content sha256:{f.sha256} was not uploaded")
                     for f in files
                     if f.sha256 in lacking
-                ]
+                ],
+                sorted(lacking),
             )
         known = await uow.file_sizes_of({f.sha256 for f in files})
         # The size on record wins over a client's claim for content already known.

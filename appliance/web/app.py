@@ -19,8 +19,17 @@ from appliance.web.access import (
     public,
 )
 from appliance.web.docs_page import render_docs
-from appliance.web.problems import EXCEPTION_HANDLERS
-from appliance.web.routes import blobs, datasets, identity, jobs, versions, workspaces
+from appliance.web.media import require_json
+from appliance.web.problems import EXCEPTION_HANDLERS, declare_problems
+from appliance.web.routes import (
+    blobs,
+    datasets,
+    identity,
+    jobs,
+    versions,
+    webhooks,
+    workspaces,
+)
 
 API_VERSION = "1.0.0"
 
@@ -68,9 +77,11 @@ def create_app(
             blobs.router,
             versions.router,
             jobs.router,
+            webhooks.router,
             *(extra_routers or []),
         ],
         guards=[chokepoint],
+        before_request=require_json,  # after the guard: a stranger learns nothing
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
@@ -85,4 +96,22 @@ def create_app(
         state=State({"ctx": ctx, "jobs": runner}),
     )
     check_policies(app)
+    declare_problems(app)
+    _build_schema(app)
     return app
+
+
+def _build_schema(app: Litestar) -> None:
+    """Build the OpenAPI document once, now, and undo litestar's side effect of doing so.
+
+    Building it adds the path parameters a handler does not take (``ws`` for most)
+    to that handler's parsed signature, which its validation shares: every later
+    400 would list a bogus ``'ws'`` error beside the real one."""
+    handlers = [h for r in app.routes for h in getattr(r, "route_handlers", [])]
+    saved = [
+        (h.parsed_fn_signature.parameters, dict(h.parsed_fn_signature.parameters)) for h in handlers
+    ]
+    app.openapi_schema  # noqa: B018 (built and cached by litestar)
+    for params, before in saved:
+        params.clear()
+        params.update(before)

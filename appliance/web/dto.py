@@ -10,6 +10,8 @@ from appliance.domain.split import SplitConfig
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Sha = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+#: What the catalog can store: SQLite integers are signed 64-bit.
+Count = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True):
@@ -45,7 +47,7 @@ class WorkspaceIn(Body):
 
 
 class QuotaIn(Body):
-    quota_bytes: Annotated[int, msgspec.Meta(ge=0)] | None
+    quota_bytes: Count | None
 
 
 class MemberIn(Body):
@@ -80,7 +82,7 @@ class DigestsIn(Body):
 class FileIn(Body):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
     sha256: Sha
-    size: Annotated[int, msgspec.Meta(ge=0)]
+    size: Count
 
 
 class StageIn(Body):
@@ -106,7 +108,7 @@ class TagIn(Body):
 
 
 class GcIn(Body):
-    grace_seconds: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    grace_seconds: Count | None = None
     dry_run: bool = False
 
 

@@ -74,6 +74,6 @@ def int_cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
     value = decode_cursor(cursor)
-    if not isinstance(value, int):
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
         raise InvalidInput("the cursor does not belong to this list")
     return value

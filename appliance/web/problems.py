@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
-from litestar import MediaType, Request, Response
+from litestar import Litestar, MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 
 from appliance import errors as e
 
@@ -26,6 +28,7 @@ STATUS: list[tuple[type[e.ApplianceError], int]] = [
     (e.Conflict, 409),
     (e.QuotaExceeded, 413),
     (e.PayloadTooLarge, 413),
+    (e.UnsupportedMediaType, 415),
     (e.HashMismatch, 422),
     (e.ImportRejected, 422),
     (e.InvalidInput, 422),
@@ -37,7 +40,16 @@ STATUS: list[tuple[type[e.ApplianceError], int]] = [
     (e.ServiceFailed, 503),
 ]
 
-_EXTRA_FIELDS = ("problems", "needed", "remaining", "permission", "holders", "kind", "ref")
+_EXTRA_FIELDS = (
+    "problems",
+    "missing",
+    "needed",
+    "remaining",
+    "permission",
+    "holders",
+    "kind",
+    "ref",
+)
 
 _HTTP_CODES = {
     400: "invalid-input",
@@ -91,6 +103,8 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         extra["errors"] = exc.extra
     detail = exc.detail if status < 500 else "the appliance failed to answer this request"
     hint = "check the request against /v1/openapi.json" if status in (400, 405, 415) else ""
+    if status == 413:
+        hint = "the appliance's request limit is max_request_bytes; send less per request"
     return problem(status, code, code.replace("-", " "), str(detail), hint, **extra)
 
 
@@ -111,4 +125,56 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     Exception: unexpected_error,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "problem", "status_of"]
+
+@dataclass
+class Problem:
+    """An RFC 9457 problem; some carry more fields (``problems``, ``remaining``, ...)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    hint: str | None = None
+
+
+#: The refusals any handler may answer, declared once for the OpenAPI document.
+PROBLEM_RESPONSES = {
+    400: "Malformed request: bad JSON, an unknown field, a value of the wrong type",
+    401: "No valid token: missing, malformed, unknown, expired or revoked",
+    403: "Your role (or not being a box admin) does not allow this",
+    404: "Not found; a workspace you are not a member of is not found either",
+    409: "Conflicts with the current state (held, nothing to commit, last owner, ...)",
+    413: "The body is over the request limit, or over the workspace's quota",
+    415: "The body's content type is not accepted here",
+    422: "Well-formed but refused: names, hashes, roles, ranges",
+    503: "The blob store is not answering",
+}
+
+
+def declare_problems(app: Litestar) -> None:
+    """Give every documented handler the problem responses, as problem+json."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not getattr(handler, "include_in_schema", False):
+                continue
+            declared = dict(handler.responses or {})
+            for status, description in PROBLEM_RESPONSES.items():
+                if status == handler.status_code or status in declared:
+                    continue
+                declared[status] = ResponseSpec(
+                    Problem,
+                    description=description,
+                    media_type=PROBLEM_JSON,
+                    generate_examples=False,
+                )
+            handler.responses = declared
+
+
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "PROBLEM_JSON",
+    "MediaType",
+    "declare_problems",
+    "problem",
+    "status_of",
+]

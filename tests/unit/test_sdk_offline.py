@@ -148,10 +148,7 @@ def test_nothing_listening_is_unavailable_with_a_hint():
 
 
 def test_staging_refused_for_lost_blobs_is_recognised():
-    lost = ApiError(
-        422, "import-rejected", "x",
-        problem={"problems": [{"path": "a", "problem": "its content sha256:ab was not uploaded"}]},
-    )  # fmt: skip
+    lost = ApiError(422, "blobs-not-uploaded", "x", problem={"missing": ["ab" * 32]})
     bad_name = ApiError(422, "import-rejected", "x", problem={"problems": [{"problem": "bad"}]})
     assert _lost_blobs(lost) and not _lost_blobs(bad_name)
     assert _lost_blobs(ApiError(409, "blob-missing", "x"))

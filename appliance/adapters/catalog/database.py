@@ -9,6 +9,7 @@ single writer.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,6 +33,22 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     await conn.execute("PRAGMA synchronous=NORMAL")
     await conn.execute("PRAGMA foreign_keys=ON")
     return conn
+
+
+async def _begin(conn: aiosqlite.Connection, statement: str) -> None:
+    """Start a transaction, first ending one a cancelled task left open.
+
+    A task cancelled while awaiting BEGIN (a client that hangs up on a stream) gives
+    the connection back, but aiosqlite's thread still runs the BEGIN: the connection
+    comes back inside a transaction nobody will end. Nothing was done in it, so it
+    is rolled back here."""
+    try:
+        await conn.execute(statement)
+    except sqlite3.OperationalError:
+        if not conn.in_transaction:
+            raise
+        await conn.execute("ROLLBACK")
+        await conn.execute(statement)
 
 
 class Database:
@@ -64,7 +81,7 @@ class Database:
         """One short transaction holding the database write lock."""
         assert self._writer is not None, "Database.open() was not called"
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await _begin(self._writer, "BEGIN IMMEDIATE")
             try:
                 yield self._writer
             except BaseException:
@@ -79,7 +96,7 @@ class Database:
         assert self._readers, "Database.open() was not called"
         conn = await self._idle.get()
         try:
-            await conn.execute("BEGIN")
+            await _begin(conn, "BEGIN")
             try:
                 yield conn
             finally:

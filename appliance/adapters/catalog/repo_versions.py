@@ -35,13 +35,18 @@ class VersionRepo:
     async def get_version(self, dataset_id: int, ref: str) -> Version:
         """A version by number (``3``, ``v3``), tag name, or ``latest``."""
         text = ref.strip()
+        number = text.lstrip("v")
         if text == "latest":
             found = await self.head(dataset_id)
-        elif text.lstrip("v").isdigit():
-            found = await self._one_version(
-                "v.dataset_id = ? AND v.number = ? AND v.deleted_at IS NULL",
-                (dataset_id, int(text.lstrip("v"))),
-            )
+        elif number.isascii() and number.isdigit():
+            # ASCII only: int() refuses digits such as '²' that isdigit() allows. A
+            # number past SQLite's 64-bit integers cannot be bound and names no version.
+            found = None
+            if len(number) <= 18:
+                found = await self._one_version(
+                    "v.dataset_id = ? AND v.number = ? AND v.deleted_at IS NULL",
+                    (dataset_id, int(number)),
+                )
         else:
             found = await self._one_version(
                 "v.dataset_id = ? AND v.deleted_at IS NULL AND v.id ="

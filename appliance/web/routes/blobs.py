@@ -9,13 +9,13 @@ from litestar import Request, Router, get, post, put
 from litestar.response import Stream
 
 from appliance.domain.access import Permission as P
-from appliance.errors import InvalidInput, NotFound
+from appliance.errors import InvalidInput, NotFound, UnsupportedMediaType
 from appliance.services import uploads
 from appliance.services.context import ServiceContext
 from appliance.services.workspaces import Grant
 from appliance.web.access import needs
 from appliance.web.dto import DigestsIn
-from appliance.web.streams import request_reader
+from appliance.web.streams import RequestBody
 
 B = "/workspaces/{ws:str}/blobs"
 TAR_TYPES = ("application/x-tar", "application/tar")
@@ -32,10 +32,7 @@ def _declared_length(request: Request[Any, Any, Any]) -> int | None:
 def _content_type(request: Request[Any, Any, Any], allowed: tuple[str, ...]) -> None:
     given = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if given not in allowed:
-        raise InvalidInput(
-            f"content type {given or 'none'!r} is not accepted here",
-            hint=f"send the body as {' or '.join(allowed)}",
-        )
+        raise UnsupportedMediaType(given, allowed)
 
 
 @post(
@@ -60,8 +57,8 @@ async def upload_batch(
 ) -> dict[str, Any]:
     _content_type(request, TAR_TYPES)
     budget = await uploads.budget_for(ctx, grant.workspace, _declared_length(request))
-    reader = request_reader(request.stream(), asyncio.get_running_loop(), budget)
-    report = await uploads.receive_tar(ctx, grant.workspace, reader, budget)
+    async with RequestBody(request.stream(), budget) as body:
+        report = await uploads.receive_tar(ctx, grant.workspace, body, budget)
     return report.as_dict()
 
 
@@ -76,12 +73,17 @@ async def upload_one(
 ) -> dict[str, Any]:
     _content_type(request, ("application/octet-stream",))
     budget = await uploads.budget_for(ctx, grant.workspace, _declared_length(request))
-    reader = request_reader(request.stream(), asyncio.get_running_loop(), budget)
-    report = await uploads.receive_one(ctx, grant.workspace, sha256, reader, budget)
+    async with RequestBody(request.stream(), budget) as body:
+        report = await uploads.receive_one(ctx, grant.workspace, sha256, body, budget)
     return {"sha256": sha256, "size": report.bytes, "stored": bool(report.stored)}
 
 
-@get(B + "/{sha256:str}", opt=needs(P.DATASET_READ), summary="Download one blob")
+@get(
+    B + "/{sha256:str}",
+    opt=needs(P.DATASET_READ),
+    media_type="application/octet-stream",
+    summary="Download one blob",
+)
 async def download(ctx: ServiceContext, grant: Grant, sha256: str) -> Stream:
     async with ctx.catalog.reading(grant.workspace) as uow:
         sizes = await uow.file_sizes_of({sha256})

@@ -26,7 +26,12 @@ def _runner(request: Request[Any, Any, Any]) -> JobRunner:
     return request.app.state.jobs  # type: ignore[no-any-return]
 
 
-@post(W + "/gc", opt=needs(P.STORAGE_MANAGE), summary="Reclaim unreferenced blobs (a job)")
+@post(
+    W + "/gc",
+    opt=needs(P.STORAGE_MANAGE),
+    status_code=202,
+    summary="Reclaim unreferenced blobs (a job)",
+)
 async def run_gc(
     request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant, data: GcIn
 ) -> Response[Any]:
@@ -41,7 +46,12 @@ async def run_gc(
     return await idempotent(request, ctx, grant, create, status=202)
 
 
-@post(W + "/verify", opt=needs(P.STORAGE_MANAGE), summary="Check every blob resolves (a job)")
+@post(
+    W + "/verify",
+    opt=needs(P.STORAGE_MANAGE),
+    status_code=202,
+    summary="Check every blob resolves (a job)",
+)
 async def run_verify(
     request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant, data: VerifyIn
 ) -> Response[Any]:
@@ -92,6 +102,7 @@ async def show_job(ctx: ServiceContext, grant: Grant, job_id: str) -> dict[str, 
 @get(
     W + "/jobs/{job_id:str}/events",
     opt=needs(P.JOB_READ),
+    media_type="text/event-stream",
     summary="The job's state and progress as Server-Sent Events, until it ends",
 )
 async def job_events(request: Request[Any, Any, Any], grant: Grant, job_id: str) -> ServerSentEvent:

@@ -76,7 +76,12 @@ async def version_manifest(
     return answer
 
 
-@get(V + "/archive", opt=needs(P.DATASET_READ), summary="A version as a streamed tar")
+@get(
+    V + "/archive",
+    opt=needs(P.DATASET_READ),
+    media_type="application/x-tar",
+    summary="A version as a streamed tar",
+)
 async def version_archive(
     ctx: ServiceContext,
     grant: Grant,
@@ -98,7 +103,12 @@ async def version_archive(
     )
 
 
-@get(V + "/files/{path:path}", opt=needs(P.DATASET_READ), summary="One file of a version")
+@get(
+    V + "/files/{path:path}",
+    opt=needs(P.DATASET_READ),
+    media_type="application/octet-stream",
+    summary="One file of a version (served with the media type its name implies)",
+)
 async def version_file(ctx: ServiceContext, grant: Grant, ds: str, ref: str, path: str) -> Stream:
     row, size = await archive.one_file(ctx, grant.workspace, ds, ref, path.lstrip("/"))
     media = mimetypes.guess_type(row.filename)[0] or "application/octet-stream"
