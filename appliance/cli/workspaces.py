@@ -122,7 +122,11 @@ def audit_verify(json_: JsonOpt = False) -> None:
 
     def human() -> None:
         if r.get("ok"):
-            out.print(f"audit chain intact: {r.get('entries', 0)} entries")
+            out.print(
+                f"audit chain intact: {r.get('entries', 0)} entries; head {r.get('head')}\n"
+                "(keep the head elsewhere: the chain cannot tell that its newest entries "
+                "were cut off)"
+            )
         else:
             out.print(f"audit chain BROKEN at entry {r.get('broken_at')}: {r.get('reason')}")
 

@@ -26,6 +26,9 @@ class ChainCheck:
     unchained: int  # entries written before the chain existed (schema v1)
     broken_at: int | None = None
     reason: str = ""
+    #: The last entry's hash. The chain cannot see its own tail cut off: keep this
+    #: somewhere else (a monitor, a printout) and compare it later.
+    head: str = GENESIS
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -34,6 +37,7 @@ class ChainCheck:
             "unchained": self.unchained,
             "broken_at": self.broken_at,
             "reason": self.reason,
+            "head": self.head,
         }
 
 
@@ -55,4 +59,4 @@ def verify_chain(rows: Iterable[tuple[dict[str, Any], str, str]]) -> ChainCheck:
         if entry_hash(prev, entry) != stored_hash:
             return ChainCheck(False, count, unchained, entry["id"], "this entry was altered")
         prev = stored_hash
-    return ChainCheck(True, count, unchained)
+    return ChainCheck(True, count, unchained, head=prev)

@@ -135,6 +135,11 @@ class DataApi(Transport):
         """``{filename, sha256, label_sha256, role, split}`` rows, all pages."""
         return self._items(self._ws(ws, "datasets", name, "versions", ref, "manifest"))
 
+    def erased(self, ws: str | None, name: str, ref: str | int) -> list[dict[str, Any]]:
+        """Rows of the version whose content was erased, with when, who and why."""
+        path = self._ws(ws, "datasets", name, "versions", ref, "manifest")
+        return list(self._json("GET", path, params={"limit": 1}).get("erased", []))
+
     def archive(
         self, ws: str | None, name: str, ref: str | int, split: str | None = None
     ) -> requests.Response:

@@ -64,7 +64,9 @@ def pull(
         client, ws, dataset, number, split, targets, expected, version, progress
     )
     # The archive leaves out erased content; the manifest still lists it.
-    erased = [_erased(r) for r in rows if r["filename"] not in written]
+    lost = [r for r in rows if r["filename"] not in written]
+    tombstones = {e["filename"]: e for e in client.erased(ws, dataset, number)} if lost else {}
+    erased = [tombstones.get(r["filename"]) or _erased(r) for r in lost]
     kept = [r for r in rows if r["filename"] in written]
     if manifest_out is not None:
         _write_manifest(manifest_out, dataset, version, kept, erased)

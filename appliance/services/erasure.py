@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 
 from appliance.domain.canonical import is_sha256_hex
+from appliance.domain.manifest import ManifestRow
 from appliance.errors import ApplianceError, InvalidInput, NotFound
 from appliance.services.context import ServiceContext
 
@@ -57,3 +58,18 @@ async def erase(
         except ApplianceError:
             deleted = False  # the tombstone stands; `ahoy gc` finishes the deletion
     return ErasureReport(sha256, dropped, deleted)
+
+
+async def erased_rows(
+    ctx: ServiceContext, ws: str, rows: list[ManifestRow]
+) -> list[dict[str, object]]:
+    """The rows of a manifest whose content was erased, each with its tombstone
+    (when, by whom, why): what a pull reports instead of the bytes."""
+    async with ctx.catalog.reading(ws) as uow:
+        gone = await uow.erased_digests({r.sha256 for r in rows})
+        records = {sha: await uow.erasure_record(sha) or {} for sha in gone}
+    return [
+        {"filename": r.filename, "sha256": r.sha256, **records[r.sha256]}
+        for r in rows
+        if r.sha256 in gone
+    ]

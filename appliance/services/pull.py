@@ -14,6 +14,7 @@ from appliance.domain.names import check_filename
 from appliance.errors import Conflict, InvalidInput
 from appliance.progress import NoProgress, Progress
 from appliance.services.context import ServiceContext
+from appliance.services.erasure import erased_rows
 from appliance.services.versions import manifest
 
 SMALL_BLOB = 4 << 20
@@ -59,16 +60,8 @@ async def pull(
         rows = [r for r in rows if r.split == split]
     async with ctx.catalog.reading(ws) as uow:
         sizes = await uow.file_sizes(version.id)
-        erased_shas = await uow.erased_digests({r.sha256 for r in rows})
-        erased = [
-            {
-                "filename": r.filename,
-                "sha256": r.sha256,
-                **(await uow.erasure_record(r.sha256) or {}),
-            }
-            for r in rows
-            if r.sha256 in erased_shas
-        ]
+    erased = await erased_rows(ctx, ws, rows)
+    erased_shas = {str(e["sha256"]) for e in erased}
     rows = [r for r in rows if r.sha256 not in erased_shas]
     if dest.exists() and any(dest.iterdir()) and not force:
         raise Conflict(f"{dest} is not empty", hint="pull into a new folder or pass --force")

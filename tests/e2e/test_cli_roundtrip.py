@@ -66,6 +66,7 @@ def test_rm_gc_erase_and_tags_through_the_cli(appliance, tmp_path):
     assert erased["bytes_deleted"] is True and erased["sha256"] == digests[victim]
     pulled = appliance.ahoy_json("dataset", "pull", "gc-demo", str(tmp_path / "p"), "-v", "2")
     assert [e["filename"] for e in pulled["erased"]] == [victim]
+    assert pulled["erased"][0]["reason"] == "GDPR 9"  # the tombstone travels with the pull
     assert pulled["files"] == 40 - len(gone) - 1
     assert appliance.ahoy_json("verify", "--deep")["ok"] is True
 

@@ -148,3 +148,11 @@ def test_descending_pages_and_bad_cursors():
         int_cursor(encode_cursor("x"))
     with pytest.raises(InvalidInput):
         page(items, lambda x: x, None, 0)
+
+
+def test_the_chain_reports_its_head_so_a_cut_tail_can_be_caught_outside():
+    rows = _chain(4)
+    full, cut = verify_chain(rows), verify_chain(rows[:3])
+    assert full.ok and cut.ok  # the chain alone cannot see its tail cut off
+    assert full.head == rows[-1][2] and cut.head != full.head
+    assert verify_chain([]).head == GENESIS

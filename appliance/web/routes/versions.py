@@ -11,7 +11,7 @@ from litestar.params import Parameter
 from litestar.response import Stream
 
 from appliance.domain.access import Permission as P
-from appliance.services import archive, datasets, versions
+from appliance.services import archive, datasets, erasure, versions
 from appliance.services.context import ServiceContext
 from appliance.services.workspaces import Grant
 from appliance.web.access import needs
@@ -73,6 +73,8 @@ async def version_manifest(
     answer = page(rows, lambda r: r.filename, cursor, limit, encode=lambda r: r.as_dict())
     if version is not None:
         answer["version"] = version.as_dict()
+    if cursor is None:  # once per listing: the rows whose content was erased, and why
+        answer["erased"] = await erasure.erased_rows(ctx, grant.workspace, rows)
     return answer
 
 
