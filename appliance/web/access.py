@@ -14,7 +14,7 @@ from typing import Any
 
 from litestar import Litestar, Request
 from litestar.connection import ASGIConnection
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 
 from appliance.domain.access import Permission
@@ -117,3 +117,9 @@ DEPENDENCIES = {
     "grant": Provide(_grant, sync_to_thread=False),
     "principal": Provide(_principal, sync_to_thread=False),
 }
+
+
+#: Handler parameter types for what the chokepoint resolved (explicit, not inferred).
+CtxDep = NamedDependency[ServiceContext]
+GrantDep = NamedDependency[Grant]
+PrincipalDep = NamedDependency[Principal]

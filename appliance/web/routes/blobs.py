@@ -6,14 +6,13 @@ import asyncio
 from typing import Any
 
 from litestar import Request, Router, get, post, put
+from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 
 from appliance.domain.access import Permission as P
 from appliance.errors import InvalidInput, NotFound, UnsupportedMediaType
 from appliance.services import uploads
-from appliance.services.context import ServiceContext
-from appliance.services.workspaces import Grant
-from appliance.web.access import needs
+from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import DigestsIn
 from appliance.web.streams import RequestBody
 
@@ -41,7 +40,7 @@ def _content_type(request: Request[Any, Any, Any], allowed: tuple[str, ...]) -> 
     status_code=200,
     summary="Which of these blobs the workspace lacks (dedup negotiation)",
 )
-async def missing(ctx: ServiceContext, grant: Grant, data: DigestsIn) -> dict[str, Any]:
+async def missing(ctx: CtxDep, grant: GrantDep, data: JSONBody[DigestsIn]) -> dict[str, Any]:
     lacking = await asyncio.to_thread(ctx.blobs.missing, grant.workspace, set(data.sha256))
     return {"missing": sorted(lacking)}
 
@@ -53,7 +52,7 @@ async def missing(ctx: ServiceContext, grant: Grant, data: DigestsIn) -> dict[st
     summary="Upload blobs as a tar stream whose members are named by their sha256",
 )
 async def upload_batch(
-    request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant
+    request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep
 ) -> dict[str, Any]:
     _content_type(request, TAR_TYPES)
     budget = await uploads.budget_for(ctx, grant.workspace, _declared_length(request))
@@ -69,7 +68,7 @@ async def upload_batch(
     summary="Upload one blob; its hash is checked on arrival",
 )
 async def upload_one(
-    request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant, sha256: str
+    request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, sha256: FromPath[str]
 ) -> dict[str, Any]:
     _content_type(request, ("application/octet-stream",))
     budget = await uploads.budget_for(ctx, grant.workspace, _declared_length(request))
@@ -84,7 +83,7 @@ async def upload_one(
     media_type="application/octet-stream",
     summary="Download one blob",
 )
-async def download(ctx: ServiceContext, grant: Grant, sha256: str) -> Stream:
+async def download(ctx: CtxDep, grant: GrantDep, sha256: FromPath[str]) -> Stream:
     async with ctx.catalog.reading(grant.workspace) as uow:
         sizes = await uow.file_sizes_of({sha256})
     if sha256 not in sizes:

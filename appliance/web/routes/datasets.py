@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, Router, delete, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from appliance.domain.access import Permission as P
 from appliance.services import datasets, staging
-from appliance.services.context import ServiceContext
-from appliance.services.workspaces import Grant
-from appliance.web.access import needs
+from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import DatasetIn, RemoveIn, StageIn
 from appliance.web.idempotency import idempotent
 from appliance.web.pagination import page
@@ -20,7 +19,7 @@ DS = "/workspaces/{ws:str}/datasets/{ds:str}"
 
 @get("/workspaces/{ws:str}/datasets", opt=needs(P.DATASET_READ), summary="List datasets")
 async def list_datasets(
-    ctx: ServiceContext, grant: Grant, limit: int = 100, cursor: str | None = None
+    ctx: CtxDep, grant: GrantDep, limit: FromQuery[int] = 100, cursor: FromQuery[str | None] = None
 ) -> dict[str, Any]:
     rows = sorted(await datasets.list_all(ctx, grant.workspace), key=lambda s: s.dataset.slug)
     return page(rows, lambda s: s.dataset.slug, cursor, limit, encode=lambda s: s.as_dict())
@@ -28,7 +27,7 @@ async def list_datasets(
 
 @post("/workspaces/{ws:str}/datasets", opt=needs(P.DATASET_CREATE), summary="Create a dataset")
 async def create_dataset(
-    request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant, data: DatasetIn
+    request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, data: JSONBody[DatasetIn]
 ) -> Response[Any]:
     async def create() -> dict[str, Any]:
         split = data.split.config() if data.split else None
@@ -38,7 +37,7 @@ async def create_dataset(
     return await idempotent(request, ctx, grant, create)
 
 
-async def _summary(ctx: ServiceContext, grant: Grant, slug: str) -> dict[str, Any]:
+async def _summary(ctx: CtxDep, grant: GrantDep, slug: str) -> dict[str, Any]:
     for s in await datasets.list_all(ctx, grant.workspace):
         if s.dataset.slug == slug:
             return s.as_dict()
@@ -48,17 +47,17 @@ async def _summary(ctx: ServiceContext, grant: Grant, slug: str) -> dict[str, An
 
 
 @get(DS, opt=needs(P.DATASET_READ), summary="One dataset")
-async def show_dataset(ctx: ServiceContext, grant: Grant, ds: str) -> dict[str, Any]:
+async def show_dataset(ctx: CtxDep, grant: GrantDep, ds: FromPath[str]) -> dict[str, Any]:
     return await _summary(ctx, grant, ds)
 
 
 @delete(DS, opt=needs(P.DATASET_DELETE), summary="Delete a dataset (refused while held)")
-async def delete_dataset(ctx: ServiceContext, grant: Grant, ds: str) -> None:
+async def delete_dataset(ctx: CtxDep, grant: GrantDep, ds: FromPath[str]) -> None:
     await datasets.remove_dataset(ctx, grant.workspace, ds, grant.actor)
 
 
 @get(DS + "/working", opt=needs(P.DATASET_READ), summary="The working area against the head")
-async def working_status(ctx: ServiceContext, grant: Grant, ds: str) -> dict[str, Any]:
+async def working_status(ctx: CtxDep, grant: GrantDep, ds: FromPath[str]) -> dict[str, Any]:
     st = await datasets.status(ctx, grant.workspace, ds)
     return {
         "dataset": ds,
@@ -70,7 +69,11 @@ async def working_status(ctx: ServiceContext, grant: Grant, ds: str) -> dict[str
 
 @get(DS + "/working/files", opt=needs(P.DATASET_READ), summary="Files of the working area")
 async def working_files(
-    ctx: ServiceContext, grant: Grant, ds: str, limit: int = 100, cursor: str | None = None
+    ctx: CtxDep,
+    grant: GrantDep,
+    ds: FromPath[str],
+    limit: FromQuery[int] = 100,
+    cursor: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     async with ctx.catalog.reading(grant.workspace) as uow:
         dataset = await uow.get_dataset(ds)
@@ -97,7 +100,9 @@ async def working_files(
     status_code=200,
     summary="Stage uploaded blobs under names",
 )
-async def stage_files(ctx: ServiceContext, grant: Grant, ds: str, data: StageIn) -> dict[str, Any]:
+async def stage_files(
+    ctx: CtxDep, grant: GrantDep, ds: FromPath[str], data: JSONBody[StageIn]
+) -> dict[str, Any]:
     result = await staging.stage_uploaded(
         ctx,
         grant.workspace,
@@ -116,7 +121,7 @@ async def stage_files(ctx: ServiceContext, grant: Grant, ds: str, data: StageIn)
     summary="Drop files or folders from the working area",
 )
 async def remove_files(
-    ctx: ServiceContext, grant: Grant, ds: str, data: RemoveIn
+    ctx: CtxDep, grant: GrantDep, ds: FromPath[str], data: JSONBody[RemoveIn]
 ) -> dict[str, Any]:
     gone = await datasets.remove_files(ctx, grant.workspace, ds, list(data.paths), grant.actor)
     return {"removed": gone}

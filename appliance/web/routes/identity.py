@@ -5,35 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Router, delete, get, post
+from litestar.params import FromPath, JSONBody
 
-from appliance.domain.identity import Principal
 from appliance.services import accounts, workspaces
-from appliance.services.context import ServiceContext
-from appliance.web.access import admin, public, user
+from appliance.web.access import CtxDep, PrincipalDep, admin, public, user
 from appliance.web.dto import LoginIn, SetupIn, TokenIn, UserIn
 
 
 @post("/setup", opt=public(), summary="Create the first admin with the one-time setup token")
-async def setup(ctx: ServiceContext, data: SetupIn) -> dict[str, Any]:
+async def setup(ctx: CtxDep, data: JSONBody[SetupIn]) -> dict[str, Any]:
     who, token = await accounts.setup(ctx, data.setup_token, data.username, data.password)
     return {"user": who.as_dict(), "token": token}
 
 
 @post("/sessions", opt=public(), summary="Log in: a short-lived session token")
-async def login(ctx: ServiceContext, data: LoginIn) -> dict[str, Any]:
+async def login(ctx: CtxDep, data: JSONBody[LoginIn]) -> dict[str, Any]:
     record, token, who = await accounts.login(ctx, data.username, data.password, data.ttl_seconds)
     return {"token": token, "expires_at": record.expires_at, "user": who.as_dict()}
 
 
 @delete("/sessions/current", opt=user(), summary="Log out: revoke the token in use")
-async def logout(ctx: ServiceContext, principal: Principal) -> None:
+async def logout(ctx: CtxDep, principal: PrincipalDep) -> None:
     async with ctx.catalog.accounts(write=True) as acc:
         await acc.revoke_token(principal.token_id)
         await acc.audit_box(None, principal.actor, "session.revoke", principal.token_id)
 
 
 @get("/me", opt=user(), summary="Who the token belongs to, and their workspaces")
-async def me(ctx: ServiceContext, principal: Principal) -> dict[str, Any]:
+async def me(ctx: CtxDep, principal: PrincipalDep) -> dict[str, Any]:
     mine = await workspaces.mine(ctx, principal)
     return {
         "user": principal.user.as_dict(),
@@ -42,28 +41,32 @@ async def me(ctx: ServiceContext, principal: Principal) -> dict[str, Any]:
 
 
 @get("/tokens", opt=user(), summary="Your personal API tokens (never their secrets)")
-async def list_tokens(ctx: ServiceContext, principal: Principal) -> list[dict[str, Any]]:
+async def list_tokens(ctx: CtxDep, principal: PrincipalDep) -> list[dict[str, Any]]:
     return [t.as_dict() for t in await accounts.list_tokens(ctx, principal)]
 
 
 @post("/tokens", opt=user(), summary="Create a personal API token (shown once)")
-async def create_token(ctx: ServiceContext, principal: Principal, data: TokenIn) -> dict[str, Any]:
+async def create_token(
+    ctx: CtxDep, principal: PrincipalDep, data: JSONBody[TokenIn]
+) -> dict[str, Any]:
     record, token = await accounts.create_token(ctx, principal, data.name, data.expires_in_days)
     return {**record.as_dict(), "token": token}
 
 
 @delete("/tokens/{token_id:str}", opt=user(), summary="Revoke one of your tokens")
-async def revoke_token(ctx: ServiceContext, principal: Principal, token_id: str) -> None:
+async def revoke_token(ctx: CtxDep, principal: PrincipalDep, token_id: FromPath[str]) -> None:
     await accounts.revoke_token(ctx, principal, token_id)
 
 
 @get("/users", opt=admin(), summary="Every user (box admins only)")
-async def list_users(ctx: ServiceContext) -> list[dict[str, Any]]:
+async def list_users(ctx: CtxDep) -> list[dict[str, Any]]:
     return [u.as_dict() for u in await accounts.list_users(ctx)]
 
 
 @post("/users", opt=admin(), summary="Create a user (box admins only)")
-async def create_user(ctx: ServiceContext, principal: Principal, data: UserIn) -> dict[str, Any]:
+async def create_user(
+    ctx: CtxDep, principal: PrincipalDep, data: JSONBody[UserIn]
+) -> dict[str, Any]:
     created = await accounts.create_user(
         ctx, principal, data.username, data.password, data.is_admin
     )
@@ -71,7 +74,7 @@ async def create_user(ctx: ServiceContext, principal: Principal, data: UserIn) -
 
 
 @get("/audit/verify", opt=admin(), summary="Check the audit log's hash chain end to end")
-async def verify_audit(ctx: ServiceContext) -> dict[str, Any]:
+async def verify_audit(ctx: CtxDep) -> dict[str, Any]:
     return await workspaces.verify_audit(ctx)
 
 

@@ -7,14 +7,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from appliance.domain.access import Permission as P
 from appliance.services import erasure, gc
-from appliance.services.context import ServiceContext
 from appliance.services.jobs import JobRunner, Report
-from appliance.services.workspaces import Grant
-from appliance.web.access import needs
+from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import ErasureIn, GcIn, VerifyIn
 from appliance.web.idempotency import idempotent
 from appliance.web.pagination import page
@@ -33,7 +32,7 @@ def _runner(request: Request[Any, Any, Any]) -> JobRunner:
     summary="Reclaim unreferenced blobs (a job)",
 )
 async def run_gc(
-    request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant, data: GcIn
+    request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, data: JSONBody[GcIn]
 ) -> Response[Any]:
     async def work(report: Report) -> dict[str, Any]:
         r = await gc.collect(ctx, grant.workspace, grant.actor, data.grace_seconds, data.dry_run)
@@ -53,7 +52,7 @@ async def run_gc(
     summary="Check every blob resolves (a job)",
 )
 async def run_verify(
-    request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant, data: VerifyIn
+    request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, data: JSONBody[VerifyIn]
 ) -> Response[Any]:
     async def work(report: Report) -> dict[str, Any]:
         return (await gc.verify(ctx, grant.workspace, data.deep)).as_dict()
@@ -67,7 +66,7 @@ async def run_verify(
 
 @post(W + "/erasures", opt=needs(P.ERASURE_RUN), summary="GDPR erasure of one content")
 async def erase(
-    request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant, data: ErasureIn
+    request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, data: JSONBody[ErasureIn]
 ) -> Response[Any]:
     async def create() -> dict[str, Any]:
         r = await erasure.erase(
@@ -86,7 +85,7 @@ async def erase(
 
 @get(W + "/jobs", opt=needs(P.JOB_READ), summary="Jobs, newest first")
 async def list_jobs(
-    ctx: ServiceContext, grant: Grant, limit: int = 100, cursor: str | None = None
+    ctx: CtxDep, grant: GrantDep, limit: FromQuery[int] = 100, cursor: FromQuery[str | None] = None
 ) -> dict[str, Any]:
     async with ctx.catalog.reading(grant.workspace) as uow:
         jobs = await uow.list_jobs(limit=10_000)
@@ -94,7 +93,7 @@ async def list_jobs(
 
 
 @get(W + "/jobs/{job_id:str}", opt=needs(P.JOB_READ), summary="One job")
-async def show_job(ctx: ServiceContext, grant: Grant, job_id: str) -> dict[str, Any]:
+async def show_job(ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]) -> dict[str, Any]:
     async with ctx.catalog.reading(grant.workspace) as uow:
         return await uow.get_job(job_id)
 
@@ -105,7 +104,9 @@ async def show_job(ctx: ServiceContext, grant: Grant, job_id: str) -> dict[str, 
     media_type="text/event-stream",
     summary="The job's state and progress as Server-Sent Events, until it ends",
 )
-async def job_events(request: Request[Any, Any, Any], grant: Grant, job_id: str) -> ServerSentEvent:
+async def job_events(
+    request: Request[Any, Any, Any], grant: GrantDep, job_id: FromPath[str]
+) -> ServerSentEvent:
     runner = _runner(request)
     async with runner.ctx.catalog.reading(grant.workspace) as uow:
         await uow.get_job(job_id)  # 404 before the stream starts

@@ -7,14 +7,12 @@ import mimetypes
 from typing import Annotated, Any
 
 from litestar import Request, Response, Router, delete, get, post, put
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from appliance.domain.access import Permission as P
 from appliance.services import archive, datasets, erasure, versions
-from appliance.services.context import ServiceContext
-from appliance.services.workspaces import Grant
-from appliance.web.access import needs
+from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import CommitIn, TagIn
 from appliance.web.idempotency import idempotent
 from appliance.web.pagination import page
@@ -25,7 +23,11 @@ V = DS + "/versions/{ref:str}"
 
 @get(DS + "/versions", opt=needs(P.DATASET_READ), summary="Versions, newest first")
 async def list_versions(
-    ctx: ServiceContext, grant: Grant, ds: str, limit: int = 100, cursor: str | None = None
+    ctx: CtxDep,
+    grant: GrantDep,
+    ds: FromPath[str],
+    limit: FromQuery[int] = 100,
+    cursor: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     async with ctx.catalog.reading(grant.workspace) as uow:
         dataset = await uow.get_dataset(ds)
@@ -38,7 +40,11 @@ async def list_versions(
 
 @post(DS + "/versions", opt=needs(P.DATASET_COMMIT), summary="Commit the working area")
 async def commit(
-    request: Request[Any, Any, Any], ctx: ServiceContext, grant: Grant, ds: str, data: CommitIn
+    request: Request[Any, Any, Any],
+    ctx: CtxDep,
+    grant: GrantDep,
+    ds: FromPath[str],
+    data: JSONBody[CommitIn],
 ) -> Response[Any]:
     async def create() -> dict[str, Any]:
         split = data.split.config() if data.split else None
@@ -51,23 +57,27 @@ async def commit(
 
 
 @get(V, opt=needs(P.DATASET_READ), summary="One version (number, vN, tag or latest)")
-async def show_version(ctx: ServiceContext, grant: Grant, ds: str, ref: str) -> dict[str, Any]:
+async def show_version(
+    ctx: CtxDep, grant: GrantDep, ds: FromPath[str], ref: FromPath[str]
+) -> dict[str, Any]:
     return (await versions.show(ctx, grant.workspace, ds, ref)).as_dict()
 
 
 @delete(V, opt=needs(P.DATASET_DELETE), summary="Delete a version (refused while held)")
-async def delete_version(ctx: ServiceContext, grant: Grant, ds: str, ref: str) -> None:
+async def delete_version(
+    ctx: CtxDep, grant: GrantDep, ds: FromPath[str], ref: FromPath[str]
+) -> None:
     await datasets.remove_version(ctx, grant.workspace, ds, ref, grant.actor)
 
 
 @get(V + "/manifest", opt=needs(P.DATASET_READ), summary="A version's files, by name")
 async def version_manifest(
-    ctx: ServiceContext,
-    grant: Grant,
-    ds: str,
-    ref: str,
-    limit: int = 1000,
-    cursor: str | None = None,
+    ctx: CtxDep,
+    grant: GrantDep,
+    ds: FromPath[str],
+    ref: FromPath[str],
+    limit: FromQuery[int] = 1000,
+    cursor: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     version, rows = await versions.manifest(ctx, grant.workspace, ds, ref)
     answer = page(rows, lambda r: r.filename, cursor, limit, encode=lambda r: r.as_dict())
@@ -85,12 +95,12 @@ async def version_manifest(
     summary="A version as a streamed tar",
 )
 async def version_archive(
-    ctx: ServiceContext,
-    grant: Grant,
-    ds: str,
-    ref: str,
-    split: str | None = None,
-    layout: str = "tree",
+    ctx: CtxDep,
+    grant: GrantDep,
+    ds: FromPath[str],
+    ref: FromPath[str],
+    split: FromQuery[str | None] = None,
+    layout: FromQuery[str] = "tree",
 ) -> Stream:
     plan = await archive.plan(ctx, grant.workspace, ds, ref, split, layout)
     return Stream(
@@ -111,7 +121,9 @@ async def version_archive(
     media_type="application/octet-stream",
     summary="One file of a version (served with the media type its name implies)",
 )
-async def version_file(ctx: ServiceContext, grant: Grant, ds: str, ref: str, path: str) -> Stream:
+async def version_file(
+    ctx: CtxDep, grant: GrantDep, ds: FromPath[str], ref: FromPath[str], path: FromPath[str]
+) -> Stream:
     row, size = await archive.one_file(ctx, grant.workspace, ds, ref, path.lstrip("/"))
     media = mimetypes.guess_type(row.filename)[0] or "application/octet-stream"
     chunks = await asyncio.to_thread(ctx.blobs.stream, grant.workspace, row.sha256)
@@ -128,25 +140,25 @@ async def version_file(ctx: ServiceContext, grant: Grant, ds: str, ref: str, pat
 
 @get(DS + "/log", opt=needs(P.DATASET_READ), summary="The parent chain from a version")
 async def version_log(
-    ctx: ServiceContext, grant: Grant, ds: str, ref: str = "latest"
+    ctx: CtxDep, grant: GrantDep, ds: FromPath[str], ref: FromQuery[str] = "latest"
 ) -> list[dict[str, Any]]:
     return [v.as_dict() for v in await versions.log(ctx, grant.workspace, ds, ref)]
 
 
 @get(DS + "/diff", opt=needs(P.DATASET_READ), summary="Compare two versions (or working)")
 async def version_diff(
-    ctx: ServiceContext,
-    grant: Grant,
-    ds: str,
-    from_: Annotated[str, Parameter(query="from")],
-    to: str = "working",
+    ctx: CtxDep,
+    grant: GrantDep,
+    ds: FromPath[str],
+    from_: Annotated[str, QueryParameter(name="from")],
+    to: FromQuery[str] = "working",
 ) -> dict[str, Any]:
     d = await versions.diff(ctx, grant.workspace, ds, from_, to)
     return d.as_dict()
 
 
 @get(DS + "/tags", opt=needs(P.DATASET_READ), summary="Tags and the versions they name")
-async def list_tags(ctx: ServiceContext, grant: Grant, ds: str) -> list[dict[str, Any]]:
+async def list_tags(ctx: CtxDep, grant: GrantDep, ds: FromPath[str]) -> list[dict[str, Any]]:
     async with ctx.catalog.reading(grant.workspace) as uow:
         dataset = await uow.get_dataset(ds)
         found = await uow.list_versions(dataset.id)
@@ -158,7 +170,7 @@ async def list_tags(ctx: ServiceContext, grant: Grant, ds: str) -> list[dict[str
 
 @put(DS + "/tags/{name:str}", opt=needs(P.DATASET_COMMIT), summary="Point a tag at a version")
 async def set_tag(
-    ctx: ServiceContext, grant: Grant, ds: str, name: str, data: TagIn
+    ctx: CtxDep, grant: GrantDep, ds: FromPath[str], name: FromPath[str], data: JSONBody[TagIn]
 ) -> dict[str, Any]:
     v = await datasets.tag(ctx, grant.workspace, ds, name, data.version, grant.actor)
     assert v is not None
@@ -166,7 +178,7 @@ async def set_tag(
 
 
 @delete(DS + "/tags/{name:str}", opt=needs(P.DATASET_COMMIT), summary="Delete a tag")
-async def delete_tag(ctx: ServiceContext, grant: Grant, ds: str, name: str) -> None:
+async def delete_tag(ctx: CtxDep, grant: GrantDep, ds: FromPath[str], name: FromPath[str]) -> None:
     await datasets.tag(ctx, grant.workspace, ds, name, None, grant.actor)
 
 
