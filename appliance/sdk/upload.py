@@ -103,7 +103,7 @@ class _Sender:
             if self.error is not None:
                 continue  # drain, so the producer never blocks on a dead sender
             try:
-                blobs, size = _send_missing(self.client, self.ws, batch, _Silent())
+                blobs, size = _send_missing(self.client, self.ws, batch, NoProgress())
             except BaseException as exc:
                 self.error = exc
                 continue
@@ -163,17 +163,6 @@ def _hash_and_send(
         sender.finish()
         progress.finish()
     return digests, sources, sender.blobs, sender.bytes
-
-
-class _Silent:
-    def start(self, stage: str, total: int, unit: str = "files") -> None:
-        pass
-
-    def advance(self, amount: int = 1) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
 
 
 def _send_missing(

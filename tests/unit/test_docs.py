@@ -42,3 +42,35 @@ def test_every_cli_command_is_in_the_readme_and_has_help():
     undocumented = [n for n, _ in commands if f"ahoy {n}" not in readme]
     assert not undocumented, f"add these to the README walk-through: {undocumented}"
     assert all((cmd.help or "").strip() for _, cmd in commands)
+
+
+def _documented_operations() -> set[tuple[str, str]]:
+    import re
+
+    doc = (ROOT / "docs" / "api.md").read_text()
+    found = set()
+    for method, path in re.findall(r"`(GET|POST|PUT|DELETE|PATCH) (/[^`\s]*)`", doc):
+        path = path.removeprefix("/v1")
+        found.add((method, re.sub(r"\{[^}]*\}", "{}", path)))
+    return found
+
+
+def test_every_api_operation_is_in_the_api_doc():
+    import re
+
+    from appliance.services.context import ServiceContext
+    from appliance.web.app import create_app
+
+    app = create_app(ServiceContext(Settings(), None, None), lambda: {})  # type: ignore[arg-type]
+    documented = _documented_operations()
+    missing = []
+    for path, ops in app.openapi_schema.to_schema()["paths"].items():
+        short = re.sub(r"\{[^}]*\}", "{}", path.removeprefix("/v1"))
+        short = short.removeprefix("/workspaces/{}") or short
+        for method in ops:
+            if method.upper() not in ("GET", "POST", "PUT", "DELETE", "PATCH"):
+                continue
+            candidates = {short, re.sub(r"\{[^}]*\}", "{}", path.removeprefix("/v1"))}
+            if not any((method.upper(), c) in documented for c in candidates):
+                missing.append(f"{method.upper()} {path}")
+    assert not missing, f"document these in docs/api.md: {missing}"
