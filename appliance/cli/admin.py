@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from appliance.cli.common import JsonOpt, PasswordStdin, call, done, read_password
+from appliance.cli.common import STATE, JsonOpt, PasswordStdin, call, done, read_password
 from appliance.cli.output import out
 
 app = typer.Typer(help="On-the-box administration (works without a running server).")
@@ -25,9 +25,14 @@ def init(
     r = call(lambda ctx, ws: accounts.init_admin(ctx, username, password), json_, blobs=False)
 
     def human() -> None:
+        from appliance.bootstrap import serve_is_running
+
         out.print(f"created admin {username}, owner of workspace {r.get('workspace')}")
-        out.print(
-            f"next: start the appliance (`ahoy serve`), then `ahoy login --username {username}`"
+        first = (
+            ""
+            if serve_is_running(STATE.settings())
+            else "start the appliance (`ahoy serve`), then "
         )
+        out.print(f"next: {first}`ahoy login --username {username}`")
 
     done(r, json_, human)

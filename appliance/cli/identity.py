@@ -43,7 +43,9 @@ def login(
     def run(c: Client) -> dict[str, Any]:
         session = c.login(user, password)
         try:
-            return c.create_token(name, LOGIN_TOKEN_DAYS) | {"user": session.get("user")}
+            mine = [w["id"] for w in c.me().get("workspaces", [])]
+            pat = c.create_token(name, LOGIN_TOKEN_DAYS)
+            return pat | {"user": session.get("user"), "workspaces": mine}
         finally:
             c.logout()  # the session token served its purpose: revoke it now
 
@@ -52,7 +54,7 @@ def login(
             pat = run(c)
         except ApplianceError as exc:
             raise fail(exc, json_) from None
-    ws = workspace or STATE.workspace or r.profile.workspace
+    ws = workspace or STATE.workspace or _default_workspace(r.profile.workspace, pat["workspaces"])
     saved = Profile(r.profile.name, r.url, pat["token"], str(pat["id"]), user, ws)
     store = ProfileStore()
     store.save(saved)
@@ -60,10 +62,17 @@ def login(
         {**saved.public(), "token_name": name, "expires_at": pat.get("expires_at")},
         json_,
         lambda: out.print(
-            f"logged in to {r.url} as {user}; token {name!r} saved in profile "
-            f"{saved.name!r} ({store.path})"
+            f"logged in to {r.url} as {user}, acting in workspace {ws!r}; token {name!r} "
+            f"saved in profile {saved.name!r} ({store.path})"
         ),
     )
+
+
+def _default_workspace(current: str | None, mine: list[str]) -> str | None:
+    """Keep the profile's workspace if the user is in it, else their only (or first) one."""
+    if not mine or current in mine:
+        return current
+    return "default" if "default" in mine else sorted(mine)[0]
 
 
 def logout(json_: JsonOpt = False) -> None:
