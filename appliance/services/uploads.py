@@ -63,7 +63,11 @@ async def budget_for(ctx: ServiceContext, ws: str, declared: int | None) -> Budg
     remaining = None
     if quota is not None:
         async with ctx.catalog.reading(ws) as uow:
-            remaining = max(0, quota - await uow.stored_bytes())
+            referenced = await uow.stored_bytes()
+        # What the store holds counts too: blobs uploaded but not staged (yet), and
+        # garbage awaiting GC, so a client cannot slip past the quota by never staging.
+        held = (await asyncio.to_thread(ctx.blobs.stats, ws)).bytes
+        remaining = max(0, quota - max(referenced, held))
     limit = ctx.settings.max_request_bytes
     if declared is not None and declared > limit:
         raise PayloadTooLarge(declared, limit)

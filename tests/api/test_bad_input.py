@@ -189,6 +189,20 @@ def test_over_quota_is_refused_with_what_remains(world: World, how: str):
     assert missing(world.alice, QUOTA_WS, [sha(data)]) == [sha(data)]
 
 
+def test_uploads_never_staged_still_count_against_the_quota(world: World):
+    """Otherwise a client could store without limit by never staging what it sends."""
+    ws = "ws-q-unstaged"
+    world.admin.ok("POST", "/v1/workspaces", 201, json={"id": ws})
+    world.admin.ok("PUT", f"/v1/workspaces/{ws}/quota", json={"quota_bytes": 6000})
+    first, second = fresh(4000), fresh(4000)
+    base = f"/v1/workspaces/{ws}/blobs"
+    world.admin.ok("POST", base, data=tar_of({sha(first): first}), headers=TAR)
+    r = world.admin.post(base, data=tar_of({sha(second): second}), headers=TAR)
+    body = assert_problem(r, 413, "quota-exceeded")
+    assert body["remaining"] == 2000
+    assert missing(world.admin, ws, [sha(second)]) == [sha(second)]
+
+
 # -- hashes ---------------------------------------------------------------------------
 
 
