@@ -54,20 +54,54 @@ def default_workers(configured: int) -> int:
     return configured if configured > 0 else max(2, os.cpu_count() or 2)
 
 
+#: Files hashed per pool task: one task per small file costs more in futures and
+#: thread hand-offs than the hashing itself (measured: 1.0 CPU-s vs 0.37 for 10k
+#: files of 50 KB); batches keep the pool busy at a fraction of that.
+BATCH_FILES = 64
+BATCH_BYTES = 4 << 20
+
+
+def _hash_batch(batch: list[SourceFile]) -> list[Hashed]:
+    return [hash_file(f) for f in batch]
+
+
 def hash_files(
     files: Iterable[SourceFile], known: dict[str, str], workers: int, window: int = 256
 ) -> Iterator[Hashed]:
-    """Hashed files in input order; ``known`` (path → sha256) skips reading."""
+    """Hashed files in input order; ``known`` (path → sha256) skips reading.
+    ``window`` bounds the files in flight (so the bytes held in memory)."""
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hash") as pool:
-        pending: deque[Future[Hashed] | Hashed] = deque()
+        pending: deque[tuple[int, Future[list[Hashed]] | list[Hashed]]] = deque()
+        in_flight = 0
+        batch: list[SourceFile] = []
+        held = 0
+
+        def flush() -> None:
+            nonlocal batch, held, in_flight
+            if batch:
+                pending.append((len(batch), pool.submit(_hash_batch, batch)))
+                in_flight += len(batch)
+                batch, held = [], 0
+
         for f in files:
             sha = known.get(f.path)
-            pending.append(Hashed(f, sha, None) if sha else pool.submit(hash_file, f))
-            if len(pending) >= window:
-                yield _result(pending.popleft())
+            if sha:
+                flush()
+                pending.append((1, [Hashed(f, sha, None)]))
+                in_flight += 1
+            else:
+                batch.append(f)
+                held += f.size
+                if len(batch) >= BATCH_FILES or held >= BATCH_BYTES:
+                    flush()
+            while in_flight >= window and pending:
+                count, item = pending.popleft()
+                in_flight -= count
+                yield from _results(item)
+        flush()
         while pending:
-            yield _result(pending.popleft())
+            yield from _results(pending.popleft()[1])
 
 
-def _result(item: Future[Hashed] | Hashed) -> Hashed:
-    return item if isinstance(item, Hashed) else item.result()
+def _results(item: Future[list[Hashed]] | list[Hashed]) -> list[Hashed]:
+    return item if isinstance(item, list) else item.result()
