@@ -41,15 +41,17 @@ class ChunkSink(io.RawIOBase):
 
     def __init__(self) -> None:
         self.parts: list[bytes] = []
+        self.held = 0
 
     def writable(self) -> bool:
         return True
 
     def write(self, b: Any) -> int:
         self.parts.append(bytes(b))
+        self.held += len(b)
         return len(b)
 
     def drain(self) -> Iterator[bytes]:
-        parts, self.parts = self.parts, []
+        parts, self.parts, self.held = self.parts, [], 0
         if parts:
             yield b"".join(parts)

@@ -98,11 +98,12 @@ def _extract(
         total = _header_int(resp.headers, "X-Ahoy-Bytes") or int(version.get("total_bytes") or 0)
         progress.start("pull", total, unit="bytes")
         resp.raw.decode_content = True
+        names = set(expected)
         with tarfile.open(fileobj=resp.raw, mode="r|") as tar:
             for member in tar:
                 if member.isdir():
                     continue  # folders come from the files' own paths
-                name = check_member(member, set(expected))
+                name = check_member(member, names)
                 if name in written:
                     raise TransferError("unsafe-archive", f"archive member {name!r} repeats")
                 src = tar.extractfile(member)
