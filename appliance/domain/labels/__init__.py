@@ -1,0 +1,1 @@
+"""Labels as versioned content: one canonical JSON document per file."""
