@@ -59,6 +59,7 @@ class StagedFile:
     size: int
     role: str
     label_sha256: str | None = None
+    label_size: int = 0  # bytes of the label document, when there is one
 
 
 @dataclass(frozen=True, slots=True)

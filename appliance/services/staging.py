@@ -8,8 +8,11 @@ has), and records the files.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from appliance.domain.labels.document import LabelError, parse_document
 from appliance.domain.manifest import WorkingFile
 from appliance.domain.names import check_filename, role_for
 from appliance.domain.records import Dataset, StagedFile, StageResult
@@ -37,52 +40,97 @@ async def stage_in(
     return staged, current
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A name to stage: its content, and optionally its label document (both stored)."""
+
+    name: str
+    sha256: str
+    size: int
+    label_sha256: str | None = None
+    label_size: int = 0
+
+
 async def stage_uploaded(
     ctx: ServiceContext,
     ws: str,
     slug: str,
-    entries: Iterable[tuple[str, str, int]],
+    entries: Iterable[Entry],
     actor: str,
     mirror_prefix: str | None = None,
 ) -> StageResult:
-    """Stage (name, sha256, size) entries whose blobs a client uploaded before."""
+    """Stage entries whose blobs (content and label documents) a client uploaded
+    before. Label documents are read back and checked before anything is staged."""
     files: list[StagedFile] = []
     seen: set[str] = set()
     problems: list[tuple[str, str]] = []
-    for name, sha, size in entries:
+    for e in entries:
         try:
-            check_filename(name)
+            check_filename(e.name)
         except InvalidInput as exc:
-            problems.append((name, exc.message))
+            problems.append((e.name, exc.message))
             continue
-        if name in seen:
-            problems.append((name, "this name is given twice"))
-        seen.add(name)
-        files.append(StagedFile(name, sha, size, role_for(name)))
+        if e.name in seen:
+            problems.append((e.name, "this name is given twice"))
+        seen.add(e.name)
+        files.append(
+            StagedFile(e.name, e.sha256, e.size, role_for(e.name), e.label_sha256, e.label_size)
+        )
     if problems:
         raise ImportRejected(problems)
     async with ctx.catalog.writing(ws) as uow:
         ds = await uow.get_dataset(slug)
         # Checked under the write lock, which GC also takes to delete: a blob seen
         # here cannot vanish before the names referencing it are committed.
-        lacking = await asyncio.to_thread(ctx.blobs.missing, ws, {f.sha256 for f in files})
+        wanted = {f.sha256 for f in files} | {f.label_sha256 for f in files if f.label_sha256}
+        lacking = await asyncio.to_thread(ctx.blobs.missing, ws, wanted)
         if lacking:
             raise BlobsNotUploaded(
                 [
-                    (f.filename, f"its content sha256:{f.sha256} was not uploaded")
+                    (f.filename, f"its {what} sha256:{sha} was not uploaded")
                     for f in files
-                    if f.sha256 in lacking
+                    for what, sha in (("content", f.sha256), ("label document", f.label_sha256))
+                    if sha in lacking
                 ],
                 sorted(lacking),
             )
-        known = await uow.file_sizes_of({f.sha256 for f in files})
+        labels = await asyncio.to_thread(_check_labels, ctx, ws, files)
+        known = await uow.file_sizes_of(wanted)
         # The size on record wins over a client's claim for content already known.
         files = [
-            StagedFile(f.filename, f.sha256, known.get(f.sha256, f.size), f.role) for f in files
+            StagedFile(
+                f.filename,
+                f.sha256,
+                known.get(f.sha256, f.size),
+                f.role,
+                f.label_sha256,
+                labels.get(f.label_sha256, 0) if f.label_sha256 else 0,
+            )
+            for f in files
         ]
         staged, _ = await stage_in(uow, ds, files, mirror_prefix)
         await uow.audit(actor, "dataset.stage", slug, counts=staged.as_dict())
     return staged
+
+
+def _check_labels(ctx: ServiceContext, ws: str, files: list[StagedFile]) -> dict[str, int]:
+    """Every label document parses; returns their sizes. Refuses the whole call,
+    naming each file whose labels are not a valid document."""
+    by_sha: dict[str, list[str]] = {}
+    for f in files:
+        if f.label_sha256:
+            by_sha.setdefault(f.label_sha256, []).append(f.filename)
+    sizes: dict[str, int] = {}
+    problems: list[tuple[str, str]] = []
+    for sha, data in ctx.blobs.read_many(ws, list(by_sha)):
+        sizes[sha] = len(data)
+        try:
+            parse_document(json.loads(data), "labels")
+        except (ValueError, LabelError) as exc:
+            problems += [(name, f"its label document is not valid: {exc}") for name in by_sha[sha]]
+    if problems:
+        raise ImportRejected(problems)
+    return sizes
 
 
 async def forget_new_blobs(ctx: ServiceContext, ws: str, queued: set[str]) -> None:

@@ -83,6 +83,9 @@ class FileIn(Body):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
     sha256: Sha
     size: Count
+    #: The file's label document (an uploaded blob of canonical JSON), if it has one.
+    label_sha256: Sha | None = None
+    label_size: Count = 0
 
 
 class StageIn(Body):

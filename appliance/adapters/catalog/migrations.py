@@ -190,4 +190,18 @@ CREATE TABLE idempotency_keys (
 );
 """,
     ),
+    (
+        3,
+        "label documents as references, label schemas",
+        """
+CREATE INDEX dataset_files_label ON dataset_files(label_sha256) WHERE label_sha256 IS NOT NULL;
+CREATE INDEX version_files_label ON version_files(label_sha256) WHERE label_sha256 IS NOT NULL;
+CREATE TABLE dataset_label_schemas (
+    dataset_id INTEGER PRIMARY KEY REFERENCES datasets(id),
+    schema_json TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    updated_by TEXT NOT NULL
+);
+""",
+    ),
 ]

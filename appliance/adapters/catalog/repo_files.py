@@ -112,6 +112,8 @@ class FileRepo:
             added += old is None
             updated += old is not None
             new_files[f.sha256] = f.size
+            if f.label_sha256 is not None:
+                new_files[f.label_sha256] = f.label_size
             upserts.append((dataset_id, f.filename, f.sha256, f.label_sha256, f.role, self.now))
         await self.conn.executemany(
             "INSERT INTO files (workspace_id, sha256, size, created_at) VALUES (?, ?, ?, ?)"
@@ -130,10 +132,13 @@ class FileRepo:
             "DELETE FROM dataset_files WHERE dataset_id = ? AND filename = ?",
             [(dataset_id, name) for name in removed],
         )
-        dropped = {current[n].sha256 for n in removed} | {
-            current[u[1]].sha256
+        replaced = [current[n] for n in removed] + [
+            current[u[1]]  # type: ignore[index]
             for u in upserts
-            if u[1] in current  # type: ignore[index]
+            if u[1] in current
+        ]
+        dropped = {w.sha256 for w in replaced} | {
+            w.label_sha256 for w in replaced if w.label_sha256 is not None
         }
         if dropped:
             await self.mark_orphans(dropped)  # type: ignore[attr-defined]

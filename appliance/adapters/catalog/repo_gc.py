@@ -7,16 +7,22 @@ import aiosqlite
 from appliance.adapters.catalog.repo_files import chunks
 
 # A file is referenced while a live dataset's working area or a live version of a
-# live dataset names it. Soft-deleted datasets hold nothing.
-_REFERENCED = """(
-    EXISTS (SELECT 1 FROM dataset_files df JOIN datasets d ON d.id = df.dataset_id
-            WHERE df.sha256 = files.sha256 AND d.workspace_id = files.workspace_id
-              AND d.deleted_at IS NULL)
- OR EXISTS (SELECT 1 FROM version_files vf JOIN dataset_versions v ON v.id = vf.version_id
-            JOIN datasets d ON d.id = v.dataset_id
-            WHERE vf.sha256 = files.sha256 AND d.workspace_id = files.workspace_id
-              AND d.deleted_at IS NULL AND v.deleted_at IS NULL)
-)"""
+# live dataset names it, as content or as a label document. Soft-deleted datasets
+# hold nothing. (One EXISTS per column, so each uses its own index.)
+_IN_WORKING = """EXISTS (SELECT 1 FROM dataset_files df JOIN datasets d ON d.id = df.dataset_id
+            WHERE df.{col} = files.sha256 AND d.workspace_id = files.workspace_id
+              AND d.deleted_at IS NULL)"""
+_IN_VERSION = """EXISTS (SELECT 1 FROM version_files vf
+            JOIN dataset_versions v ON v.id = vf.version_id JOIN datasets d ON d.id = v.dataset_id
+            WHERE vf.{col} = files.sha256 AND d.workspace_id = files.workspace_id
+              AND d.deleted_at IS NULL AND v.deleted_at IS NULL)"""
+_REFERENCED = (
+    "("
+    + " OR ".join(
+        q.format(col=c) for c in ("sha256", "label_sha256") for q in (_IN_WORKING, _IN_VERSION)
+    )
+    + ")"
+)
 
 
 class GcRepo:

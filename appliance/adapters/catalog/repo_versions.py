@@ -169,9 +169,9 @@ class VersionRepo:
     async def delete_version(self, version_id: int) -> set[str]:
         """Drop the version's references; its row stays so lineage still walks."""
         cur = await self.conn.execute(
-            "SELECT DISTINCT sha256 FROM version_files WHERE version_id = ?", (version_id,)
+            "SELECT sha256, label_sha256 FROM version_files WHERE version_id = ?", (version_id,)
         )
-        digests = {r[0] for r in await cur.fetchall()}
+        digests = {d for r in await cur.fetchall() for d in r if d is not None}
         await self.conn.execute("DELETE FROM version_files WHERE version_id = ?", (version_id,))
         await self.conn.execute("DELETE FROM version_tags WHERE version_id = ?", (version_id,))
         await self.conn.execute(

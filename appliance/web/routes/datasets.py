@@ -107,7 +107,7 @@ async def stage_files(
         ctx,
         grant.workspace,
         ds,
-        ((f.name, f.sha256, f.size) for f in data.files),
+        (staging.Entry(f.name, f.sha256, f.size, f.label_sha256, f.label_size) for f in data.files),
         grant.actor,
         data.mirror_prefix,
     )
