@@ -115,6 +115,12 @@ class UnitOfWork(Protocol):
         self, principal: str, key: str, request_hash: str, status: int, body: bytes
     ) -> None: ...
 
+    # label schemas
+    async def label_schema(self, dataset_id: int) -> dict[str, Any] | None: ...
+    async def set_label_schema(
+        self, dataset_id: int, schema: dict[str, Any], actor: str
+    ) -> None: ...
+
     # webhooks
     async def add_webhook(
         self, hook_id: str, url: str, events: list[str], secret: str, actor: str

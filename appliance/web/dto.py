@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -108,6 +108,14 @@ class CommitIn(Body):
 
 class TagIn(Body):
     version: Name
+
+
+class SchemaIn(Body):
+    """Either a preset name, or the classes (and keypoint skeletons) themselves."""
+
+    preset: Name | None = None
+    classes: Annotated[list[dict[str, Any]], msgspec.Meta(max_length=10000)] | None = None
+    skeletons: Annotated[list[dict[str, Any]], msgspec.Meta(max_length=1000)] | None = None
 
 
 class GcIn(Body):

@@ -53,6 +53,7 @@ def _bodies(world: World) -> dict[tuple[str, str], Callable[[], Kwargs]]:
         },
         ("POST", ds + "/versions"): lambda: {"json": {"message": "alice", "allow_empty": True}},
         ("PUT", ds + "/tags/{name}"): lambda: {"json": {"version": ids["ref"]}},
+        ("PUT", ds + "/schema"): lambda: {"json": {"preset": "weather-17x3"}},
         ("POST", WS + "/gc"): lambda: {"json": {"grace_seconds": 0, "dry_run": False}},
         ("POST", WS + "/verify"): lambda: {"json": {"deep": True}},
         ("POST", WS + "/erasures"): lambda: {"json": {"reason": "alice", "sha256": ids["sha256"]}},

@@ -20,12 +20,15 @@ from appliance.adapters.catalog.repo_datasets import DatasetRepo
 from appliance.adapters.catalog.repo_files import FileRepo
 from appliance.adapters.catalog.repo_gc import GcRepo
 from appliance.adapters.catalog.repo_jobs import JobRepo
+from appliance.adapters.catalog.repo_labels import LabelRepo
 from appliance.adapters.catalog.repo_versions import VersionRepo
 from appliance.adapters.catalog.repo_webhooks import WebhookRepo
 from appliance.errors import InvalidInput
 
 
-class SqliteUnitOfWork(DatasetRepo, FileRepo, VersionRepo, GcRepo, AuditRepo, JobRepo, WebhookRepo):
+class SqliteUnitOfWork(
+    DatasetRepo, FileRepo, VersionRepo, GcRepo, AuditRepo, JobRepo, WebhookRepo, LabelRepo
+):
     def __init__(self, conn: aiosqlite.Connection, workspace: str, writable: bool) -> None:
         self.conn = conn
         self.ws = workspace

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import colorsys
 from dataclasses import dataclass
+from typing import Any
 
 from appliance.domain.labels.document import LabelDocument, LabelError
 
@@ -104,3 +105,46 @@ def weather_preset() -> LabelSchema:
 
 
 PRESETS = {"weather-17x3": weather_preset}
+
+
+def schema_to_dict(schema: LabelSchema) -> dict[str, object]:
+    return {
+        "classes": [c.as_dict() for c in schema.classes],
+        "skeletons": [
+            {"class": cls, "keypoints": list(s.keypoints), "edges": [list(e) for e in s.edges]}
+            for cls, s in schema.skeletons
+        ],
+    }
+
+
+def schema_from_dict(data: dict[str, object], where: str = "schema") -> LabelSchema:
+    raw = data.get("classes")
+    if not isinstance(raw, list) or not raw:
+        raise LabelError(where, "classes is a non-empty list of {id, name, colour}")
+    classes = []
+    for i, c in enumerate(raw):
+        if not (
+            isinstance(c, dict)
+            and isinstance(c.get("id"), int)
+            and not isinstance(c.get("id"), bool)
+            and 0 <= c["id"] < 10_000
+            and isinstance(c.get("name"), str)
+            and c["name"].strip()
+        ):
+            raise LabelError(f"{where} classes[{i}]", "a class is {id: 0..9999, name, colour}")
+        colour = c.get("colour") or colour_for(c["id"])
+        classes.append(LabelClass(c["id"], c["name"], str(colour), bool(c.get("reserved"))))
+    ids = [c.id for c in classes]
+    if len(set(ids)) != len(ids):
+        raise LabelError(where, "class ids repeat")
+    skeletons: list[tuple[int, Skeleton]] = []
+    raw_skeletons: Any = data.get("skeletons") or []
+    for i, s in enumerate(raw_skeletons):
+        ok = isinstance(s, dict) and isinstance(s.get("class"), int)
+        edges = s.get("edges", []) if ok else []
+        ok = ok and all(isinstance(e, list) and len(e) == 2 for e in edges)
+        if not ok:
+            raise LabelError(f"{where} skeletons[{i}]", "a skeleton is {class, keypoints, edges}")
+        pairs = tuple((int(e[0]), int(e[1])) for e in edges)
+        skeletons.append((s["class"], Skeleton(tuple(map(str, s.get("keypoints", []))), pairs)))
+    return LabelSchema(tuple(sorted(classes, key=lambda c: c.id)), tuple(skeletons))

@@ -1,0 +1,159 @@
+"""Label schemas, label statistics, and a version exported as a YOLO dataset."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from appliance.domain.labels.document import LabelDocument, parse_document
+from appliance.domain.labels.schema import (
+    PRESETS,
+    LabelSchema,
+    schema_from_dict,
+    schema_from_names,
+    schema_to_dict,
+)
+from appliance.domain.labels.stats import DatasetStats, dataset_stats
+from appliance.domain.labels.yolo import TASKS, YoloSpec, format_yolo
+from appliance.domain.manifest import ManifestRow
+from appliance.errors import InvalidInput
+from appliance.iostreams import ChunkSink
+from appliance.services.archive import PIECE, ArchivePlan
+from appliance.services.context import ServiceContext
+from appliance.services.versions import manifest
+
+
+async def get_schema(ctx: ServiceContext, ws: str, slug: str) -> LabelSchema | None:
+    async with ctx.catalog.reading(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        raw = await uow.label_schema(ds.id)
+    return schema_from_dict(raw) if raw else None
+
+
+async def set_schema(
+    ctx: ServiceContext,
+    ws: str,
+    slug: str,
+    actor: str,
+    *,
+    preset: str | None = None,
+    schema: dict[str, object] | None = None,
+) -> LabelSchema:
+    """From a preset name (see ``PRESETS``) or a ``{classes, skeletons}`` document."""
+    if (preset is None) == (schema is None):
+        raise InvalidInput("give either a preset or a schema", hint=f"presets: {sorted(PRESETS)}")
+    if preset is not None:
+        if preset not in PRESETS:
+            raise InvalidInput(
+                f"preset {preset!r} is not known", hint=f"use one of {sorted(PRESETS)}"
+            )
+        chosen = PRESETS[preset]()
+    else:
+        try:
+            chosen = schema_from_dict(schema or {})
+        except ValueError as exc:
+            raise InvalidInput(str(exc), hint="see docs/api.md for the schema shape") from None
+    async with ctx.catalog.writing(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        await uow.set_label_schema(ds.id, schema_to_dict(chosen), actor)
+        await uow.audit(actor, "dataset.schema", slug, classes=len(chosen.classes))
+    return chosen
+
+
+def read_labels(ctx: ServiceContext, ws: str, digests: set[str]) -> dict[str, LabelDocument]:
+    """Blocking: the label documents by digest (they were validated when staged)."""
+    return {
+        sha: parse_document(json.loads(data), sha)
+        for sha, data in ctx.blobs.read_many(ws, list(digests))
+    }
+
+
+async def stats(ctx: ServiceContext, ws: str, slug: str, ref: str) -> dict[str, object]:
+    _, rows = await manifest(ctx, ws, slug, ref)
+    schema = await get_schema(ctx, ws, slug)
+    images = [r for r in rows if r.role == "image"]
+    docs = await asyncio.to_thread(
+        read_labels, ctx, ws, {r.label_sha256 for r in images if r.label_sha256}
+    )
+    result: DatasetStats = dataset_stats(
+        (r.filename, r.split, docs.get(r.label_sha256) if r.label_sha256 else None) for r in images
+    )
+    return result.as_dict(schema.names() if schema else None)
+
+
+@dataclass(frozen=True)
+class YoloExport:
+    archive: ArchivePlan
+    schema: LabelSchema
+    spec: YoloSpec
+    docs: dict[str, LabelDocument]
+
+    def image_name(self, row: ManifestRow) -> str:
+        return f"images/{row.split}/{row.filename}"
+
+    def label_name(self, row: ManifestRow) -> str:
+        stem = row.filename.rsplit(".", 1)[0]
+        return f"labels/{row.split}/{stem}.txt"
+
+    def data_yaml(self) -> str:
+        splits = sorted({r.split for r in self.archive.rows})
+        lines = ["path: ."]
+        lines += [f"{s}: images/{s}" for s in splits]
+        if self.spec.kpt_shape:
+            lines.append(f"kpt_shape: [{self.spec.kpt_shape[0]}, {self.spec.kpt_shape[1]}]")
+        lines.append("names:")
+        lines += [f"  {i}: {json.dumps(n)}" for i, n in enumerate(self.schema.names())]
+        return "\n".join(lines) + "\n"
+
+
+async def plan_yolo(
+    ctx: ServiceContext, ws: str, slug: str, ref: str, task: str, split: str | None
+) -> YoloExport:
+    from appliance.services import archive
+
+    if task not in TASKS:
+        raise InvalidInput(f"task {task!r} is not known", hint=f"use one of {TASKS}")
+    plan = await archive.plan(ctx, ws, slug, ref, split, "tree")
+    images = [r for r in plan.rows if r.role == "image"]
+    plan = ArchivePlan(plan.version, images, plan.sizes, "tree")
+    docs = await asyncio.to_thread(
+        read_labels, ctx, ws, {r.label_sha256 for r in images if r.label_sha256}
+    )
+    schema = await get_schema(ctx, ws, slug)
+    if schema is None:  # no schema yet: classes are named by their ids
+        top = max((o.cls for d in docs.values() for o in d.objects), default=0)
+        schema = schema_from_names([str(i) for i in range(top + 1)])
+    kpt = (17, 3) if task == "pose" else None
+    return YoloExport(plan, schema, YoloSpec(task, schema.slots, kpt), docs)
+
+
+def yolo_chunks(ctx: ServiceContext, ws: str, export: YoloExport) -> Iterator[bytes]:
+    """Blocking: the export as a tar (images, labels, data.yaml), in ~1 MiB pieces."""
+    rows = export.archive.rows
+    by_sha: dict[str, list[ManifestRow]] = {}
+    for row in rows:
+        by_sha.setdefault(row.sha256, []).append(row)
+    docs = export.docs
+    sink = ChunkSink()
+    mtime = int(export.archive.version.created_at)
+
+    def add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode = len(data), mtime, 0o644
+        tar.addfile(info, io.BytesIO(data))
+
+    with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        add(tar, "data.yaml", export.data_yaml().encode())
+        for sha, data in ctx.blobs.read_many(ws, list(by_sha)):
+            for row in by_sha[sha]:
+                add(tar, export.image_name(row), data)
+                doc = docs.get(row.label_sha256) if row.label_sha256 else None
+                if doc is not None:
+                    add(tar, export.label_name(row), format_yolo(doc, export.spec).encode())
+            if sink.held >= PIECE:
+                yield from sink.drain()
+    yield from sink.drain()
