@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from appliance.cli import admin, dataset, identity, jobs, storage, workspaces
+from appliance.cli import admin, dataset, identity, jobs, labels, storage, workspaces
 from appliance.cli.common import STATE, JsonOpt, done, fail
 from appliance.cli.output import out
 from appliance.errors import ApplianceError
@@ -23,7 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(dataset.app, name="dataset")
+app.add_typer(dataset.app, name="dataset")  # with labels' commands registered on it
 app.add_typer(admin.app, name="admin")
 app.add_typer(identity.tokens, name="token")
 app.add_typer(identity.users, name="user")
@@ -32,6 +32,7 @@ app.add_typer(workspaces.members, name="member")
 app.add_typer(workspaces.audit, name="audit")
 app.add_typer(jobs.jobs, name="job")
 app.add_typer(jobs.webhooks, name="webhook")
+__all__ = ["app", "labels"]  # importing labels adds its commands to `ahoy dataset`
 app.command()(identity.login)
 app.command()(identity.logout)
 app.command()(identity.whoami)

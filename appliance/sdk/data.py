@@ -135,6 +135,35 @@ class DataApi(Transport):
         """``{filename, sha256, label_sha256, role, split}`` rows, all pages."""
         return self._items(self._ws(ws, "datasets", name, "versions", ref, "manifest"))
 
+    def get_schema(self, ws: str | None, name: str) -> dict[str, Any]:
+        """The dataset's label schema: ``{dataset, classes, skeletons}``."""
+        return dict(self._json("GET", self._ws(ws, "datasets", name, "schema")))
+
+    def set_schema(
+        self,
+        ws: str | None,
+        name: str,
+        *,
+        preset: str | None = None,
+        classes: Sequence[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Set the label schema from a preset (e.g. ``weather-17x3``) or class list."""
+        body: dict[str, Any] = {"preset": preset} if preset else {"classes": list(classes or [])}
+        return dict(self._json("PUT", self._ws(ws, "datasets", name, "schema"), json=body))
+
+    def label_stats(self, ws: str | None, name: str, ref: str | int) -> dict[str, Any]:
+        """Per class and split counts, histograms and label-quality warnings."""
+        path = self._ws(ws, "datasets", name, "versions", ref, "stats")
+        return dict(self._json("GET", path))
+
+    def export_stream(
+        self, ws: str | None, name: str, ref: str | int, *, task: str, split: str | None
+    ) -> Any:
+        """The streamed YOLO export of a version (a ``requests`` response; close it)."""
+        path = self._ws(ws, "datasets", name, "versions", ref, "export")
+        params = {"format": "yolo", "task": task, **({"split": split} if split else {})}
+        return self._request("GET", path, params=params, stream=True)
+
     def erased(self, ws: str | None, name: str, ref: str | int) -> list[dict[str, Any]]:
         """Rows of the version whose content was erased, with when, who and why."""
         path = self._ws(ws, "datasets", name, "versions", ref, "manifest")

@@ -1,0 +1,170 @@
+"""A YOLO dataset folder in and out: ``data.yaml``, ``images/<split>/...`` and
+``labels/<split>/....txt`` (Ultralytics' layout).
+
+In: every label file is parsed here first; any problem (bad class id, value out
+of 0..1, wrong field count, unreadable data.yaml) refuses the whole import with
+each file and line listed, before a byte is sent. Images go up through the usual
+dedup upload; each label file becomes a canonical label document, uploaded as a
+blob and staged with its image. The dataset gets data.yaml's class names as its
+schema if it has none yet.
+
+Out: the appliance writes the version in its frozen split; this side unpacks the
+stream safely (plain files under ``dest`` only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from appliance.domain.labels.yolo import YoloSpec, parse_yolo
+from appliance.domain.names import check_filename, role_for
+from appliance.errors import Conflict, ImportRejected, InvalidFilename
+from appliance.ingest.scan import SourceFile, scan_tree
+from appliance.progress import NoProgress, Progress
+from appliance.sdk.errors import TransferError
+
+if TYPE_CHECKING:
+    from appliance.sdk.client import Client
+
+
+def read_data_yaml(root: Path) -> tuple[list[str], tuple[int, int] | None]:
+    path = root / "data.yaml"
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ImportRejected([("data.yaml", f"cannot read it: {exc}")]) from None
+    names = data.get("names") if isinstance(data, dict) else None
+    if isinstance(names, dict) and all(isinstance(k, int) for k in names):
+        names = [str(names[k]) for k in sorted(names)]
+    if not isinstance(names, list) or not names:
+        raise ImportRejected([("data.yaml", "it needs `names`: a list or an {id: name} map")])
+    kpt = data.get("kpt_shape")
+    shape = (int(kpt[0]), int(kpt[1])) if isinstance(kpt, list) and len(kpt) == 2 else None
+    return [str(n) for n in names], shape
+
+
+def _dataset_name(source: SourceFile) -> str | None:
+    """``images/<split>/a/b.jpg`` → ``a/b.jpg``; None for files not under an images dir."""
+    parts = PurePosixPath(source.name).parts
+    if "images" not in parts:
+        return None
+    i = parts.index("images")
+    rest = parts[i + 2 :] if len(parts) > i + 2 else ()
+    return "/".join(rest) if rest else None
+
+
+def import_yolo(
+    client: Client, ws: str | None, dataset: str, root: Path, progress: Progress | None = None
+) -> dict[str, Any]:
+    from appliance.sdk.upload import _hash_and_send
+
+    names, kpt = read_data_yaml(root)
+    spec = YoloSpec("pose" if kpt else "segment", len(names), kpt)
+    files = scan_tree(root)
+    by_path = {f.name: f for f in files}
+    images: list[SourceFile] = []
+    labels: dict[str, bytes] = {}
+    problems: list[tuple[str, str]] = []
+    for f in files:
+        name = _dataset_name(f)
+        if name is None or role_for(name) != "image":
+            continue
+        label_path = str(PurePosixPath(f.name.replace("images/", "labels/", 1)).with_suffix(".txt"))
+        images.append(replace(f, name=name))
+        label_file = by_path.get(label_path)
+        if label_file is None:
+            continue
+        text = Path(label_file.path).read_text()
+        doc, found = parse_yolo(text, spec, label_path)
+        problems += [(p.where, p.problem) for p in found]
+        if doc.objects:
+            labels[name] = doc.to_bytes()
+    seen: set[str] = set()
+    for img in images:
+        if img.name in seen:
+            problems.append((img.name, "this image name appears in more than one split"))
+        seen.add(img.name)
+    if problems:
+        raise ImportRejected(problems)
+    if not images:
+        raise ImportRejected([(str(root), "no images under images/<split>/")])
+    client.get_dataset(ws, dataset)
+    digests, _, sent, sent_bytes = _hash_and_send(
+        client, ws, images, {}, 0, progress or NoProgress()
+    )
+    label_digests = {n: hashlib.sha256(b).hexdigest() for n, b in labels.items()}
+    docs = {label_digests[n]: labels[n] for n in labels}
+    lacking = client.missing_blobs(ws, docs)
+    if lacking:
+        client.upload_blob_tar(ws, _tar({sha: docs[sha] for sha in lacking}))
+    rows = []
+    for img in images:
+        row: dict[str, Any] = {"name": img.name, "sha256": digests[img.name], "size": img.size}
+        if img.name in labels:
+            row |= {"label_sha256": label_digests[img.name], "label_size": len(labels[img.name])}
+        rows.append(row)
+    staged = client.stage_files(ws, dataset, rows)
+    if not client.get_schema(ws, dataset).get("classes"):
+        client.set_schema(ws, dataset, classes=[{"id": i, "name": n} for i, n in enumerate(names)])
+    return {
+        "images": len(images),
+        "labelled": len(labels),
+        "uploaded_blobs": sent + len(lacking),
+        "uploaded_bytes": sent_bytes,
+        **dict(staged),
+    }
+
+
+def _tar(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def export_yolo(
+    client: Client,
+    ws: str | None,
+    dataset: str,
+    ref: str | int,
+    dest: Path,
+    *,
+    task: str = "detect",
+    split: str | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    if dest.exists() and any(dest.iterdir()) and not force:
+        raise Conflict(f"{dest} is not empty", hint="export into a new folder or pass --force")
+    resp = client.export_stream(ws, dataset, ref, task=task, split=split)
+    count = nbytes = 0
+    try:
+        with tarfile.open(fileobj=resp.raw, mode="r|") as tar:
+            for member in tar:
+                if not member.isreg():
+                    raise TransferError("unsafe-archive", f"member {member.name!r} is not a file")
+                try:
+                    name = check_filename(member.name)
+                except InvalidFilename as exc:
+                    raise TransferError(
+                        "unsafe-archive", f"{member.name!r}: {exc.reason}"
+                    ) from None
+                target = dest / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                src = tar.extractfile(member)
+                assert src is not None
+                target.write_bytes(src.read())
+                count += 1
+                nbytes += member.size
+    finally:
+        resp.close()
+    return {"dataset": dataset, "files": count, "bytes": nbytes, "dest": str(dest)}

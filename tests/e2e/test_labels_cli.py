@@ -1,0 +1,79 @@
+"""A YOLO dataset through the real CLI and a real `ahoy serve`: imported with its
+labels, committed, exported in its frozen split, and identical file by file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from appliance.domain.labels.yolo import YoloSpec, parse_yolo
+
+pytestmark = pytest.mark.e2e
+
+NAMES = ["sign", "pole"]
+
+
+def _yolo_folder(root: Path) -> dict[str, tuple[bytes, str]]:
+    root.mkdir(parents=True)
+    (root / "data.yaml").write_text(
+        "path: .\ntrain: images/train\nval: images/val\nnames:\n  0: sign\n  1: pole\n"
+    )
+    made = {}
+    for i in range(12):
+        split = "val" if i % 4 == 0 else "train"
+        image = os.urandom(1500 + i)
+        text = f"{i % 2} 0.{i + 10} 0.5 0.1 0.25\n" + ("1 0.1 0.1 0.2 0.2\n" if i % 3 == 0 else "")
+        name = f"img{i:02d}.jpg"
+        (root / "images" / split).mkdir(parents=True, exist_ok=True)
+        (root / "labels" / split).mkdir(parents=True, exist_ok=True)
+        (root / "images" / split / name).write_bytes(image)
+        (root / "labels" / split / f"img{i:02d}.txt").write_text(text)
+        made[name] = (image, text)
+    return made
+
+
+def test_import_yolo_commit_export_round_trip(appliance, tmp_path):
+    source = _yolo_folder(tmp_path / "yolo")
+    appliance.ahoy("dataset", "create", "signs")
+    r = appliance.ahoy_json("dataset", "import-yolo", str(tmp_path / "yolo"), "-d", "signs")
+    assert (r["images"], r["labelled"], r["added"]) == (12, 12, 12)
+    appliance.ahoy("dataset", "commit", "signs", "-m", "labelled")
+    schema = appliance.ahoy_json("dataset", "schema", "signs")
+    assert [c["name"] for c in schema["classes"]] == NAMES
+    stats = appliance.ahoy_json("dataset", "stats", "signs", "-v", "1")
+    assert stats["objects"] == 12 + 4 and stats["unlabelled_images"] == 0
+    out = tmp_path / "out"
+    appliance.ahoy_json("dataset", "export", "signs", str(out), "-v", "1")
+    images = {p.name: p.read_bytes() for p in (out / "images").rglob("*.jpg")}
+    labels = {p.stem: p.read_text() for p in (out / "labels").rglob("*.txt")}
+    assert images == {n: img for n, (img, _) in source.items()}
+    # Values, not spellings: "0.10" comes back as "0.1", the same number.
+    spec = YoloSpec("detect", len(NAMES))
+    expected = {n.rsplit(".", 1)[0]: text for n, (_, text) in source.items()}
+    assert labels.keys() == expected.keys()
+    for stem, text in expected.items():
+        assert parse_yolo(labels[stem], spec, stem) == parse_yolo(text, spec, stem), stem
+    assert '0: "sign"' in (out / "data.yaml").read_text()
+    # and the export imports again to the same content and labels: nothing changes
+    appliance.ahoy("dataset", "create", "again")
+    appliance.ahoy_json("dataset", "import-yolo", str(out), "-d", "again")
+    appliance.ahoy("dataset", "commit", "again", "-m", "re-imported")
+    first = appliance.ahoy_json("dataset", "log", "signs")[0]["manifest_hash"]
+    second = appliance.ahoy_json("dataset", "log", "again")[0]["manifest_hash"]
+    assert first == second
+
+
+def test_a_bad_label_file_refuses_the_whole_import(appliance, tmp_path):
+    _yolo_folder(tmp_path / "bad")
+    (tmp_path / "bad" / "labels" / "train" / "img01.txt").write_text("7 0.5 0.5 0.1 0.1\n")
+    (tmp_path / "bad" / "labels" / "train" / "img02.txt").write_text("0 0.5 0.5 1.5 0.1\n")
+    appliance.ahoy("dataset", "create", "refused")
+    r = appliance.ahoy(
+        "dataset", "import-yolo", str(tmp_path / "bad"), "-d", "refused", check=False
+    )
+    assert r.returncode == 2
+    assert "labels/train/img01.txt:1" in r.stderr + r.stdout
+    assert "labels/train/img02.txt:1" in r.stderr + r.stdout
+    assert appliance.ahoy_json("dataset", "status", "refused")["working_files"] == 0
