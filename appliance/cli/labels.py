@@ -10,7 +10,7 @@ import typer
 from appliance.cli.common import JsonOpt, api, done, want_json
 from appliance.cli.dataset import Name, app
 from appliance.cli.output import BarProgress, out
-from appliance.sdk import yolo
+from appliance.sdk import coco, yolo
 
 
 @app.command("import-yolo")
@@ -33,23 +33,43 @@ def import_yolo(
     )
 
 
+@app.command("import-coco")
+def import_coco(
+    annotations: Annotated[Path, typer.Argument(help="The COCO annotations JSON.")],
+    images: Annotated[Path, typer.Option(help="Folder holding the images it names.")],
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset to import into.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Import a COCO dataset (boxes, polygons, RLE, keypoints); any problem in the
+    JSON refuses the whole import, each named with where it is."""
+    bar = BarProgress(not want_json(json_))
+    r = api(lambda c: coco.import_coco(c, None, dataset, annotations, images, bar), json_)
+    done(
+        r,
+        json_,
+        lambda: out.print(
+            f"imported {r['images']} images, {r['annotations']} annotations in "
+            f"{r['categories']} categories into {dataset}"
+        ),
+    )
+
+
 @app.command("export")
 def export(
     name: Name,
     dest: Annotated[Path, typer.Argument(help="Folder to write the export in.")],
     version: Annotated[str, typer.Option("--version", "-v", help="Number or tag.")] = "latest",
-    format_: Annotated[str, typer.Option("--format", help="Only 'yolo' for now.")] = "yolo",
+    format_: Annotated[str, typer.Option("--format", help="'yolo' or 'coco'.")] = "yolo",
     task: Annotated[str, typer.Option(help="detect, segment or pose.")] = "detect",
     split: Annotated[str | None, typer.Option(help="Only this split.")] = None,
     force: Annotated[bool, typer.Option(help="Write into a non-empty folder.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Write a version as a YOLO dataset in its frozen split (data.yaml, images, labels)."""
-    if format_ != "yolo":
-        raise typer.BadParameter("only --format yolo is supported", param_hint="--format")
+    """Write a version as a YOLO dataset in its frozen split (data.yaml, images, labels)
+    or as COCO (annotations.json and images/)."""
     r = api(
         lambda c: yolo.export_yolo(
-            c, None, name, version, dest, task=task, split=split, force=force
+            c, None, name, version, dest, task=task, split=split, force=force, format=format_
         ),
         json_,
     )

@@ -146,9 +146,16 @@ class DataApi(Transport):
         *,
         preset: str | None = None,
         classes: Sequence[dict[str, Any]] | None = None,
+        coco_categories: Sequence[dict[str, Any]] | None = None,
+        coco_top: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Set the label schema from a preset (e.g. ``weather-17x3``) or class list."""
+        """Set the label schema from a preset (e.g. ``weather-17x3``) or class list
+        (a COCO import also keeps its categories and top-level keys beside it)."""
         body: dict[str, Any] = {"preset": preset} if preset else {"classes": list(classes or [])}
+        if coco_categories:
+            body["coco_categories"] = list(coco_categories)
+        if coco_top:
+            body["coco_top"] = coco_top
         return dict(self._json("PUT", self._ws(ws, "datasets", name, "schema"), json=body))
 
     def label_stats(self, ws: str | None, name: str, ref: str | int) -> dict[str, Any]:
@@ -157,11 +164,18 @@ class DataApi(Transport):
         return dict(self._json("GET", path))
 
     def export_stream(
-        self, ws: str | None, name: str, ref: str | int, *, task: str, split: str | None
+        self,
+        ws: str | None,
+        name: str,
+        ref: str | int,
+        *,
+        task: str,
+        split: str | None,
+        format: str = "yolo",
     ) -> Any:
-        """The streamed YOLO export of a version (a ``requests`` response; close it)."""
+        """The streamed export of a version, YOLO or COCO (a ``requests`` response)."""
         path = self._ws(ws, "datasets", name, "versions", ref, "export")
-        params = {"format": "yolo", "task": task, **({"split": split} if split else {})}
+        params = {"format": format, "task": task, **({"split": split} if split else {})}
         return self._request("GET", path, params=params, stream=True)
 
     def erased(self, ws: str | None, name: str, ref: str | int) -> list[dict[str, Any]]:

@@ -142,10 +142,12 @@ def export_yolo(
     task: str = "detect",
     split: str | None = None,
     force: bool = False,
+    format: str = "yolo",
 ) -> dict[str, Any]:
+    """Unpack the appliance's export (``yolo`` or ``coco``) of a version into ``dest``."""
     if dest.exists() and any(dest.iterdir()) and not force:
         raise Conflict(f"{dest} is not empty", hint="export into a new folder or pass --force")
-    resp = client.export_stream(ws, dataset, ref, task=task, split=split)
+    resp = client.export_stream(ws, dataset, ref, task=task, split=split, format=format)
     count = nbytes = 0
     try:
         with tarfile.open(fileobj=resp.raw, mode="r|") as tar:

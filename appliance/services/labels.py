@@ -8,8 +8,10 @@ import json
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from appliance.domain.labels.document import LabelDocument, parse_document
+from appliance.domain.labels.coco import CocoCategory, categories_from_names, documents_to_coco
+from appliance.domain.labels.document import LabelDocument, LabelError, parse_document
 from appliance.domain.labels.schema import (
     PRESETS,
     LabelSchema,
@@ -42,6 +44,8 @@ async def set_schema(
     *,
     preset: str | None = None,
     schema: dict[str, object] | None = None,
+    coco_categories: list[dict[str, object]] | None = None,
+    coco_top: dict[str, object] | None = None,
 ) -> LabelSchema:
     """From a preset name (see ``PRESETS``) or a ``{classes, skeletons}`` document."""
     if (preset is None) == (schema is None):
@@ -59,9 +63,22 @@ async def set_schema(
             raise InvalidInput(str(exc), hint="see docs/api.md for the schema shape") from None
     async with ctx.catalog.writing(ws) as uow:
         ds = await uow.get_dataset(slug)
-        await uow.set_label_schema(ds.id, schema_to_dict(chosen), actor)
+        stored = schema_to_dict(chosen)
+        if coco_categories:  # a COCO import's own categories, so export writes them back
+            stored["coco_categories"] = coco_categories
+        if coco_top:  # and its info, licenses and other top-level keys
+            stored["coco_top"] = coco_top
+        await uow.set_label_schema(ds.id, stored, actor)
         await uow.audit(actor, "dataset.schema", slug, classes=len(chosen.classes))
     return chosen
+
+
+async def coco_extras(ctx: ServiceContext, ws: str, slug: str) -> dict[str, object]:
+    """What a COCO import kept beside the schema: ``categories`` and ``top``."""
+    async with ctx.catalog.reading(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        raw = await uow.label_schema(ds.id) or {}
+    return {"categories": raw.get("coco_categories") or [], "top": raw.get("coco_top")}
 
 
 def read_labels(ctx: ServiceContext, ws: str, digests: set[str]) -> dict[str, LabelDocument]:
@@ -157,3 +174,57 @@ def yolo_chunks(ctx: ServiceContext, ws: str, export: YoloExport) -> Iterator[by
             if sink.held >= PIECE:
                 yield from sink.drain()
     yield from sink.drain()
+
+
+def coco_chunks(
+    ctx: ServiceContext, ws: str, export: YoloExport, extras: dict[str, Any]
+) -> Iterator[bytes]:
+    """Blocking: ``annotations.json`` (COCO) and ``images/<filename>``, ~1 MiB pieces."""
+    categories = extras.get("categories") or []
+    cats = (
+        tuple(_category(c) for c in categories)
+        if categories
+        else categories_from_names(export.schema.names())
+    )
+    docs = {
+        row.filename: export.docs[row.label_sha256]
+        for row in export.archive.rows
+        if row.label_sha256 and row.label_sha256 in export.docs
+    }
+    try:
+        coco = documents_to_coco(docs, cats, top=extras.get("top"))
+    except LabelError as exc:
+        raise InvalidInput(f"this version cannot be written as COCO: {exc}") from None
+    by_sha: dict[str, list[ManifestRow]] = {}
+    for row in export.archive.rows:
+        by_sha.setdefault(row.sha256, []).append(row)
+    sink = ChunkSink()
+    mtime = int(export.archive.version.created_at)
+
+    def add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode = len(data), mtime, 0o644
+        tar.addfile(info, io.BytesIO(data))
+
+    with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        add(tar, "annotations.json", json.dumps(coco, indent=1).encode())
+        for sha, data in ctx.blobs.read_many(ws, list(by_sha)):
+            for row in by_sha[sha]:
+                add(tar, f"images/{row.filename}", data)
+            if sink.held >= PIECE:
+                yield from sink.drain()
+    yield from sink.drain()
+
+
+def _category(raw: dict[str, object]) -> CocoCategory:
+    known = {"id", "name", "supercategory", "keypoints", "skeleton"}
+    kp = raw.get("keypoints")
+    sk = raw.get("skeleton")
+    return CocoCategory(
+        int(raw["id"]),  # type: ignore[call-overload]
+        str(raw["name"]),
+        raw.get("supercategory"),  # type: ignore[arg-type]
+        tuple(kp) if isinstance(kp, list) else None,
+        tuple(tuple(e) for e in sk) if isinstance(sk, list) else None,  # type: ignore[misc]
+        {k: v for k, v in raw.items() if k not in known},
+    )

@@ -116,6 +116,9 @@ class SchemaIn(Body):
     preset: Name | None = None
     classes: Annotated[list[dict[str, Any]], msgspec.Meta(max_length=10000)] | None = None
     skeletons: Annotated[list[dict[str, Any]], msgspec.Meta(max_length=1000)] | None = None
+    #: Kept beside the schema by a COCO import, so a COCO export writes them back.
+    coco_categories: Annotated[list[dict[str, Any]], msgspec.Meta(max_length=10000)] | None = None
+    coco_top: dict[str, Any] | None = None
 
 
 class GcIn(Body):

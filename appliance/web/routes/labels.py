@@ -33,7 +33,14 @@ async def set_schema(
     if data.classes is not None:
         body = {"classes": data.classes, "skeletons": data.skeletons or []}
     schema = await labels.set_schema(
-        ctx, grant.workspace, ds, grant.actor, preset=data.preset, schema=body
+        ctx,
+        grant.workspace,
+        ds,
+        grant.actor,
+        preset=data.preset,
+        schema=body,
+        coco_categories=data.coco_categories,
+        coco_top=data.coco_top,
     )
     return {"dataset": ds, **schema_to_dict(schema)}
 
@@ -60,14 +67,19 @@ async def export_version(
     task: FromQuery[str] = "detect",
     split: FromQuery[str | None] = None,
 ) -> Stream:
-    if format != "yolo":
-        raise InvalidInput(f"export format {format!r} is not known", hint="use format=yolo")
+    if format not in ("yolo", "coco"):
+        raise InvalidInput(f"export format {format!r} is not known", hint="use yolo or coco")
     export = await labels.plan_yolo(ctx, grant.workspace, ds, ref, task, split)
     number = export.archive.version.number
+    if format == "coco":
+        extras = await labels.coco_extras(ctx, grant.workspace, ds)
+        chunks = labels.coco_chunks(ctx, grant.workspace, export, extras)
+    else:
+        chunks = labels.yolo_chunks(ctx, grant.workspace, export)
     return Stream(
-        labels.yolo_chunks(ctx, grant.workspace, export),
+        chunks,
         media_type="application/x-tar",
-        headers={"Content-Disposition": f'attachment; filename="{ds}-v{number}-yolo.tar"'},
+        headers={"Content-Disposition": f'attachment; filename="{ds}-v{number}-{format}.tar"'},
     )
 
 
