@@ -6,7 +6,7 @@ import asyncio
 import io
 import json
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,53 +148,15 @@ async def plan_yolo(
     return YoloExport(plan, schema, YoloSpec(task, schema.slots, kpt), docs)
 
 
-def yolo_chunks(ctx: ServiceContext, ws: str, export: YoloExport) -> Iterator[bytes]:
-    """Blocking: the export as a tar (images, labels, data.yaml), in ~1 MiB pieces."""
-    rows = export.archive.rows
-    by_sha: dict[str, list[ManifestRow]] = {}
-    for row in rows:
-        by_sha.setdefault(row.sha256, []).append(row)
-    docs = export.docs
-    sink = ChunkSink()
-    mtime = int(export.archive.version.created_at)
-
-    def add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-        info = tarfile.TarInfo(name)
-        info.size, info.mtime, info.mode = len(data), mtime, 0o644
-        tar.addfile(info, io.BytesIO(data))
-
-    with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-        add(tar, "data.yaml", export.data_yaml().encode())
-        for sha, data in ctx.blobs.read_many(ws, list(by_sha)):
-            for row in by_sha[sha]:
-                add(tar, export.image_name(row), data)
-                doc = docs.get(row.label_sha256) if row.label_sha256 else None
-                if doc is not None:
-                    add(tar, export.label_name(row), format_yolo(doc, export.spec).encode())
-            if sink.held >= PIECE:
-                yield from sink.drain()
-    yield from sink.drain()
-
-
-def coco_chunks(
-    ctx: ServiceContext, ws: str, export: YoloExport, extras: dict[str, Any]
+def _tar_stream(
+    ctx: ServiceContext,
+    ws: str,
+    export: YoloExport,
+    head: list[tuple[str, bytes]],
+    members: Callable[[ManifestRow, bytes], list[tuple[str, bytes]]],
 ) -> Iterator[bytes]:
-    """Blocking: ``annotations.json`` (COCO) and ``images/<filename>``, ~1 MiB pieces."""
-    categories = extras.get("categories") or []
-    cats = (
-        tuple(_category(c) for c in categories)
-        if categories
-        else categories_from_names(export.schema.names())
-    )
-    docs = {
-        row.filename: export.docs[row.label_sha256]
-        for row in export.archive.rows
-        if row.label_sha256 and row.label_sha256 in export.docs
-    }
-    try:
-        coco = documents_to_coco(docs, cats, top=extras.get("top"))
-    except LabelError as exc:
-        raise InvalidInput(f"this version cannot be written as COCO: {exc}") from None
+    """Blocking: ``head`` files, then each row's members as its image bytes are
+    read (in the store's order, each blob once), in ~1 MiB pieces."""
     by_sha: dict[str, list[ManifestRow]] = {}
     for row in export.archive.rows:
         by_sha.setdefault(row.sha256, []).append(row)
@@ -207,13 +169,55 @@ def coco_chunks(
         tar.addfile(info, io.BytesIO(data))
 
     with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-        add(tar, "annotations.json", json.dumps(coco, indent=1).encode())
+        for name, data in head:
+            add(tar, name, data)
         for sha, data in ctx.blobs.read_many(ws, list(by_sha)):
             for row in by_sha[sha]:
-                add(tar, f"images/{row.filename}", data)
+                for name, member in members(row, data):
+                    add(tar, name, member)
             if sink.held >= PIECE:
                 yield from sink.drain()
     yield from sink.drain()
+
+
+def yolo_chunks(ctx: ServiceContext, ws: str, export: YoloExport) -> Iterator[bytes]:
+    """The export as a tar: data.yaml, images/<split>/..., labels/<split>/....txt."""
+
+    def members(row: ManifestRow, data: bytes) -> list[tuple[str, bytes]]:
+        out = [(export.image_name(row), data)]
+        doc = export.docs.get(row.label_sha256) if row.label_sha256 else None
+        if doc is not None:
+            out.append((export.label_name(row), format_yolo(doc, export.spec).encode()))
+        return out
+
+    return _tar_stream(ctx, ws, export, [("data.yaml", export.data_yaml().encode())], members)
+
+
+def coco_document(export: YoloExport, extras: dict[str, Any]) -> dict[str, Any]:
+    """The version's COCO annotations; raises InvalidInput before anything streams."""
+    categories = extras.get("categories") or []
+    cats = (
+        tuple(_category(c) for c in categories)
+        if categories
+        else categories_from_names(export.schema.names())
+    )
+    docs = {
+        row.filename: export.docs[row.label_sha256]
+        for row in export.archive.rows
+        if row.label_sha256 and row.label_sha256 in export.docs
+    }
+    try:
+        return documents_to_coco(docs, cats, top=extras.get("top"))
+    except LabelError as exc:
+        raise InvalidInput(f"this version cannot be written as COCO: {exc}") from None
+
+
+def coco_chunks(
+    ctx: ServiceContext, ws: str, export: YoloExport, coco: dict[str, Any]
+) -> Iterator[bytes]:
+    """The export as a tar: annotations.json and images/<filename>."""
+    head = [("annotations.json", json.dumps(coco, indent=1).encode())]
+    return _tar_stream(ctx, ws, export, head, lambda row, data: [(f"images/{row.filename}", data)])
 
 
 def _category(raw: dict[str, object]) -> CocoCategory:

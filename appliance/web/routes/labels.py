@@ -73,7 +73,8 @@ async def export_version(
     number = export.archive.version.number
     if format == "coco":
         extras = await labels.coco_extras(ctx, grant.workspace, ds)
-        chunks = labels.coco_chunks(ctx, grant.workspace, export, extras)
+        coco = labels.coco_document(export, extras)  # refuses before a byte is sent
+        chunks = labels.coco_chunks(ctx, grant.workspace, export, coco)
     else:
         chunks = labels.yolo_chunks(ctx, grant.workspace, export)
     return Stream(
