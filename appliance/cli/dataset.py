@@ -211,10 +211,12 @@ def diff(
     name: Name,
     a: Annotated[str, typer.Argument(help="Old side: number, tag, 'latest' or 'working'.")],
     b: Annotated[str, typer.Argument(help="New side.")] = "working",
+    labels: Annotated[bool, typer.Option(help="Also object by object, per relabel.")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Added, removed and modified files between two versions, with their hashes."""
-    d = diff_dict(api(lambda c: c.diff(None, name, a, b), json_))
+    raw = api(lambda c: c.diff(None, name, a, b, labels=labels), json_)
+    d = diff_dict(raw) | ({"labels": raw["labels"]} if "labels" in raw else {})
     done(d, json_, lambda: print_diff(d))
 
 
@@ -341,4 +343,9 @@ def print_diff(d: dict[str, Any], limit: int = 50) -> None:
             out.print(
                 f"{sign} {c['filename']}{what}  {before}{row.get('sha256', '')[:12]}", markup=False
             )
+            if (objects := d.get("labels", {}).get(c["filename"])) is not None:
+                out.print(
+                    "    labels: " + ", ".join(f"{n} {k}" for k, n in objects["summary"].items()),
+                    markup=False,
+                )
             shown += 1

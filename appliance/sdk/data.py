@@ -198,10 +198,14 @@ class DataApi(Transport):
         """The parent chain from ``ref`` (default latest) back to the first version."""
         return list(self._items(self._ws(ws, "datasets", name, "log"), {"ref": ref}))
 
-    def diff(self, ws: str | None, name: str, a: str | int, b: str | int) -> dict[str, Any]:
-        """``{added, removed, modified, unchanged}``; either side may be ``working``."""
+    def diff(
+        self, ws: str | None, name: str, a: str | int, b: str | int, *, labels: bool = False
+    ) -> dict[str, Any]:
+        """``{summary, added, removed, modified}``; either side may be ``working``.
+        ``labels=True`` adds, per relabelled file, what happened to its objects."""
         path = self._ws(ws, "datasets", name, "diff")
-        return dict(self._json("GET", path, params={"from": a, "to": b}))
+        params: dict[str, Any] = {"from": a, "to": b, **({"labels": "true"} if labels else {})}
+        return dict(self._json("GET", path, params=params))
 
     # --- tags ----------------------------------------------------------------
     def list_tags(self, ws: str | None, name: str) -> list[dict[str, Any]]:

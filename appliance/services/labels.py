@@ -10,7 +10,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from appliance.domain.diff import ManifestDiff
 from appliance.domain.labels.coco import CocoCategory, categories_from_names, documents_to_coco
+from appliance.domain.labels.diff import diff_labels
 from appliance.domain.labels.document import LabelDocument, LabelError, parse_document
 from appliance.domain.labels.schema import (
     PRESETS,
@@ -232,3 +234,20 @@ def _category(raw: dict[str, object]) -> CocoCategory:
         tuple(tuple(e) for e in sk) if isinstance(sk, list) else None,  # type: ignore[misc]
         {k: v for k, v in raw.items() if k not in known},
     )
+
+
+async def label_changes(
+    ctx: ServiceContext, ws: str, changes: ManifestDiff
+) -> dict[str, dict[str, object]]:
+    """For each relabelled file of a diff: what happened to its objects."""
+    pairs = [
+        (c.filename, c.old.label_sha256, c.new.label_sha256)
+        for c in changes.modified
+        if c.old is not None and c.new is not None and "label" in c.kinds
+    ]
+    digests = {d for _, a, b in pairs for d in (a, b) if d}
+    docs = await asyncio.to_thread(read_labels, ctx, ws, digests)
+    return {
+        name: diff_labels(docs.get(a) if a else None, docs.get(b) if b else None).as_dict()
+        for name, a, b in pairs
+    }

@@ -77,3 +77,20 @@ def test_a_bad_label_file_refuses_the_whole_import(appliance, tmp_path):
     assert "labels/train/img01.txt:1" in r.stderr + r.stdout
     assert "labels/train/img02.txt:1" in r.stderr + r.stdout
     assert appliance.ahoy_json("dataset", "status", "refused")["working_files"] == 0
+
+
+def test_a_relabel_shows_object_by_object_in_the_diff(appliance, tmp_path):
+    root = tmp_path / "relabel"
+    _yolo_folder(root)
+    appliance.ahoy("dataset", "create", "relabel")
+    appliance.ahoy_json("dataset", "import-yolo", str(root), "-d", "relabel")
+    appliance.ahoy("dataset", "commit", "relabel", "-m", "v1")
+    # img03: its box moves a little and its second object changes class
+    (root / "labels" / "train" / "img03.txt").write_text("1 0.14 0.5 0.1 0.25\n0 0.1 0.1 0.2 0.2\n")
+    appliance.ahoy_json("dataset", "import-yolo", str(root), "-d", "relabel")
+    appliance.ahoy("dataset", "commit", "relabel", "-m", "v2")
+    d = appliance.ahoy_json("dataset", "diff", "relabel", "1", "2", "--labels")
+    assert [c["filename"] for c in d["modified"]] == ["img03.jpg"]
+    assert d["modified"][0]["changed"] == ["label"]
+    summary = d["labels"]["img03.jpg"]["summary"]
+    assert summary == {"added": 0, "removed": 0, "moved": 1, "reclassed": 1, "unchanged": 0}

@@ -22,6 +22,15 @@ class LabelDiff:
     reclassed: list[tuple[LabelObject, LabelObject]] = field(default_factory=list)
     unchanged: int = 0
 
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "summary": self.summary(),
+            "added": [o.as_dict() for o in self.added],
+            "removed": [o.as_dict() for o in self.removed],
+            "moved": [{"old": a.as_dict(), "new": b.as_dict()} for a, b in self.moved],
+            "reclassed": [{"old": a.as_dict(), "new": b.as_dict()} for a, b in self.reclassed],
+        }
+
     def summary(self) -> dict[str, int]:
         return {
             "added": len(self.added),

@@ -12,6 +12,7 @@ from litestar.response import Stream
 
 from appliance.domain.access import Permission as P
 from appliance.services import archive, datasets, erasure, versions
+from appliance.services import labels as label_service
 from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import CommitIn, TagIn
 from appliance.web.idempotency import idempotent
@@ -152,9 +153,13 @@ async def version_diff(
     ds: FromPath[str],
     from_: Annotated[str, QueryParameter(name="from")],
     to: FromQuery[str] = "working",
+    labels: FromQuery[bool] = False,
 ) -> dict[str, Any]:
     d = await versions.diff(ctx, grant.workspace, ds, from_, to)
-    return d.as_dict()
+    answer = d.as_dict()
+    if labels:  # object by object, for each relabelled file
+        answer["labels"] = await label_service.label_changes(ctx, grant.workspace, d)
+    return answer
 
 
 @get(DS + "/tags", opt=needs(P.DATASET_READ), summary="Tags and the versions they name")
