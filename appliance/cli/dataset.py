@@ -79,10 +79,20 @@ def import_(
         bool, typer.Option(help="Also drop working-area files the source no longer has.")
     ] = False,
     create: Annotated[bool, typer.Option(help="Create the dataset if it does not exist.")] = False,
+    every: Annotated[
+        int | None, typer.Option(help="SOURCE is a video: import every Nth frame as a JPEG.")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Hash a folder and add it to the working area, uploading only new content."""
+    """Hash a folder and add it to the working area, uploading only new content
+    (or, with --every, a video's frames, each traced to its source and time)."""
     bar = BarProgress(not want_json(json_))
+    if every is not None:
+        from appliance.sdk.video import import_video
+
+        r = api(lambda c: import_video(c, None, name, source, every, prefix, bar), json_)
+        done(r, json_, lambda: out.print(f"imported {r['frames']} frames of {source} into {name}"))
+        return
 
     def run(c: Client) -> Any:
         if create:
