@@ -9,9 +9,7 @@ top-level keys are kept beside the schema, so a COCO export writes them back.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +17,6 @@ from appliance.domain.labels.coco import coco_to_documents
 from appliance.errors import ImportRejected
 from appliance.ingest.scan import scan_tree
 from appliance.progress import NoProgress, Progress
-from appliance.sdk.yolo import _tar
 
 if TYPE_CHECKING:
     from appliance.sdk.client import Client
@@ -33,7 +30,7 @@ def import_coco(
     images_dir: Path,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    from appliance.sdk.upload import _hash_and_send
+    from appliance.sdk.upload import upload_labelled
 
     try:
         raw = json.loads(annotations.read_text())
@@ -49,28 +46,10 @@ def import_coco(
     ]
     if problems:
         raise ImportRejected(problems)
-    images = [replace(files[name]) for name in imported.documents]
+    images = [files[name] for name in imported.documents]
     client.get_dataset(ws, dataset)
-    digests, _, sent, sent_bytes = _hash_and_send(
-        client, ws, images, {}, 0, progress or NoProgress()
-    )
     labels = {name: doc.to_bytes() for name, doc in imported.documents.items()}
-    label_digests = {n: hashlib.sha256(b).hexdigest() for n, b in labels.items()}
-    docs = {label_digests[n]: labels[n] for n in labels}
-    lacking = client.missing_blobs(ws, docs)
-    if lacking:
-        client.upload_blob_tar(ws, _tar({sha: docs[sha] for sha in lacking}))
-    rows = [
-        {
-            "name": img.name,
-            "sha256": digests[img.name],
-            "size": img.size,
-            "label_sha256": label_digests[img.name],
-            "label_size": len(labels[img.name]),
-        }
-        for img in images
-    ]
-    staged = client.stage_files(ws, dataset, rows)
+    up = upload_labelled(client, ws, dataset, images, labels, progress or NoProgress())
     classes = [{"id": i, "name": c.name} for i, c in enumerate(imported.categories)]
     client.set_schema(
         ws,
@@ -83,7 +62,7 @@ def import_coco(
         "images": len(images),
         "annotations": len(raw.get("annotations", [])),
         "categories": len(classes),
-        "uploaded_blobs": sent + len(lacking),
-        "uploaded_bytes": sent_bytes,
-        **dict(staged),
+        "uploaded_blobs": up.images_sent + up.labels_sent,
+        "uploaded_bytes": up.image_bytes_sent,
+        **dict(up.staged),
     }

@@ -8,11 +8,13 @@ at most whole blobs nothing references yet; running the upload again reuses them
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from appliance.ingest.hashing import default_workers, hash_files
 from appliance.ingest.scan import SourceFile, scan_tree
@@ -20,7 +22,7 @@ from appliance.ingest.statcache import StatCache
 from appliance.progress import NoProgress, Progress
 from appliance.sdk.errors import ApiError
 from appliance.sdk.tarstream import BlobSource, SizedStream, blob_tar, file_chunks, tar_length
-from appliance.sdk.types import UploadReport
+from appliance.sdk.types import StageResult, UploadReport
 
 if TYPE_CHECKING:
     from appliance.sdk.client import Client
@@ -226,3 +228,40 @@ def _send(stream: SizedStream, call: Callable[[], object]) -> None:
 def _lost_blobs(exc: ApiError) -> bool:
     """Staging was refused because blobs found present earlier are gone now."""
     return exc.code in ("blobs-not-uploaded", "blob-missing")
+
+
+@dataclass(frozen=True)
+class LabelledUpload:
+    staged: StageResult
+    images_sent: int
+    image_bytes_sent: int
+    labels_sent: int
+
+
+def upload_labelled(
+    client: Client,
+    ws: str | None,
+    dataset: str,
+    images: list[SourceFile],
+    labels: dict[str, bytes],
+    progress: Progress,
+) -> LabelledUpload:
+    """Images through the dedup upload, then the label documents (image name →
+    canonical bytes) the appliance lacks, then one staging call naming both.
+    What YOLO, COCO and video imports share once they have parsed their input."""
+    digests, _, sent, sent_bytes = _hash_and_send(client, ws, images, {}, 0, progress)
+    label_sha = {name: hashlib.sha256(doc).hexdigest() for name, doc in labels.items()}
+    docs = {label_sha[name]: doc for name, doc in labels.items()}
+    lacking = sorted(client.missing_blobs(ws, docs))
+    if lacking:
+        sources = [
+            BlobSource(sha, len(docs[sha]), "", "label document", docs[sha]) for sha in lacking
+        ]
+        client.upload_blob_tar(ws, b"".join(blob_tar(sources, lambda n: None)))
+    rows = []
+    for img in images:
+        row: dict[str, Any] = {"name": img.name, "sha256": digests[img.name], "size": img.size}
+        if img.name in labels:
+            row |= {"label_sha256": label_sha[img.name], "label_size": len(labels[img.name])}
+        rows.append(row)
+    return LabelledUpload(client.stage_files(ws, dataset, rows), sent, sent_bytes, len(lacking))

@@ -13,7 +13,6 @@ from appliance.domain.labels.document import LabelDocument
 from appliance.errors import ImportRejected, InvalidInput
 from appliance.ingest.scan import scan_tree
 from appliance.progress import NoProgress, Progress
-from appliance.sdk.yolo import _tar
 
 if TYPE_CHECKING:
     from appliance.sdk.client import Client
@@ -86,40 +85,23 @@ def import_video(
     prefix: str = "",
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    from appliance.sdk.upload import _hash_and_send
+    from appliance.sdk.upload import upload_labelled
 
     client.get_dataset(ws, dataset)
     with tempfile.TemporaryDirectory(prefix="ahoy-frames-") as tmp:
         frames = extract_frames(video, every, Path(tmp))
         files = scan_tree(Path(tmp), prefix.strip("/"))
-        digests, _, sent, sent_bytes = _hash_and_send(
-            client, ws, files, {}, 0, progress or NoProgress()
-        )
-    docs: dict[str, bytes] = {}
-    for name, meta in frames:
-        extra = tuple(sorted((k, v) for k, v in meta.items() if k != "size" and v is not None))
-        docs[name] = LabelDocument(size=meta["size"], extra=extra).to_bytes()
-    by_digest = {hashlib.sha256(b).hexdigest(): b for b in docs.values()}
-    lacking = client.missing_blobs(ws, by_digest)
-    if lacking:
-        client.upload_blob_tar(ws, _tar({sha: by_digest[sha] for sha in lacking}))
-    full = {f.name.rsplit("/", 1)[-1]: f for f in files}
-    rows = [
-        {
-            "name": full[name].name,
-            "sha256": digests[full[name].name],
-            "size": full[name].size,
-            "label_sha256": hashlib.sha256(docs[name]).hexdigest(),
-            "label_size": len(docs[name]),
-        }
-        for name, _ in frames
-    ]
-    staged = client.stage_files(ws, dataset, rows)
+        by_frame = {f.name.rsplit("/", 1)[-1]: f.name for f in files}
+        labels: dict[str, bytes] = {}
+        for name, meta in frames:
+            extra = tuple(sorted((k, v) for k, v in meta.items() if k != "size" and v is not None))
+            labels[by_frame[name]] = LabelDocument(size=meta["size"], extra=extra).to_bytes()
+        up = upload_labelled(client, ws, dataset, files, labels, progress or NoProgress())
     return {
         "video": video.name,
         "frames": len(frames),
         "every": every,
-        "uploaded_blobs": sent,
-        "uploaded_bytes": sent_bytes,
-        **dict(staged),
+        "uploaded_blobs": up.images_sent,
+        "uploaded_bytes": up.image_bytes_sent,
+        **dict(up.staged),
     }

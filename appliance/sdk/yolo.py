@@ -14,8 +14,6 @@ stream safely (plain files under ``dest`` only).
 
 from __future__ import annotations
 
-import hashlib
-import io
 import tarfile
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -63,7 +61,7 @@ def _dataset_name(source: SourceFile) -> str | None:
 def import_yolo(
     client: Client, ws: str | None, dataset: str, root: Path, progress: Progress | None = None
 ) -> dict[str, Any]:
-    from appliance.sdk.upload import _hash_and_send
+    from appliance.sdk.upload import upload_labelled
 
     names, kpt = read_data_yaml(root)
     spec = YoloSpec("pose" if kpt else "segment", len(names), kpt)
@@ -96,40 +94,16 @@ def import_yolo(
     if not images:
         raise ImportRejected([(str(root), "no images under images/<split>/")])
     client.get_dataset(ws, dataset)
-    digests, _, sent, sent_bytes = _hash_and_send(
-        client, ws, images, {}, 0, progress or NoProgress()
-    )
-    label_digests = {n: hashlib.sha256(b).hexdigest() for n, b in labels.items()}
-    docs = {label_digests[n]: labels[n] for n in labels}
-    lacking = client.missing_blobs(ws, docs)
-    if lacking:
-        client.upload_blob_tar(ws, _tar({sha: docs[sha] for sha in lacking}))
-    rows = []
-    for img in images:
-        row: dict[str, Any] = {"name": img.name, "sha256": digests[img.name], "size": img.size}
-        if img.name in labels:
-            row |= {"label_sha256": label_digests[img.name], "label_size": len(labels[img.name])}
-        rows.append(row)
-    staged = client.stage_files(ws, dataset, rows)
+    up = upload_labelled(client, ws, dataset, images, labels, progress or NoProgress())
     if not client.get_schema(ws, dataset).get("classes"):
         client.set_schema(ws, dataset, classes=[{"id": i, "name": n} for i, n in enumerate(names)])
     return {
         "images": len(images),
         "labelled": len(labels),
-        "uploaded_blobs": sent + len(lacking),
-        "uploaded_bytes": sent_bytes,
-        **dict(staged),
+        "uploaded_blobs": up.images_sent + up.labels_sent,
+        "uploaded_bytes": up.image_bytes_sent,
+        **dict(up.staged),
     }
-
-
-def _tar(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 def export_yolo(
