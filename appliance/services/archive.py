@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from appliance.domain.manifest import ManifestRow
@@ -58,13 +58,28 @@ async def plan(
     return ArchivePlan(version, [r for r in rows if r.sha256 not in erased], sizes, layout)
 
 
-def tar_chunks(ctx: ServiceContext, ws: str, archive: ArchivePlan) -> Iterator[bytes]:
+Member = tuple[str, bytes]
+
+
+def tar_chunks(
+    ctx: ServiceContext,
+    ws: str,
+    archive: ArchivePlan,
+    *,
+    name_of: Callable[[ManifestRow], str] | None = None,
+    head: Sequence[Member] = (),
+    extra: Callable[[ManifestRow], list[Member]] = lambda row: [],
+) -> Iterator[bytes]:
     """Blocking: run in a worker thread (the web layer streams it).
 
+    ``head`` files first, then for each row its blob under ``name_of(row)`` (the
+    plan's layout by default) followed by its ``extra`` members (e.g. a label file).
     Members come in the order the store reads them back (pack by pack, one
     request each), not by name: a tar's order carries no meaning, and reading
-    packs in their own order is what makes this as fast as a local pull. Yields
-    ~1 MiB pieces, each one hop from the worker thread to the event loop."""
+    packs in their own order is what makes this as fast as a local pull. Large
+    blobs are streamed, not held. Yields ~1 MiB pieces, each one hop from the
+    worker thread to the event loop."""
+    name = name_of or archive.member_name
     by_sha: dict[str, list[ManifestRow]] = {}
     for row in archive.rows:
         by_sha.setdefault(row.sha256, []).append(row)
@@ -72,21 +87,28 @@ def tar_chunks(ctx: ServiceContext, ws: str, archive: ArchivePlan) -> Iterator[b
     sink = ChunkSink()
     mtime = int(archive.version.created_at)
 
-    def info(row: ManifestRow) -> tarfile.TarInfo:
-        member = tarfile.TarInfo(archive.member_name(row))
-        member.size = archive.sizes.get(row.sha256, 0)
-        member.mtime, member.mode = mtime, 0o644
-        return member
+    def info(member: str, size: int) -> tarfile.TarInfo:
+        entry = tarfile.TarInfo(member)
+        entry.size, entry.mtime, entry.mode = size, mtime, 0o644
+        return entry
+
+    def add_extra(tar: tarfile.TarFile, members: Sequence[Member]) -> None:
+        for member, data in members:
+            tar.addfile(info(member, len(data)), io.BytesIO(data))
 
     with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        add_extra(tar, head)
         for sha, data in ctx.blobs.read_many(ws, small):
             for row in by_sha[sha]:
-                tar.addfile(info(row), io.BytesIO(data))
+                tar.addfile(info(name(row), len(data)), io.BytesIO(data))
+                add_extra(tar, extra(row))
             if sink.held >= PIECE:
                 yield from sink.drain()
         for sha in by_sha.keys() - set(small):
             for row in by_sha[sha]:
-                tar.addfile(info(row), iter_reader(ctx.blobs.stream(ws, sha)))
+                size = archive.sizes.get(sha, 0)
+                tar.addfile(info(name(row), size), iter_reader(ctx.blobs.stream(ws, sha)))
+                add_extra(tar, extra(row))
                 yield from sink.drain()
     yield from sink.drain()
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,8 +23,8 @@ from appliance.domain.labels.stats import DatasetStats, dataset_stats
 from appliance.domain.labels.yolo import TASKS, YoloSpec, format_yolo
 from appliance.domain.manifest import ManifestRow
 from appliance.errors import InvalidInput
-from appliance.iostreams import ChunkSink
-from appliance.services.archive import PIECE, ArchivePlan
+from appliance.services.archive import ArchivePlan, tar_chunks
+from appliance.services.archive import plan as archive_plan
 from appliance.services.context import ServiceContext
 from appliance.services.versions import manifest
 
@@ -132,11 +130,9 @@ class YoloExport:
 async def plan_yolo(
     ctx: ServiceContext, ws: str, slug: str, ref: str, task: str, split: str | None
 ) -> YoloExport:
-    from appliance.services import archive
-
     if task not in TASKS:
         raise InvalidInput(f"task {task!r} is not known", hint=f"use one of {TASKS}")
-    plan = await archive.plan(ctx, ws, slug, ref, split, "tree")
+    plan = await archive_plan(ctx, ws, slug, ref, split, "tree")
     images = [r for r in plan.rows if r.role == "image"]
     plan = ArchivePlan(plan.version, images, plan.sizes, "tree")
     docs = await asyncio.to_thread(
@@ -150,49 +146,23 @@ async def plan_yolo(
     return YoloExport(plan, schema, YoloSpec(task, schema.slots, kpt), docs)
 
 
-def _tar_stream(
-    ctx: ServiceContext,
-    ws: str,
-    export: YoloExport,
-    head: list[tuple[str, bytes]],
-    members: Callable[[ManifestRow, bytes], list[tuple[str, bytes]]],
-) -> Iterator[bytes]:
-    """Blocking: ``head`` files, then each row's members as its image bytes are
-    read (in the store's order, each blob once), in ~1 MiB pieces."""
-    by_sha: dict[str, list[ManifestRow]] = {}
-    for row in export.archive.rows:
-        by_sha.setdefault(row.sha256, []).append(row)
-    sink = ChunkSink()
-    mtime = int(export.archive.version.created_at)
-
-    def add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-        info = tarfile.TarInfo(name)
-        info.size, info.mtime, info.mode = len(data), mtime, 0o644
-        tar.addfile(info, io.BytesIO(data))
-
-    with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-        for name, data in head:
-            add(tar, name, data)
-        for sha, data in ctx.blobs.read_many(ws, list(by_sha)):
-            for row in by_sha[sha]:
-                for name, member in members(row, data):
-                    add(tar, name, member)
-            if sink.held >= PIECE:
-                yield from sink.drain()
-    yield from sink.drain()
-
-
 def yolo_chunks(ctx: ServiceContext, ws: str, export: YoloExport) -> Iterator[bytes]:
     """The export as a tar: data.yaml, images/<split>/..., labels/<split>/....txt."""
 
-    def members(row: ManifestRow, data: bytes) -> list[tuple[str, bytes]]:
-        out = [(export.image_name(row), data)]
+    def label_file(row: ManifestRow) -> list[tuple[str, bytes]]:
         doc = export.docs.get(row.label_sha256) if row.label_sha256 else None
-        if doc is not None:
-            out.append((export.label_name(row), format_yolo(doc, export.spec).encode()))
-        return out
+        if doc is None:
+            return []
+        return [(export.label_name(row), format_yolo(doc, export.spec).encode())]
 
-    return _tar_stream(ctx, ws, export, [("data.yaml", export.data_yaml().encode())], members)
+    return tar_chunks(
+        ctx,
+        ws,
+        export.archive,
+        name_of=export.image_name,
+        head=[("data.yaml", export.data_yaml().encode())],
+        extra=label_file,
+    )
 
 
 def coco_document(export: YoloExport, extras: dict[str, Any]) -> dict[str, Any]:
@@ -219,7 +189,9 @@ def coco_chunks(
 ) -> Iterator[bytes]:
     """The export as a tar: annotations.json and images/<filename>."""
     head = [("annotations.json", json.dumps(coco, indent=1).encode())]
-    return _tar_stream(ctx, ws, export, head, lambda row, data: [(f"images/{row.filename}", data)])
+    return tar_chunks(
+        ctx, ws, export.archive, name_of=lambda row: f"images/{row.filename}", head=head
+    )
 
 
 def _category(raw: dict[str, object]) -> CocoCategory:
