@@ -31,7 +31,7 @@ async def authorize(ctx: ServiceContext, who: Principal, ws: str, permission: Pe
     async with ctx.catalog.accounts() as acc:
         role = await acc.role_of(ws, who.user.id)
         if role is None and who.user.is_admin:
-            role = "owner" if ws in {w.id for w in await acc.all_workspaces()} else None
+            role = "owner" if await acc.has_workspace(ws) else None
     if role is not None and allows(role, permission):
         return Grant(who, ws, role)
     async with ctx.catalog.accounts(write=True) as acc:

@@ -138,6 +138,10 @@ class AccountsRepo:
             raise NotFound("workspace", ws_id)
         return _ws(r)
 
+    async def has_workspace(self, ws_id: str) -> bool:
+        cur = await self.conn.execute("SELECT 1 FROM workspaces WHERE id = ?", (ws_id,))
+        return await cur.fetchone() is not None
+
     async def all_workspaces(self) -> list[Workspace]:
         cur = await self.conn.execute(f"SELECT {_WS} FROM workspaces ORDER BY id")
         return [_ws(r) for r in await cur.fetchall()]
