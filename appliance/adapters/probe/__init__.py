@@ -1,0 +1,1 @@
+"""Hardware probes: psutil for the host, NVML for NVIDIA GPUs, a fixed one for tests."""
