@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-unit lint bench clean
+.PHONY: install chromium run test test-unit lint bench clean vendor-js
 
 install: $(STAMP)
 
@@ -21,10 +21,15 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/weed
 	touch $(STAMP)
 
+# The browser tests drive Debian's chromium (Playwright downloads no browser).
+SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && echo sudo)
+chromium:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
 run: $(STAMP)
 	$(BIN)/ahoy serve
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
@@ -38,6 +43,24 @@ bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python benchmarks/bench_data_engine.py
 	$(BIN)/python benchmarks/bench_api.py
+	$(BIN)/python benchmarks/bench_platform_training.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Browser libraries shipped with the console (not part of install: the built files
+# are committed, so nothing is downloaded at run time). See
+# appliance/web/console/static/vendor/README.md.
+VENDOR_JS     := appliance/web/console/static/vendor
+KONVA_VERSION ?= 10.9.1
+KONVA_SHA256  ?= acc5719ed72c2cab2858e200a61051e6930c635a29825c2ebe1852bad103d2cc
+
+vendor-js:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	cd "$$tmp" && npm pack --silent konva@$(KONVA_VERSION) >/dev/null && \
+	tar xzf konva-$(KONVA_VERSION).tgz package/konva.min.js package/LICENSE && \
+	echo "$(KONVA_SHA256)  package/konva.min.js" | sha256sum -c - && \
+	cd - >/dev/null && \
+	cp "$$tmp/package/konva.min.js" $(VENDOR_JS)/konva.min.js && \
+	cp "$$tmp/package/LICENSE" $(VENDOR_JS)/konva.LICENSE && \
+	echo "konva $(KONVA_VERSION) -> $(VENDOR_JS)/konva.min.js"

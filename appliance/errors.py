@@ -249,3 +249,69 @@ class BlobsNotUploaded(ImportRejected):
         super().__init__(problems)
         self.hint = "upload these blobs (POST /blobs) and stage again; nothing was staged"
         self.missing = missing
+
+
+class LabelsRejected(InvalidInput):
+    """A label document sent to be saved is not valid; ``location`` says where."""
+
+    code = "invalid-labels"
+
+    def __init__(self, location: str, problem: str) -> None:
+        super().__init__(
+            f"the label document is not valid: {location}: {problem}",
+            hint="fix that part of the document (see docs/annotation.md) and save again",
+        )
+        self.location = location
+        self.problem = problem
+
+
+class ReviewRefused(Conflict):
+    """A review step (submit, approve, reject) that the file's state does not allow."""
+
+    code = "review-refused"
+
+    def __init__(self, filename: str, step: str, problem: str, *, hint: str) -> None:
+        super().__init__(f"cannot {step} {filename!r}: {problem}", hint=hint)
+        self.filename = filename
+        self.step = step
+
+
+class ReviewIncomplete(InvalidInput):
+    """A review decision that lacks what it needs (a rejection without a comment)."""
+
+    code = "review-incomplete"
+
+    def __init__(self, filename: str, step: str, problem: str, *, hint: str) -> None:
+        super().__init__(f"cannot {step} {filename!r}: {problem}", hint=hint)
+        self.filename = filename
+        self.step = step
+
+
+class EventsRejected(ImportRejected):
+    """A batch of annotation events has problems; none of it was applied.
+
+    ``problems``: (where in the body, e.g. ``events[3]``, what is wrong)."""
+
+    code = "events-rejected"
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(problems)
+        lines = "; ".join(f"{where}: {why}" for where, why in problems[:20])
+        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
+        self.message = f"batch refused, {len(problems)} problem(s): {lines}{more}"
+        self.hint = "fix these events and send the batch again; nothing of it was applied"
+
+
+class JobRejected(ApplianceError):
+    """The governor says this job can never run on this box (not: not now)."""
+
+    code = "job-rejected"
+    exit_code = 9
+
+    def __init__(self, kind: str, reason: str, *, needed: dict[str, object]) -> None:
+        super().__init__(
+            f"a {kind} job cannot run on this box: {reason}",
+            hint="ask for less (smaller model, image size or batch) or run it on a larger box",
+        )
+        self.kind = kind
+        self.needed = needed

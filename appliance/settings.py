@@ -68,6 +68,15 @@ class Settings:
         5, "Delivery attempts per webhook event before it is logged as failed."
     )
     webhook_timeout: float = _setting(5.0, "Seconds a webhook receiver has to answer.")
+    job_workers: int = _setting(
+        4, "Jobs the worker process may run at once; the governor admits within that."
+    )
+    job_cancel_grace: float = _setting(
+        5.0, "Seconds a cancelled job's processes get after SIGTERM before SIGKILL."
+    )
+    reserved_ram_bytes: int = _setting(
+        2 << 30, "RAM the governor keeps for the appliance, weed and the OS; jobs never get it."
+    )
 
     # --- derived locations -------------------------------------------------
     @property
@@ -97,6 +106,10 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.sqlite"
 
     @property
     def yolo_config_dir(self) -> Path:
@@ -140,9 +153,14 @@ class Settings:
             raise ConfigError(
                 "only one of tls_cert_file and tls_key_file is set", hint="set both, or neither"
             )
-        for name in ("session_ttl_seconds", "token_max_days", "max_request_bytes"):
+        for name in ("session_ttl_seconds", "token_max_days", "max_request_bytes", "job_workers"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive", hint=f"set AHOY_{name.upper()}")
+
+    def as_env(self) -> dict[str, str]:
+        """The ``AHOY_*`` variables that make ``from_env`` rebuild these settings
+        (how `ahoy serve` hands its settings to its worker process)."""
+        return {f"AHOY_{f.name.upper()}": str(getattr(self, f.name)) for f in fields(self)}
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -159,6 +159,9 @@ def commit(
     split: Annotated[str | None, typer.Option(help="New split ratios for this version.")] = None,
     seed: Annotated[str | None, typer.Option(help="New split seed.")] = None,
     allow_empty: Annotated[bool, typer.Option(help="Commit even if nothing changed.")] = False,
+    only_approved: Annotated[
+        bool, typer.Option(help="Only approved images; the rest stay as in the latest version.")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Freeze the working area into a new immutable version."""
@@ -173,7 +176,9 @@ def commit(
                 else SplitConfig(current.ratios, seed or current.seed)
             )
             body = split_body(cfg)
-        return c.commit(None, name, message, split=body, allow_empty=allow_empty)
+        return c.commit(
+            None, name, message, split=body, allow_empty=allow_empty, only_approved=only_approved
+        )
 
     v = api(run, json_)
     done(

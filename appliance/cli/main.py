@@ -11,7 +11,19 @@ from typing import Annotated
 
 import typer
 
-from appliance.cli import admin, dataset, identity, jobs, labels, storage, workspaces
+from appliance.cli import (
+    admin,
+    dataset,
+    events,
+    identity,
+    jobs,
+    labels,
+    models,
+    queue_cmds,
+    review,
+    storage,
+    workspaces,
+)
 from appliance.cli.common import STATE, JsonOpt, done, fail
 from appliance.cli.output import out
 from appliance.errors import ApplianceError
@@ -23,6 +35,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+dataset.app.add_typer(events.app, name="events")
 app.add_typer(dataset.app, name="dataset")  # with labels' commands registered on it
 app.add_typer(admin.app, name="admin")
 app.add_typer(identity.tokens, name="token")
@@ -32,13 +45,16 @@ app.add_typer(workspaces.members, name="member")
 app.add_typer(workspaces.audit, name="audit")
 app.add_typer(jobs.jobs, name="job")
 app.add_typer(jobs.webhooks, name="webhook")
-__all__ = ["app", "labels"]  # importing labels adds its commands to `ahoy dataset`
+app.add_typer(review.label, name="label")
+app.add_typer(models.models, name="model")
+__all__ = ["app", "labels", "queue_cmds"]  # importing these adds their commands
 app.command()(identity.login)
 app.command()(identity.logout)
 app.command()(identity.whoami)
 app.command("gc")(storage.gc_)
 app.command()(storage.verify)
 app.command()(storage.erase)
+app.command()(queue_cmds.capacity)
 
 
 @app.callback()

@@ -104,10 +104,26 @@ class UnitOfWork(Protocol):
         """Entries after ``after_id``, oldest first: the outbox webhooks read."""
 
     # jobs and idempotency
-    async def add_job(self, job_id: str, kind: str, params: dict[str, Any], actor: str) -> None: ...
+    async def add_job(
+        self,
+        job_id: str,
+        kind: str,
+        params: dict[str, Any],
+        actor: str,
+        request: dict[str, Any] | None = None,
+        admission: dict[str, Any] | None = None,
+    ) -> None: ...
     async def update_job(self, job_id: str, **fields: Any) -> None: ...
     async def get_job(self, job_id: str) -> dict[str, Any]: ...
     async def list_jobs(self, limit: int = 100) -> list[dict[str, Any]]: ...
+    async def add_job_events(
+        self, job_id: str, events: list[tuple[str, dict[str, Any]]]
+    ) -> int: ...
+    async def job_events(
+        self, job_id: str, after: int = 0, kinds: tuple[str, ...] = (), limit: int = 10_000
+    ) -> list[dict[str, Any]]: ...
+    async def add_artifact(self, job_id: str, name: str, sha256: str, size: int) -> None: ...
+    async def artifacts(self, job_id: str) -> list[dict[str, Any]]: ...
     async def idempotent_answer(
         self, principal: str, key: str
     ) -> tuple[str, int, bytes] | None: ...
@@ -119,6 +135,76 @@ class UnitOfWork(Protocol):
     async def label_schema(self, dataset_id: int) -> dict[str, Any] | None: ...
     async def set_label_schema(
         self, dataset_id: int, schema: dict[str, Any], actor: str
+    ) -> None: ...
+
+    # annotation work (review states and activity)
+    async def review_of(self, dataset_id: int, filename: str) -> dict[str, Any] | None: ...
+    async def reviews(self, dataset_id: int) -> dict[str, dict[str, Any]]: ...
+    async def set_review(
+        self,
+        dataset_id: int,
+        filename: str,
+        state: str,
+        label_sha256: str | None,
+        *,
+        annotator: str | None = None,
+        reviewer: str | None = None,
+        comment: str | None = None,
+    ) -> None: ...
+    async def add_activity(
+        self,
+        dataset_id: int,
+        filename: str,
+        actor: str,
+        action: str,
+        label_sha256: str | None,
+        comment: str | None = None,
+    ) -> None: ...
+    async def working_file(self, dataset_id: int, filename: str) -> WorkingFile | None: ...
+    async def activity(
+        self, dataset_id: int, filename: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The activity log oldest first (one file's last ``limit`` entries if asked)."""
+
+    async def set_reviews(
+        self, dataset_id: int, rows: Sequence[tuple[str, str, str | None, str | None]]
+    ) -> None:
+        """Many ``set_review`` calls in one: (filename, state, label_sha256, annotator)."""
+
+    async def add_activities(
+        self, dataset_id: int, rows: Sequence[tuple[str, str, str, str | None]]
+    ) -> None:
+        """Many ``add_activity`` calls in one: (filename, actor, action, label_sha256)."""
+
+    # annotation event streams (position: where an event sits in its stream)
+    async def stream_offset(self, dataset_id: int, stream: str) -> int | None:
+        """The highest position the stream has applied; None while it has none."""
+
+    async def stream_state(self, dataset_id: int, stream: str) -> dict[str, Any]:
+        """``{stream, offset, events, last_event_id, updated_at}`` (zeros and None
+        for a stream that has nothing yet)."""
+
+    async def known_event_ids(
+        self, dataset_id: int, stream: str, event_ids: Collection[str]
+    ) -> set[str]: ...
+    async def add_events(
+        self,
+        dataset_id: int,
+        stream: str,
+        rows: Sequence[tuple[str, int, str, str, str | None]],
+        actor: str,
+    ) -> None:
+        """``rows``: (event_id, position, filename, action, label_sha256)."""
+
+    # model registry
+    async def get_model(self, name: str) -> dict[str, Any]: ...
+    async def ensure_model(self, name: str, task: str, actor: str) -> dict[str, Any]: ...
+    async def list_models(self) -> list[dict[str, Any]]: ...
+    async def add_model_version(self, model_id: int, **fields: Any) -> dict[str, Any]: ...
+    async def model_version(self, model_id: int, ref: str) -> dict[str, Any]: ...
+    async def model_versions(self, model_id: int) -> list[dict[str, Any]]: ...
+    async def set_model_tag(
+        self, model_id: int, name: str, version_id: int, actor: str
     ) -> None: ...
 
     # webhooks
@@ -196,7 +282,10 @@ class Accounts(Protocol):
         """Workspaces that have at least one live (not deleted) webhook."""
 
     async def fail_interrupted_jobs(self, why: str) -> int:
-        """Mark every queued or running job failed (after a restart); return how many."""
+        """Fail running jobs and queued in-process jobs (after a restart); return how many."""
+
+    async def active_jobs(self) -> list[dict[str, Any]]:
+        """Governed jobs queued or running, box-wide, oldest first (the scheduler's view)."""
 
 
 class Catalog(Protocol):

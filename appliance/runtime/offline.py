@@ -7,6 +7,7 @@ during dataset checks, even with plots off.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -28,16 +29,37 @@ def apply_offline_env(config_dir: Path) -> None:
 
 
 def prepare_config_dir(config_dir: Path) -> None:
-    """A config dir with a local TTF as Arial.ttf and settings that never sync."""
-    config_dir.mkdir(parents=True, exist_ok=True)
-    font = config_dir / "Arial.ttf"
-    if not font.exists():
-        source = _bundled_ttf()
-        if source is not None:
+    """Ultralytics reads ``$YOLO_CONFIG_DIR/Ultralytics`` (not the dir itself) for
+    its settings and fonts: put there a local TTF as ``Arial.ttf`` (and as
+    ``Arial.Unicode.ttf``, for non-ASCII class names) and settings with sync and every
+    integration off, its directories inside the config dir. Without the font there,
+    the dataset check reaches for the network (seen: a lookup of github.com)."""
+    user_dir = config_dir / "Ultralytics"
+    user_dir.mkdir(parents=True, exist_ok=True)
+    source = _bundled_ttf()
+    for name in ("Arial.ttf", "Arial.Unicode.ttf"):
+        font = user_dir / name
+        if source is not None and not font.exists():
             shutil.copyfile(source, font)
-    settings = config_dir / "settings.json"
-    if not settings.exists():
-        settings.write_text('{"sync": false, "hub": false}\n')
+    settings = {
+        "settings_version": "0.0.8",
+        "datasets_dir": str(config_dir / "datasets"),
+        "weights_dir": str(config_dir / "weights"),
+        "runs_dir": str(config_dir / "runs"),
+        "sync": False,
+        "hub": False,
+        **dict.fromkeys(("clearml", "comet", "dvc", "mlflow", "raytune"), False),
+        **dict.fromkeys(("tensorboard", "wandb", "vscode_msg", "openvino_msg"), False),
+    }
+    current = user_dir / "settings.json"
+    try:
+        known = json.loads(current.read_text()) if current.exists() else {}
+    except ValueError:
+        known = {}
+    if {**known, **settings} != known:
+        temp = user_dir / f".settings.{os.getpid()}.json"
+        temp.write_text(json.dumps({**known, **settings}, indent=2))
+        temp.replace(current)  # atomic: processes may share a config dir
 
 
 def _bundled_ttf() -> Path | None:

@@ -23,6 +23,7 @@ import uvicorn
 
 from appliance.bootstrap import WEED_STATE, open_services
 from appliance.errors import ServiceFailed
+from appliance.runtime.governor import start_governor
 from appliance.runtime.offline import apply_offline_env
 from appliance.services import accounts
 from appliance.services.context import ServiceContext
@@ -164,7 +165,9 @@ async def _serve(settings: Settings) -> int:
 
 async def _serve_api(settings: Settings, sup: Supervisor, ctx: ServiceContext) -> int:
     runner = JobRunner(ctx)
-    interrupted = await runner.recover()
+    governor = await start_governor(settings, ctx)
+    interrupted = await governor.scheduler.fail_running("the appliance restarted while it ran")
+    interrupted += await runner.recover()
     if interrupted:
         log.warning("%d job(s) were cut off by the last stop; marked failed", interrupted)
     setup_token = await accounts.issue_setup_token(ctx)
@@ -173,7 +176,12 @@ async def _serve_api(settings: Settings, sup: Supervisor, ctx: ServiceContext) -
         "ssl_keyfile": settings.tls_key_file,
     }
     config = uvicorn.Config(
-        create_app(ctx, sup.health, runner),
+        create_app(
+            ctx,
+            lambda: {**sup.health(), "worker": governor.worker.state},
+            runner,
+            governor=governor,
+        ),
         host=settings.host,
         port=settings.port,
         log_level="warning",
@@ -187,6 +195,9 @@ async def _serve_api(settings: Settings, sup: Supervisor, ctx: ServiceContext) -
     # Webhooks read the audit log; nothing that changes state waits on them.
     hooks_stop = asyncio.Event()
     hooks = asyncio.create_task(WebhookDispatcher(ctx).run(hooks_stop))
+    governor.worker.start()
+    scheduling = asyncio.create_task(governor.scheduler.run(sup.stopping))
+    worker_watch = asyncio.create_task(governor.watch_worker(sup))
     await asyncio.sleep(0.2)
     scheme = "https" if settings.tls_cert_file else "http"
     if web.done():  # e.g. the port is taken
@@ -213,6 +224,10 @@ async def _serve_api(settings: Settings, sup: Supervisor, ctx: ServiceContext) -
     with contextlib.suppress(asyncio.CancelledError, SystemExit, Exception):
         await asyncio.wait_for(web, timeout=10)
     await runner.drain()
+    worker_watch.cancel()
+    await asyncio.gather(scheduling, worker_watch, return_exceptions=True)
+    await asyncio.to_thread(governor.worker.stop)
+    await governor.scheduler.fail_running("the appliance stopped while it ran")
     hooks_stop.set()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await asyncio.wait_for(hooks, timeout=5)

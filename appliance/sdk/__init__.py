@@ -3,6 +3,7 @@
 from appliance.sdk.client import Client
 from appliance.sdk.errors import ApiError, ApiTimeout, ApiUnavailable, TransferError
 from appliance.sdk.profile import Profile, ProfileStore
+from appliance.sdk.training import Run
 from appliance.sdk.types import Job, PullReport, UploadReport, Version
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "Profile",
     "ProfileStore",
     "PullReport",
+    "Run",
     "TransferError",
     "UploadReport",
     "Version",

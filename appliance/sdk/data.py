@@ -114,11 +114,15 @@ class DataApi(Transport):
         *,
         split: dict[str, Any] | None = None,
         allow_empty: bool = False,
+        only_approved: bool = False,
         idempotency_key: str | None = None,
     ) -> Version:
         """Freeze the working area into a new immutable version (409
-        ``nothing-to-commit`` when nothing changed and not ``allow_empty``)."""
-        body = {"message": message, "split": split, "allow_empty": allow_empty}
+        ``nothing-to-commit`` when nothing changed and not ``allow_empty``).
+        ``only_approved``: take only approved images; the rest keep the head's entry."""
+        body: dict[str, Any] = {"message": message, "split": split, "allow_empty": allow_empty}
+        if only_approved:
+            body["only_approved"] = True
         path = self._ws(ws, "datasets", name, "versions")
         version: Version = self._json("POST", path, json=body, idempotency_key=idempotency_key)
         return version

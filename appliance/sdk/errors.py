@@ -15,6 +15,8 @@ PROBLEM_PREFIX = "urn:ahoy:problem:"
 
 #: HTTP status → CLI exit code; any other 5xx is 1, anything unlisted is 1.
 EXIT_CODES = {400: 2, 401: 7, 403: 7, 404: 4, 409: 5, 413: 8, 422: 2}
+#: Problem codes with an exit code of their own (as the local error class has).
+CODE_EXIT_CODES = {"job-rejected": 9}
 
 #: The code to report when a body carries no usable ``type``.
 _DEFAULT_CODES = {
@@ -56,7 +58,7 @@ class ApiError(ApplianceError):
         self.detail = detail
         self.title = title
         self.problem: dict[str, Any] = problem or {}
-        self.exit_code = exit_code_for(status)
+        self.exit_code = CODE_EXIT_CODES.get(code, exit_code_for(status))
 
     @classmethod
     def from_problem(cls, status: int, body: bytes, reason: str = "") -> ApiError:

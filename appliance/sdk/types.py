@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypedDict
 
-TERMINAL_STATES = frozenset({"succeeded", "failed"})
+TERMINAL_STATES = frozenset({"succeeded", "failed", "cancelled"})
 
 
 class Page(TypedDict):

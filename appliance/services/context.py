@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from appliance.ports.blobstore import BlobStore
 from appliance.ports.catalog import Catalog
+from appliance.ports.prelabel import NO_MODELS, PrelabelerRegistry
 from appliance.settings import Settings
 
 
@@ -14,3 +15,5 @@ class ServiceContext:
     settings: Settings
     catalog: Catalog
     blobs: BlobStore
+    #: models that can pre-label images (none until training exists)
+    models: PrelabelerRegistry = NO_MODELS

@@ -17,8 +17,9 @@ from typing import Any
 
 from appliance.errors import ApplianceError
 from appliance.services.context import ServiceContext
+from appliance.services.job_watch import poll_watch
 
-TERMINAL = ("succeeded", "failed")
+TERMINAL = ("succeeded", "failed", "cancelled")
 #: Progress events are coalesced to at most this many writes per second per job.
 PROGRESS_HZ = 4.0
 
@@ -109,6 +110,12 @@ class JobRunner:
 
     async def watch(self, ws: str, job_id: str) -> AsyncIterator[dict[str, Any]]:
         """The job now, then each change until it ends (``{"event", ...}`` dicts)."""
+        async with self.ctx.catalog.reading(ws) as uow:
+            governed = (await uow.get_job(job_id))["request"] is not None
+        if governed:  # it runs in the worker process: read its changes back
+            async for message in poll_watch(self.ctx, ws, job_id):
+                yield message
+            return
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.watchers.setdefault(job_id, set()).add(queue)
         try:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from appliance.domain.diff import ManifestDiff, diff_manifests
-from appliance.domain.manifest import ManifestRow, fingerprint, freeze
+from appliance.domain.labels.approval import Selection, select_approved
+from appliance.domain.labels.review import APPROVED
+from appliance.domain.manifest import ManifestRow, WorkingFile, fingerprint, freeze
 from appliance.domain.records import Version
 from appliance.domain.split import SplitConfig
 from appliance.errors import InvalidInput, NothingToCommit
+from appliance.ports.catalog import UnitOfWork
 from appliance.services.context import ServiceContext
 
 WORKING = "working"
@@ -20,26 +26,41 @@ async def commit(
     actor: str,
     split: SplitConfig | None = None,
     allow_empty: bool = False,
+    only_approved: bool = False,
 ) -> Version:
-    """One transaction: read the working area, assign splits, fingerprint, insert."""
+    """One transaction: read the working area, assign splits, fingerprint, insert.
+
+    ``only_approved``: take only approved images from the working area (see
+    ``domain.labels.approval``); the others keep their entry from the head."""
     async with ctx.catalog.writing(ws) as uow:
         ds = await uow.get_dataset(slug)
         if split is not None and split != ds.split:
             await uow.set_dataset_split(ds.id, split)
         use_split = split or ds.split
         working = await uow.working_files(ds.id)
-        rows = freeze(working.values(), use_split)
-        manifest_hash = fingerprint(rows)
         head = await uow.head(ds.id)
+        chosen, held = list(working.values()), None
+        if only_approved:
+            held = await _approved(uow, ds.id, working.values(), head)
+            chosen = held.files
+        rows = freeze(chosen, use_split)
+        manifest_hash = fingerprint(rows)
         if not allow_empty:
             if head is not None and head.manifest_hash == manifest_hash:
-                raise NothingToCommit(slug, head.number)
+                nothing = NothingToCommit(slug, head.number)
+                if held is not None:
+                    nothing.hint = f"{held.held_back} changed image(s) wait for approval"
+                raise nothing
             if not rows:
                 raise InvalidInput(
                     f"dataset {slug!r} has no files to commit",
                     hint="`ahoy dataset import DIR` first, or pass --allow-empty",
                 )
-        total = await uow.working_bytes(ds.id)
+        if held is None:
+            total = await uow.working_bytes(ds.id)
+        else:
+            sizes = await uow.file_sizes_of({r.sha256 for r in rows})
+            total = sum(sizes.get(r.sha256, 0) for r in rows)
         version = await uow.create_version(
             ds.id, rows, manifest_hash, use_split, head, actor, message or "", total
         )
@@ -49,8 +70,30 @@ async def commit(
             f"{slug}@{version.number}",
             manifest_hash=manifest_hash,
             files=len(rows),
+            **_held_detail(held),
         )
     return version
+
+
+async def _approved(
+    uow: UnitOfWork, dataset_id: int, working: Iterable[WorkingFile], head: Version | None
+) -> Selection:
+    reviews = await uow.reviews(dataset_id)
+    approved = {n: r["label_sha256"] for n, r in reviews.items() if r["state"] == APPROVED}
+    old = {r.filename: r for r in await uow.manifest(head.id)} if head else {}
+    return select_approved(working, approved, old)
+
+
+def _held_detail(held: Selection | None) -> dict[str, Any]:
+    if held is None:
+        return {}
+    return {
+        "only_approved": True,
+        "approved": len(held.approved),
+        "held_back": held.held_back,
+        "kept_from_head": len(held.from_head),
+        "left_out": len(held.omitted),
+    }
 
 
 async def log(ctx: ServiceContext, ws: str, slug: str, ref: str = "latest") -> list[Version]:

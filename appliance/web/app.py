@@ -22,11 +22,14 @@ from appliance.web.docs_page import render_docs
 from appliance.web.media import require_json
 from appliance.web.problems import EXCEPTION_HANDLERS, declare_problems
 from appliance.web.routes import (
+    annotate,
     blobs,
     datasets,
+    events,
     identity,
     jobs,
     labels,
+    models,
     versions,
     webhooks,
     workspaces,
@@ -40,6 +43,7 @@ def create_app(
     health: Callable[[], dict[str, Any]],
     runner: JobRunner | None = None,
     extra_routers: list[Any] | None = None,
+    governor: Any = None,
 ) -> Litestar:
     """``health`` reports the supervised children; the app reads it, never owns them."""
 
@@ -78,7 +82,10 @@ def create_app(
             blobs.router,
             versions.router,
             labels.router,
+            annotate.router,
+            events.router,
             jobs.router,
+            models.router,
             webhooks.router,
             *(extra_routers or []),
         ],
@@ -95,7 +102,7 @@ def create_app(
             "unless marked public. Errors are application/problem+json (RFC 9457).",
         ),
         request_max_body_size=ctx.settings.max_request_bytes,
-        state=State({"ctx": ctx, "jobs": runner}),
+        state=State({"ctx": ctx, "jobs": runner, "governor": governor}),
     )
     check_policies(app)
     declare_problems(app)

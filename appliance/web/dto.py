@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -104,6 +104,19 @@ class CommitIn(Body):
     message: Annotated[str, msgspec.Meta(max_length=10000)] = ""
     split: SplitIn | None = None
     allow_empty: bool = False
+    #: Take only approved images from the working area; the rest keep the head's entry.
+    only_approved: bool = False
+
+
+class ReviewIn(Body):
+    decision: Literal["approve", "reject"]
+    #: Required to reject: what the annotator should fix.
+    comment: Annotated[str, msgspec.Meta(max_length=10000)] = ""
+
+
+class PrelabelIn(Body):
+    model: Name
+    min_score: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.25
 
 
 class TagIn(Body):
@@ -128,6 +141,22 @@ class GcIn(Body):
 
 class VerifyIn(Body):
     deep: bool = False
+
+
+class ModelIn(Body):
+    name: str
+    task: str
+    weights_sha256: str
+    format: str = "pt"
+
+
+class PromoteIn(Body):
+    version: str
+
+
+class JobIn(Body):
+    kind: str
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class ErasureIn(Body):

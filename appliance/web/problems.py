@@ -29,7 +29,11 @@ STATUS: list[tuple[type[e.ApplianceError], int]] = [
     (e.QuotaExceeded, 413),
     (e.PayloadTooLarge, 413),
     (e.UnsupportedMediaType, 415),
+    (e.LabelsRejected, 400),
+    (e.ReviewIncomplete, 400),
     (e.HashMismatch, 422),
+    (e.JobRejected, 422),
+    (e.EventsRejected, 400),  # the batch body is not valid
     (e.ImportRejected, 422),
     (e.InvalidInput, 422),
     (e.ConfigError, 422),
@@ -49,6 +53,7 @@ _EXTRA_FIELDS = (
     "holders",
     "kind",
     "ref",
+    "location",
 )
 
 _HTTP_CODES = {

@@ -252,6 +252,10 @@ def _fill_ws_b(world: World) -> None:
     name, data = list(files.items())[3]
     extra = [{"name": name, "sha256": sha(data), "size": len(data)}]
     bob.ok("POST", base + "/datasets/secrets/working/files", json={"files": extra})
+    # A model named like the tag, so `{name}` is real under /models too.
+    weights = {"name": "gold", "task": "detect", "weights_sha256": sha(files["img/001.jpg"])}
+    bob.ok("POST", base + "/models", 201, json=weights)
+    bob.ok("PUT", base + "/models/gold/tags/production", json={"version": "1"})
     job = bob.ok("POST", base + "/gc", 202, json={"dry_run": True})
     _wait_for_job(bob, base, job["id"])
     world.ids = {
@@ -263,6 +267,8 @@ def _fill_ws_b(world: World) -> None:
         "sha256": sha(files["img/000.jpg"]),
         "path": "img/000.jpg",
         "username": "bob",
+        "stream": "studio",
+        "tag": "production",
     }
     spec = Api(world.server.url).ok("GET", "/v1/openapi.json")
     if any("/webhooks" in p for p in spec["paths"]):

@@ -54,7 +54,22 @@ def _bodies(world: World) -> dict[tuple[str, str], Callable[[], Kwargs]]:
         ("POST", ds + "/versions"): lambda: {"json": {"message": "alice", "allow_empty": True}},
         ("PUT", ds + "/tags/{name}"): lambda: {"json": {"version": ids["ref"]}},
         ("PUT", ds + "/schema"): lambda: {"json": {"preset": "weather-17x3"}},
+        ("POST", ds + "/annotation-events"): lambda: {
+            "json": {"events": [{"id": "alice-1", "file": ids["path"], "op": "clear"}]}
+        },
+        ("PUT", ds + "/labels/{path}"): lambda: {
+            "json": {"objects": [{"type": "box", "class": 0, "box": [0.5, 0.5, 0.2, 0.2]}]}
+        },
+        ("POST", ds + "/review/{path}"): lambda: {"json": {"decision": "approve"}},
+        ("POST", ds + "/prelabel/{path}"): lambda: {"json": {"model": "alice-model"}},
         ("POST", WS + "/gc"): lambda: {"json": {"grace_seconds": 0, "dry_run": False}},
+        ("POST", WS + "/jobs"): lambda: {
+            "json": {"kind": "box-benchmark", "params": {"seconds": 1, "cores": 1}}
+        },
+        ("POST", WS + "/models"): lambda: {
+            "json": {"name": "alice-model", "task": "detect", "weights_sha256": ids["sha256"]}
+        },
+        ("PUT", WS + "/models/{name}/tags/{tag}"): lambda: {"json": {"version": "1"}},
         ("POST", WS + "/verify"): lambda: {"json": {"deep": True}},
         ("POST", WS + "/erasures"): lambda: {"json": {"reason": "alice", "sha256": ids["sha256"]}},
         ("PUT", WS + "/quota"): lambda: {"json": {"quota_bytes": 1}},
@@ -66,7 +81,7 @@ def _bodies(world: World) -> dict[tuple[str, str], Callable[[], Kwargs]]:
 
 
 #: Values for required query parameters, by name.
-QUERY = {"from": "1"}
+QUERY = {"from": "1", "stream": "alice"}
 #: Raw-body operations the schema cannot show a requestBody for.
 RAW_BODY = {("POST", WS + "/blobs"), ("PUT", WS + "/blobs/{sha256}")}
 ORDER = {"GET": 0, "POST": 1, "PUT": 1, "PATCH": 1, "DELETE": 2}
@@ -140,6 +155,8 @@ def snapshot(bob: Api) -> dict[str, Any]:
         "versions": bob.ok("GET", ds + "/versions"),
         "manifest": bob.ok("GET", ds + "/versions/1/manifest"),
         "tags": bob.ok("GET", ds + "/tags"),
+        "events": bob.ok("GET", ds + "/annotation-events/alice"),
+        "items": bob.ok("GET", ds + "/items"),
         "jobs": [(j["id"], j["state"]) for j in jobs],
         "webhooks": bob.ok("GET", base + "/webhooks")["items"],
         "stranger_blob_absent": bob.ok(

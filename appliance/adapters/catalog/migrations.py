@@ -204,4 +204,117 @@ CREATE TABLE dataset_label_schemas (
 );
 """,
     ),
+    (
+        4,
+        "annotation work: review states, activity, the annotation event stream",
+        """
+CREATE TABLE label_reviews (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+    filename TEXT NOT NULL,
+    state TEXT NOT NULL,
+    label_sha256 TEXT,
+    annotator TEXT,
+    reviewer TEXT,
+    comment TEXT,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (dataset_id, filename)
+) WITHOUT ROWID;
+CREATE INDEX label_reviews_state ON label_reviews(dataset_id, state);
+CREATE TABLE label_activity (
+    id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+    filename TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    label_sha256 TEXT,
+    comment TEXT,
+    at REAL NOT NULL
+);
+CREATE INDEX label_activity_ds ON label_activity(dataset_id, at);
+CREATE TABLE annotation_events (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+    stream TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    filename TEXT NOT NULL,
+    action TEXT NOT NULL,
+    label_sha256 TEXT,
+    actor TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    PRIMARY KEY (dataset_id, stream, event_id)
+) WITHOUT ROWID;
+CREATE INDEX annotation_events_position ON annotation_events(dataset_id, stream, position);
+""",
+    ),
+    (
+        5,
+        "governed jobs: resource requests, admission, process groups, events, artifacts",
+        """
+ALTER TABLE jobs ADD COLUMN request_json TEXT;
+ALTER TABLE jobs ADD COLUMN admission_json TEXT;
+ALTER TABLE jobs ADD COLUMN devices TEXT;
+ALTER TABLE jobs ADD COLUMN pgid INTEGER;
+ALTER TABLE jobs ADD COLUMN cancel_requested_at REAL;
+CREATE INDEX jobs_state ON jobs(state, created_at);
+CREATE TABLE job_events (
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    data_json TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE job_artifacts (
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (job_id, name)
+) WITHOUT ROWID;
+CREATE INDEX job_artifacts_sha ON job_artifacts(sha256);
+""",
+    ),
+    (
+        6,
+        "model registry: models, versions tied to a dataset version and a run, tags",
+        """
+CREATE TABLE models (
+    id INTEGER PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    name TEXT NOT NULL,
+    task TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    UNIQUE (workspace_id, name)
+);
+CREATE TABLE model_versions (
+    id INTEGER PRIMARY KEY,
+    model_id INTEGER NOT NULL REFERENCES models(id),
+    number INTEGER NOT NULL,
+    dataset_version_id INTEGER REFERENCES dataset_versions(id),
+    run_id TEXT REFERENCES jobs(id),
+    source TEXT NOT NULL,
+    weights_sha256 TEXT NOT NULL,
+    weights_size INTEGER NOT NULL,
+    format TEXT NOT NULL,
+    metrics_json TEXT NOT NULL,
+    code_json TEXT NOT NULL,
+    config_json TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    UNIQUE (model_id, number),
+    CHECK (run_id IS NULL OR dataset_version_id IS NOT NULL)
+);
+CREATE INDEX model_versions_dataset ON model_versions(dataset_version_id);
+CREATE INDEX model_versions_weights ON model_versions(weights_sha256);
+CREATE TABLE model_tags (
+    model_id INTEGER NOT NULL REFERENCES models(id),
+    name TEXT NOT NULL,
+    model_version_id INTEGER NOT NULL REFERENCES model_versions(id),
+    updated_by TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (model_id, name)
+) WITHOUT ROWID;
+""",
+    ),
 ]

@@ -7,7 +7,7 @@ import aiosqlite
 from appliance.adapters.catalog.repo_files import chunks
 
 # A file is referenced while a live dataset's working area or a live version of a
-# live dataset names it, as content or as a label document. Soft-deleted datasets
+# live dataset names it, as content or as a label document, or a job keeps it. Soft-deleted datasets
 # hold nothing. (One EXISTS per column, so each uses its own index.)
 _IN_WORKING = """EXISTS (SELECT 1 FROM dataset_files df JOIN datasets d ON d.id = df.dataset_id
             WHERE df.{col} = files.sha256 AND d.workspace_id = files.workspace_id
@@ -16,10 +16,24 @@ _IN_VERSION = """EXISTS (SELECT 1 FROM version_files vf
             JOIN dataset_versions v ON v.id = vf.version_id JOIN datasets d ON d.id = v.dataset_id
             WHERE vf.{col} = files.sha256 AND d.workspace_id = files.workspace_id
               AND d.deleted_at IS NULL AND v.deleted_at IS NULL)"""
+# A job's artifacts (weights, logs, plots) are kept as long as the job row is.
+_IN_JOB = """EXISTS (SELECT 1 FROM job_artifacts ja JOIN jobs j ON j.id = ja.job_id
+            WHERE ja.sha256 = files.sha256 AND j.workspace_id = files.workspace_id)"""
+# A registered model version keeps its weights.
+_IN_MODEL = """EXISTS (SELECT 1 FROM model_versions mv JOIN models m ON m.id = mv.model_id
+            WHERE mv.weights_sha256 = files.sha256 AND m.workspace_id = files.workspace_id)"""
 _REFERENCED = (
     "("
     + " OR ".join(
-        q.format(col=c) for c in ("sha256", "label_sha256") for q in (_IN_WORKING, _IN_VERSION)
+        [
+            *(
+                q.format(col=c)
+                for c in ("sha256", "label_sha256")
+                for q in (_IN_WORKING, _IN_VERSION)
+            ),
+            _IN_JOB,
+            _IN_MODEL,
+        ]
     )
     + ")"
 )

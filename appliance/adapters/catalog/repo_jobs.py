@@ -1,4 +1,5 @@
-"""Jobs (long work) and idempotency keys, inside one workspace."""
+"""Jobs (long work), their events and artifacts, and idempotency keys, inside one
+workspace."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import aiosqlite
 
 from appliance.errors import NotFound
 
+_JSON = ("params", "progress", "result", "error", "request", "admission")
 _JOB = (
     "id, kind, state, params_json, progress_json, result_json, error_json, created_by,"
-    " created_at, started_at, finished_at"
+    " created_at, started_at, finished_at, request_json, admission_json, devices, pgid,"
+    " cancel_requested_at"
 )
 
 
@@ -28,6 +31,11 @@ def _job(r: Any) -> dict[str, Any]:
         "created_at": r[8],
         "started_at": r[9],
         "finished_at": r[10],
+        "request": json.loads(r[11]) if r[11] else None,
+        "admission": json.loads(r[12]) if r[12] else None,
+        "devices": r[13].split(",") if r[13] else [],
+        "pgid": r[14],
+        "cancel_requested_at": r[15],
     }
 
 
@@ -36,20 +44,42 @@ class JobRepo:
     ws: str
     now: float
 
-    async def add_job(self, job_id: str, kind: str, params: dict[str, Any], actor: str) -> None:
+    async def add_job(
+        self,
+        job_id: str,
+        kind: str,
+        params: dict[str, Any],
+        actor: str,
+        request: dict[str, Any] | None = None,
+        admission: dict[str, Any] | None = None,
+    ) -> None:
+        """``request``: the resource request of a governed job (None: an in-process job)."""
         await self.conn.execute(
-            "INSERT INTO jobs (id, workspace_id, kind, state, params_json, created_by, created_at)"
-            " VALUES (?, ?, ?, 'queued', ?, ?, ?)",
-            (job_id, self.ws, kind, json.dumps(params, sort_keys=True), actor, self.now),
+            "INSERT INTO jobs (id, workspace_id, kind, state, params_json, created_by, created_at,"
+            " request_json, admission_json) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+            (
+                job_id,
+                self.ws,
+                kind,
+                json.dumps(params, sort_keys=True),
+                actor,
+                self.now,
+                json.dumps(request, sort_keys=True) if request is not None else None,
+                json.dumps(admission) if admission is not None else None,
+            ),
         )
 
     async def update_job(self, job_id: str, **fields: Any) -> None:
-        """Set any of state, progress, result, error, started_at, finished_at."""
+        """Set any of state, progress, result, error, request, admission (JSON), and
+        started_at, finished_at, devices (list), pgid, cancel_requested_at."""
         sets, args = [], []
         for name, value in fields.items():
-            column = f"{name}_json" if name in ("progress", "result", "error") else name
-            sets.append(f"{column} = ?")
-            args.append(json.dumps(value) if column.endswith("_json") else value)
+            if name in _JSON:
+                sets.append(f"{name}_json = ?")
+                args.append(json.dumps(value))
+            else:
+                sets.append(f"{name} = ?")
+                args.append(",".join(value) if name == "devices" else value)
         await self.conn.execute(
             f"UPDATE jobs SET {', '.join(sets)} WHERE id = ? AND workspace_id = ?",
             (*args, job_id, self.ws),
@@ -70,6 +100,65 @@ class JobRepo:
             (self.ws, limit),
         )
         return [_job(r) for r in await cur.fetchall()]
+
+    # events (metrics, logs) and artifacts of a job
+    async def add_job_events(self, job_id: str, events: list[tuple[str, dict[str, Any]]]) -> int:
+        """Append ``(kind, data)`` events in order; returns the last sequence number."""
+        await self.get_job(job_id)  # scoped: a job of another workspace is not found
+        cur = await self.conn.execute(
+            "SELECT coalesce(max(seq), 0) FROM job_events WHERE job_id = ?", (job_id,)
+        )
+        last = int((await cur.fetchone())[0])  # type: ignore[index]
+        rows = [
+            (job_id, last + i, kind, json.dumps(data), self.now)
+            for i, (kind, data) in enumerate(events, 1)
+        ]
+        await self.conn.executemany(
+            "INSERT INTO job_events (job_id, seq, kind, data_json, at) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+        return last + len(rows)
+
+    async def job_events(
+        self, job_id: str, after: int = 0, kinds: tuple[str, ...] = (), limit: int = 10_000
+    ) -> list[dict[str, Any]]:
+        where = "e.job_id = ? AND j.workspace_id = ? AND e.seq > ?"
+        args: list[Any] = [job_id, self.ws, after]
+        if kinds:
+            where += f" AND e.kind IN ({', '.join('?' * len(kinds))})"
+            args += kinds
+        cur = await self.conn.execute(
+            "SELECT e.seq, e.kind, e.data_json, e.at FROM job_events e JOIN jobs j"
+            f" ON j.id = e.job_id WHERE {where} ORDER BY e.seq LIMIT ?",
+            (*args, limit),
+        )
+        return [
+            {"seq": r[0], "kind": r[1], "data": json.loads(r[2]), "at": r[3]}
+            for r in await cur.fetchall()
+        ]
+
+    async def add_artifact(self, job_id: str, name: str, sha256: str, size: int) -> None:
+        """The blob must be stored first; its files row is written here."""
+        await self.get_job(job_id)
+        await self.conn.execute(
+            "INSERT INTO files (workspace_id, sha256, size, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (workspace_id, sha256) DO UPDATE SET orphaned_at = NULL",
+            (self.ws, sha256, size, self.now),
+        )
+        await self.conn.execute(
+            "INSERT INTO job_artifacts (job_id, name, sha256, size) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (job_id, name) DO UPDATE SET sha256 = excluded.sha256,"
+            " size = excluded.size",
+            (job_id, name, sha256, size),
+        )
+
+    async def artifacts(self, job_id: str) -> list[dict[str, Any]]:
+        cur = await self.conn.execute(
+            "SELECT a.name, a.sha256, a.size FROM job_artifacts a JOIN jobs j ON j.id = a.job_id"
+            " WHERE a.job_id = ? AND j.workspace_id = ? ORDER BY a.name",
+            (job_id, self.ws),
+        )
+        return [{"name": r[0], "sha256": r[1], "size": r[2]} for r in await cur.fetchall()]
 
     # idempotency
     async def idempotent_answer(self, principal: str, key: str) -> tuple[str, int, bytes] | None:

@@ -17,17 +17,30 @@ from appliance.adapters.catalog.database import Database
 from appliance.adapters.catalog.repo_accounts import AccountsRepo
 from appliance.adapters.catalog.repo_audit import AuditRepo
 from appliance.adapters.catalog.repo_datasets import DatasetRepo
+from appliance.adapters.catalog.repo_events import EventRepo
 from appliance.adapters.catalog.repo_files import FileRepo
 from appliance.adapters.catalog.repo_gc import GcRepo
 from appliance.adapters.catalog.repo_jobs import JobRepo
 from appliance.adapters.catalog.repo_labels import LabelRepo
+from appliance.adapters.catalog.repo_models import ModelRepo
+from appliance.adapters.catalog.repo_reviews import ReviewRepo
 from appliance.adapters.catalog.repo_versions import VersionRepo
 from appliance.adapters.catalog.repo_webhooks import WebhookRepo
 from appliance.errors import InvalidInput
 
 
 class SqliteUnitOfWork(
-    DatasetRepo, FileRepo, VersionRepo, GcRepo, AuditRepo, JobRepo, WebhookRepo, LabelRepo
+    DatasetRepo,
+    FileRepo,
+    VersionRepo,
+    GcRepo,
+    AuditRepo,
+    JobRepo,
+    WebhookRepo,
+    LabelRepo,
+    ReviewRepo,
+    EventRepo,
+    ModelRepo,
 ):
     def __init__(self, conn: aiosqlite.Connection, workspace: str, writable: bool) -> None:
         self.conn = conn

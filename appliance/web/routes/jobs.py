@@ -17,6 +17,7 @@ from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import ErasureIn, GcIn, VerifyIn
 from appliance.web.idempotency import idempotent
 from appliance.web.pagination import page
+from appliance.web.routes.queue import HANDLERS as QUEUE
 
 W = "/workspaces/{ws:str}"
 
@@ -124,6 +125,6 @@ async def job_events(
 
 router = Router(
     path="/v1",
-    route_handlers=[run_gc, run_verify, erase, list_jobs, show_job, job_events],
+    route_handlers=[run_gc, run_verify, erase, list_jobs, show_job, job_events, *QUEUE],
     tags=["jobs"],
 )

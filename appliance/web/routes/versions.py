@@ -50,7 +50,14 @@ async def commit(
     async def create() -> dict[str, Any]:
         split = data.split.config() if data.split else None
         v = await versions.commit(
-            ctx, grant.workspace, ds, data.message, grant.actor, split, data.allow_empty
+            ctx,
+            grant.workspace,
+            ds,
+            data.message,
+            grant.actor,
+            split,
+            data.allow_empty,
+            only_approved=data.only_approved,
         )
         return v.as_dict()
 

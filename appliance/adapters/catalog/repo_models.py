@@ -1,0 +1,184 @@
+"""The model registry inside one workspace: models, their versions (each tied to
+the dataset version and run that made it), and tags such as ``production``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiosqlite
+
+from appliance.errors import InvalidInput, NotFound
+
+_MV = (
+    "mv.id, mv.number, mv.dataset_version_id, mv.run_id, mv.source, mv.weights_sha256,"
+    " mv.weights_size, mv.format, mv.metrics_json, mv.code_json, mv.config_json,"
+    " mv.created_by, mv.created_at, m.name, m.task"
+)
+
+
+def _version(r: Any, tags: list[str]) -> dict[str, Any]:
+    return {
+        "id": r[0],
+        "number": r[1],
+        "dataset_version_id": r[2],
+        "run_id": r[3],
+        "source": r[4],
+        "weights_sha256": r[5],
+        "weights_size": r[6],
+        "format": r[7],
+        "metrics": json.loads(r[8]),
+        "code": json.loads(r[9]),
+        "config": json.loads(r[10]),
+        "created_by": r[11],
+        "created_at": r[12],
+        "model": r[13],
+        "task": r[14],
+        "tags": tags,
+    }
+
+
+class ModelRepo:
+    conn: aiosqlite.Connection
+    ws: str
+    now: float
+
+    async def get_model(self, name: str) -> dict[str, Any]:
+        cur = await self.conn.execute(
+            "SELECT id, name, task, created_by, created_at FROM models"
+            " WHERE workspace_id = ? AND name = ?",
+            (self.ws, name),
+        )
+        r = await cur.fetchone()
+        if r is None:
+            raise NotFound("model", name, hint="`ahoy model list` shows the registered models")
+        return {"id": r[0], "name": r[1], "task": r[2], "created_by": r[3], "created_at": r[4]}
+
+    async def ensure_model(self, name: str, task: str, actor: str) -> dict[str, Any]:
+        """The model named ``name``, created on first use; its task may not change."""
+        await self.conn.execute(
+            "INSERT OR IGNORE INTO models (workspace_id, name, task, created_by, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (self.ws, name, task, actor, self.now),
+        )
+        model = await self.get_model(name)
+        if model["task"] != task:
+            raise InvalidInput(
+                f"model {name!r} is a {model['task']} model, not {task}",
+                hint="register it under another name",
+            )
+        return model
+
+    async def list_models(self) -> list[dict[str, Any]]:
+        cur = await self.conn.execute(
+            "SELECT m.id, m.name, m.task, m.created_at, max(mv.number), count(mv.id)"
+            " FROM models m LEFT JOIN model_versions mv ON mv.model_id = m.id"
+            " WHERE m.workspace_id = ? GROUP BY m.id ORDER BY m.name",
+            (self.ws,),
+        )
+        rows = await cur.fetchall()
+        out = []
+        for r in rows:
+            tags = await self._tags_by_version(r[0])
+            out.append(
+                {
+                    "name": r[1],
+                    "task": r[2],
+                    "created_at": r[3],
+                    "latest": r[4],
+                    "versions": r[5],
+                    "tags": {t: n for n, ts in tags.items() for t in ts},
+                }
+            )
+        return out
+
+    async def add_model_version(self, model_id: int, **fields: Any) -> dict[str, Any]:
+        """``fields``: dataset_version_id, run_id, source, weights_sha256, weights_size,
+        format, metrics, code, config, actor. The weights blob is stored first."""
+        cur = await self.conn.execute(
+            "SELECT coalesce(max(number), 0) + 1 FROM model_versions WHERE model_id = ?",
+            (model_id,),
+        )
+        number = int((await cur.fetchone())[0])  # type: ignore[index]
+        await self.conn.execute(
+            "INSERT INTO files (workspace_id, sha256, size, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (workspace_id, sha256) DO UPDATE SET orphaned_at = NULL",
+            (self.ws, fields["weights_sha256"], fields["weights_size"], self.now),
+        )
+        await self.conn.execute(
+            "INSERT INTO model_versions (model_id, number, dataset_version_id, run_id, source,"
+            " weights_sha256, weights_size, format, metrics_json, code_json, config_json,"
+            " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                model_id,
+                number,
+                fields.get("dataset_version_id"),
+                fields.get("run_id"),
+                fields["source"],
+                fields["weights_sha256"],
+                fields["weights_size"],
+                fields["format"],
+                json.dumps(fields.get("metrics") or {}, sort_keys=True),
+                json.dumps(fields.get("code") or {}, sort_keys=True),
+                json.dumps(fields.get("config") or {}, sort_keys=True),
+                fields["actor"],
+                self.now,
+            ),
+        )
+        return await self.model_version(model_id, str(number))
+
+    async def model_version(self, model_id: int, ref: str) -> dict[str, Any]:
+        """``ref``: a number, ``vN``, a tag, or ``latest``."""
+        where, arg = _ref_clause(ref)
+        cur = await self.conn.execute(
+            f"SELECT {_MV} FROM model_versions mv JOIN models m ON m.id = mv.model_id"
+            f" WHERE mv.model_id = ? AND m.workspace_id = ? AND {where}"
+            " ORDER BY mv.number DESC LIMIT 1",
+            (model_id, self.ws, *arg),
+        )
+        r = await cur.fetchone()
+        if r is None:
+            raise NotFound("model version", ref, hint="`ahoy model show NAME` lists them")
+        tags = await self._tags_by_version(model_id)
+        return _version(r, tags.get(r[0], []))
+
+    async def model_versions(self, model_id: int) -> list[dict[str, Any]]:
+        cur = await self.conn.execute(
+            f"SELECT {_MV} FROM model_versions mv JOIN models m ON m.id = mv.model_id"
+            " WHERE mv.model_id = ? AND m.workspace_id = ? ORDER BY mv.number DESC",
+            (model_id, self.ws),
+        )
+        tags = await self._tags_by_version(model_id)
+        return [_version(r, tags.get(r[0], [])) for r in await cur.fetchall()]
+
+    async def set_model_tag(self, model_id: int, name: str, version_id: int, actor: str) -> None:
+        await self.conn.execute(
+            "INSERT INTO model_tags (model_id, name, model_version_id, updated_by, updated_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (model_id, name) DO UPDATE SET"
+            " model_version_id = excluded.model_version_id, updated_by = excluded.updated_by,"
+            " updated_at = excluded.updated_at",
+            (model_id, name, version_id, actor, self.now),
+        )
+
+    async def _tags_by_version(self, model_id: int) -> dict[int, list[str]]:
+        cur = await self.conn.execute(
+            "SELECT model_version_id, name FROM model_tags WHERE model_id = ? ORDER BY name",
+            (model_id,),
+        )
+        out: dict[int, list[str]] = {}
+        for version_id, name in await cur.fetchall():
+            out.setdefault(version_id, []).append(name)
+        return out
+
+
+def _ref_clause(ref: str) -> tuple[str, tuple[Any, ...]]:
+    if ref == "latest":
+        return "1 = 1", ()
+    digits = ref[1:] if ref[:1] in "vV" else ref
+    if digits.isascii() and digits.isdigit() and len(digits) < 10:
+        return "mv.number = ?", (int(digits),)
+    return (
+        "mv.id = (SELECT model_version_id FROM model_tags t WHERE t.model_id = mv.model_id"
+        " AND t.name = ?)",
+        (ref,),
+    )

@@ -1,0 +1,1 @@
+"""Job queues: huey on SQLite in the data dir (the worker process consumes it)."""

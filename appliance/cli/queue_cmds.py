@@ -1,0 +1,114 @@
+"""`ahoy job submit/cancel/log/kinds` and `ahoy capacity`: governed jobs."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from appliance.cli.common import JsonOpt, api, done
+from appliance.cli.jobs import JobId, jobs
+from appliance.cli.output import out
+from appliance.cli.storage import run_job
+from appliance.errors import InvalidInput
+
+
+def _params(pairs: list[str]) -> dict[str, Any]:
+    """``name=value`` pairs; values are read as JSON when they parse (numbers,
+    booleans, lists), else kept as text."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name:
+            raise InvalidInput(f"parameter {pair!r} is not name=value", hint="e.g. -p epochs=3")
+        try:
+            params[name] = json.loads(raw)
+        except ValueError:
+            params[name] = raw
+    return params
+
+
+def _admission_line(job: Any) -> str:
+    a = job.get("admission") or {}
+    if job.get("state") == "queued" and a.get("position"):
+        return f"queued at position {a['position']}: {a.get('reason', '')}"
+    return f"{job.get('state')}: {a.get('reason', '')}"
+
+
+@jobs.command("submit")
+def job_submit(
+    kind: Annotated[str, typer.Argument(help="Job kind (`ahoy job kinds`).")],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="name=value; repeat.")
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="Follow it to its end with a progress bar.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Submit a governed job: it runs when the box has room, or is refused with why."""
+    job = api(lambda c: c.submit_job(kind, _params(param or [])), json_)
+    if wait:
+        result = api(lambda c: run_job(c, job, kind, json_), json_)
+        done(result, json_, lambda: out.print(f"job {job['id']} succeeded: {result}", markup=False))
+        return
+    done(job, json_, lambda: out.print(f"job {job['id']} {_admission_line(job)}", markup=False))
+
+
+@jobs.command("cancel")
+def job_cancel(job_id: JobId, json_: JsonOpt = False) -> None:
+    """Cancel a job: a queued one at once, a running one by killing its processes."""
+    job = api(lambda c: c.cancel_job(job_id), json_)
+    done(job, json_, lambda: out.print(f"job {job_id}: cancel sent ({job['state']})"))
+
+
+@jobs.command("log")
+def job_log(
+    job_id: JobId,
+    kind: Annotated[str | None, typer.Option(help="Only events of this kind.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """The events a job recorded: metrics, log lines, ..."""
+    events = api(lambda c: list(c.job_log(job_id, kind=kind)), json_)
+
+    def human() -> None:
+        for e in events:
+            data = e["data"]
+            text = data["line"] if e["kind"] == "log" else json.dumps(data)
+            out.print(f"{e['seq']:>5} {e['kind']:8} {text}", markup=False)
+
+    done(events, json_, human)
+
+
+@jobs.command("kinds")
+def job_kinds(json_: JsonOpt = False) -> None:
+    """The kinds of governed jobs this appliance runs."""
+    kinds = api(lambda c: c.job_kinds(), json_)
+
+    def human() -> None:
+        for k in kinds:
+            out.print(f"{k['name']:16} {k['summary']}", markup=False)
+
+    done(kinds, json_, human)
+
+
+def capacity(json_: JsonOpt = False) -> None:
+    """The box as the governor sees it: cores, RAM, disk, GPUs; jobs running and queued."""
+    cap = api(lambda c: c.capacity(), json_)
+
+    def human() -> None:
+        r = cap["reading"]
+        gib = 1 << 30
+        out.print(
+            f"{r['cores']} cores, {r['ram_available'] / gib:.1f} of {r['ram_total'] / gib:.1f}"
+            f" GiB RAM free, {r['disk_free'] / gib:.1f} GiB disk free, load {r['load1']:.2f}"
+        )
+        for g in r["gpus"]:
+            out.print(
+                f"GPU {g['index']}: {g['name']}, {g['memory_free_mib']} of"
+                f" {g['memory_total_mib']} MiB free, {g['utilization']:.0f}% busy"
+            )
+        if not r["gpus"]:
+            out.print(f"no GPU: {r['gpu_note']}", markup=False)
+        out.print(f"jobs: {cap['running']} running, {cap['queued']} queued; worker {cap['worker']}")
+
+    done(cap, json_, human)

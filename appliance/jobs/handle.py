@@ -1,0 +1,161 @@
+"""What a running job uses in the worker: progress, events, artifacts, child processes.
+
+Everything a job reports goes to the catalog, where `ahoy serve` reads it for the
+API and the live streams. Writes are batched (a few per second at most), so a
+chatty job cannot flood the single SQLite writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from appliance.errors import ApplianceError
+from appliance.ports.blobstore import BlobPut
+from appliance.services.context import ServiceContext
+
+#: A line a child process prints to report an event: ``@ahoy {"kind": ..., ...}``.
+EVENT_PREFIX = "@ahoy "
+FLUSH_SECONDS = 0.25
+
+
+class JobCancelled(ApplianceError):
+    code = "cancelled"
+
+
+class JobHandle:
+    def __init__(self, ctx: ServiceContext, ws: str, job: dict[str, Any]) -> None:
+        self.ctx = ctx
+        self.ws = ws
+        self.job = job
+        self.id: str = job["id"]
+        self.params: dict[str, Any] = job["params"]
+        self._events: list[tuple[str, dict[str, Any]]] = []
+        self._progress: dict[str, Any] | None = None
+        self._last_flush = 0.0
+
+    # -- reporting ------------------------------------------------------------
+    async def progress(self, done: int, total: int, unit: str, **extra: Any) -> None:
+        self._progress = {"done": done, "total": total, "unit": unit, **extra}
+        await self._maybe_flush()
+
+    async def event(self, kind: str, data: dict[str, Any]) -> None:
+        self._events.append((kind, data))
+        await self._maybe_flush(force=kind != "log")
+
+    async def log(self, line: str) -> None:
+        await self.event("log", {"line": line})
+
+    async def _maybe_flush(self, force: bool = False) -> None:
+        if force or time.monotonic() - self._last_flush >= FLUSH_SECONDS:
+            await self.flush()
+
+    async def flush(self) -> None:
+        events, self._events = self._events, []
+        progress, self._progress = self._progress, None
+        self._last_flush = time.monotonic()
+        if not events and progress is None:
+            return
+        async with self.ctx.catalog.writing(self.ws) as uow:
+            if events:
+                await uow.add_job_events(self.id, events)
+            if progress is not None:
+                await uow.update_job(self.id, progress=progress)
+
+    async def cancel_requested(self) -> bool:
+        async with self.ctx.catalog.reading(self.ws) as uow:
+            job = await uow.get_job(self.id)
+        return job["cancel_requested_at"] is not None
+
+    # -- artifacts ------------------------------------------------------------
+    async def artifact(self, name: str, path: Path) -> dict[str, Any]:
+        """Store a file the job made as a blob and list it under ``name``."""
+        sha, size = await asyncio.to_thread(_hash_file, path)
+        put = BlobPut(sha, size, path=str(path))
+        await asyncio.to_thread(self.ctx.blobs.put_many, self.ws, [put])
+        async with self.ctx.catalog.writing(self.ws) as uow:
+            await uow.add_artifact(self.id, name, sha, size)
+        return {"name": name, "sha256": sha, "size": size}
+
+    # -- child processes ------------------------------------------------------
+    async def set_pgid(self, pgid: int) -> None:
+        """Record the process group doing the job's work: a cancel kills all of it."""
+        async with self.ctx.catalog.writing(self.ws) as uow:
+            await uow.update_job(self.id, pgid=pgid)
+
+    async def run_process(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        on_event: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> int:
+        """Run ``argv`` in its own process group (recorded, so a cancel from the
+        appliance kills all of it). ``@ahoy {json}`` lines are events, passed to
+        ``on_event`` (or recorded as is); every other line is the job's log.
+        Raises JobCancelled if it ended because the job was cancelled."""
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            start_new_session=True,
+            limit=1 << 20,
+        )
+        await self.set_pgid(proc.pid)
+        assert proc.stdout is not None
+        async for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if line.startswith(EVENT_PREFIX):
+                try:
+                    event = json.loads(line[len(EVENT_PREFIX) :])
+                except ValueError:
+                    await self.log(line)
+                    continue
+                if on_event is not None:
+                    result = on_event(event)
+                    if asyncio.iscoroutine(result):
+                        await result
+                else:
+                    await self.event(str(event.pop("kind", "event")), event)
+            else:
+                await self.log(line)
+        code = await proc.wait()
+        await self.flush()
+        if code != 0 and await self.cancel_requested():
+            raise JobCancelled("the job was cancelled")
+        return code
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def emit(kind: str, **data: Any) -> None:
+    """For child processes: report an event to the job (see ``run_process``)."""
+    print(EVENT_PREFIX + json.dumps({"kind": kind, **data}), flush=True)
+
+
+def pid_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,63 @@
+"""Lay a dataset version out on disk as a YOLO dataset, in its frozen split: what a
+training or evaluation job reads. The same tar the export endpoint streams is
+unpacked here, so there is one writer of the layout."""
+
+from __future__ import annotations
+
+import asyncio
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from appliance.errors import InvalidInput
+from appliance.services.context import ServiceContext
+from appliance.services.labels import YoloExport, plan_yolo, yolo_chunks
+
+
+class _ChunkReader:
+    """A file object over an iterator of byte chunks (for ``tarfile`` stream mode)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks = chunks
+        self.buffer = b""
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self.buffer) < size:
+            try:
+                self.buffer += next(self.chunks)
+            except StopIteration:
+                break
+        if size < 0:
+            out, self.buffer = self.buffer, b""
+        else:
+            out, self.buffer = self.buffer[:size], self.buffer[size:]
+        return out
+
+
+async def write_yolo(
+    ctx: ServiceContext, ws: str, slug: str, ref: str, task: str, dest: Path
+) -> YoloExport:
+    """``dest/data.yaml`` (with an absolute ``path``), ``images/<split>/``,
+    ``labels/<split>/``. Refuses a version a trainer cannot use."""
+    export = await plan_yolo(ctx, ws, slug, ref, task, None)
+    splits = {r.split for r in export.archive.rows}
+    number = export.archive.version.number
+    if "train" not in splits or "val" not in splits:
+        raise InvalidInput(
+            f"{slug}@{number} has no {'train' if 'train' not in splits else 'val'} images",
+            hint="training needs train and val splits: add images, or commit with a split"
+            " that gives val a share",
+        )
+    if not any(r.label_sha256 for r in export.archive.rows):
+        raise InvalidInput(f"{slug}@{number} has no labels", hint="label some images first")
+    dest.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(_unpack, yolo_chunks(ctx, ws, export), dest)
+    yaml = dest / "data.yaml"
+    text = yaml.read_text().replace("path: .\n", f"path: {dest.resolve()}\n", 1)
+    yaml.write_text(text)
+    return export
+
+
+def _unpack(chunks: Iterator[bytes], dest: Path) -> None:
+    with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|") as tar:  # type: ignore[call-overload]
+        tar.extractall(dest, filter="data")

@@ -1,0 +1,155 @@
+"""The model registry: register what a run made (or weights a user uploaded),
+answer "what exact data and code made this model?", and promote with a tag.
+
+Registering a model version from a run holds the dataset version it was trained
+on: that version cannot be deleted or collected while the model exists (the
+lineage guard; a delete answers 409 naming the models).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from appliance.errors import BlobsNotUploaded, InvalidInput, NotFound
+from appliance.services.context import ServiceContext
+
+HOLD_KIND = "model"
+TASKS = ("detect", "segment", "pose", "classify")
+
+
+def check_name(name: str) -> None:
+    ok = name and len(name) <= 64 and all(c.isalnum() or c in "-_." for c in name)
+    if not ok or name[0] in "-.":
+        raise InvalidInput(
+            f"model name {name!r} is not valid",
+            hint="use up to 64 letters, digits, '-', '_' or '.', not starting with '-' or '.'",
+        )
+
+
+async def register_run(
+    ctx: ServiceContext,
+    ws: str,
+    *,
+    name: str,
+    task: str,
+    run_id: str,
+    dataset_version_id: int,
+    weights: tuple[str, int],
+    metrics: dict[str, Any],
+    code: dict[str, Any],
+    config: dict[str, Any],
+    actor: str,
+) -> dict[str, Any]:
+    """A training run's weights (already stored as a blob) become a model version."""
+    check_name(name)
+    async with ctx.catalog.writing(ws) as uow:
+        model = await uow.ensure_model(name, task, actor)
+        mv = await uow.add_model_version(
+            model["id"],
+            dataset_version_id=dataset_version_id,
+            run_id=run_id,
+            source="run",
+            weights_sha256=weights[0],
+            weights_size=weights[1],
+            format="pt",
+            metrics=metrics,
+            code=code,
+            config=config,
+            actor=actor,
+        )
+        await uow.add_hold(dataset_version_id, HOLD_KIND, f"{name}:{mv['number']}")
+        await uow.audit(actor, "model.register", f"model:{name}:{mv['number']}", run=run_id)
+    return mv
+
+
+async def register_upload(
+    ctx: ServiceContext,
+    ws: str,
+    *,
+    name: str,
+    task: str,
+    weights_sha256: str,
+    actor: str,
+    fmt: str = "pt",
+) -> dict[str, Any]:
+    """Weights a user uploaded (``PUT /blobs/{sha256}``) as a model version: what a
+    fine-tuning run starts from, with no download from any hub."""
+    check_name(name)
+    if task not in TASKS:
+        raise InvalidInput(f"task {task!r} is not known", hint=f"use one of {', '.join(TASKS)}")
+    async with ctx.catalog.writing(ws) as uow:
+        if await asyncio.to_thread(ctx.blobs.missing, ws, {weights_sha256}):
+            raise BlobsNotUploaded(
+                [(name, f"its weights sha256:{weights_sha256} were not uploaded")],
+                [weights_sha256],
+            )
+        size = (await uow.file_sizes_of({weights_sha256})).get(weights_sha256)
+        if size is None:
+            size = len(await asyncio.to_thread(ctx.blobs.read, ws, weights_sha256))
+        model = await uow.ensure_model(name, task, actor)
+        mv = await uow.add_model_version(
+            model["id"],
+            source="upload",
+            weights_sha256=weights_sha256,
+            weights_size=size,
+            format=fmt,
+            actor=actor,
+        )
+        await uow.audit(actor, "model.upload", f"model:{name}:{mv['number']}")
+    return mv
+
+
+async def list_models(ctx: ServiceContext, ws: str) -> list[dict[str, Any]]:
+    async with ctx.catalog.reading(ws) as uow:
+        return await uow.list_models()
+
+
+async def show(ctx: ServiceContext, ws: str, name: str) -> dict[str, Any]:
+    async with ctx.catalog.reading(ws) as uow:
+        model = await uow.get_model(name)
+        return {**model, "versions": await uow.model_versions(model["id"])}
+
+
+async def version(ctx: ServiceContext, ws: str, name: str, ref: str) -> dict[str, Any]:
+    async with ctx.catalog.reading(ws) as uow:
+        model = await uow.get_model(name)
+        return await uow.model_version(model["id"], ref)
+
+
+async def lineage(ctx: ServiceContext, ws: str, name: str, ref: str) -> dict[str, Any]:
+    """The model version, the dataset version it was trained on (with its manifest
+    hash: `ahoy dataset pull` rebuilds those bytes), and the run that made it."""
+    async with ctx.catalog.reading(ws) as uow:
+        model = await uow.get_model(name)
+        mv = await uow.model_version(model["id"], ref)
+        data: dict[str, Any] | None = None
+        if mv["dataset_version_id"] is not None:
+            v = await uow.version_by_id(mv["dataset_version_id"])
+            if v is None:
+                raise NotFound("dataset version", str(mv["dataset_version_id"]))
+            slug = next(
+                (d.slug for d, _, _ in await uow.list_datasets() if d.id == v.dataset_id), None
+            )
+            data = {"dataset": slug, **v.as_dict()}
+        run = await uow.get_job(mv["run_id"]) if mv["run_id"] else None
+    return {
+        "model": mv,
+        "data": data,
+        "run": run,
+        "code": mv["code"],
+        "config": mv["config"],
+    }
+
+
+async def promote(
+    ctx: ServiceContext, ws: str, name: str, ref: str, tag: str, actor: str
+) -> dict[str, Any]:
+    """Point ``tag`` (``production``, ``candidate``, ...) at a model version."""
+    check_name(tag)
+    async with ctx.catalog.writing(ws) as uow:
+        model = await uow.get_model(name)
+        mv = await uow.model_version(model["id"], ref)
+        await uow.set_model_tag(model["id"], tag, mv["id"], actor)
+        await uow.audit(actor, "model.promote", f"model:{name}:{mv['number']}", tag=tag)
+        return await uow.model_version(model["id"], str(mv["number"]))

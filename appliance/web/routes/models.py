@@ -1,0 +1,75 @@
+"""The model registry: models, versions, lineage, promotion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Router, get, post, put
+from litestar.params import FromPath, JSONBody
+
+from appliance.domain.access import Permission as P
+from appliance.services import registry
+from appliance.web.access import CtxDep, GrantDep, needs
+from appliance.web.dto import ModelIn, PromoteIn
+
+M = "/workspaces/{ws:str}/models"
+MV = M + "/{name:str}/versions/{ref:str}"
+
+
+@get(M, opt=needs(P.MODEL_READ), summary="Models, with their latest version and tags")
+async def list_models(ctx: CtxDep, grant: GrantDep) -> dict[str, Any]:
+    return {"items": await registry.list_models(ctx, grant.workspace)}
+
+
+@post(M, opt=needs(P.JOB_SUBMIT), summary="Register uploaded weights as a model version")
+async def register_upload(ctx: CtxDep, grant: GrantDep, data: JSONBody[ModelIn]) -> dict[str, Any]:
+    return await registry.register_upload(
+        ctx,
+        grant.workspace,
+        name=data.name,
+        task=data.task,
+        weights_sha256=data.weights_sha256,
+        actor=grant.actor,
+        fmt=data.format,
+    )
+
+
+@get(M + "/{name:str}", opt=needs(P.MODEL_READ), summary="A model and its versions")
+async def show_model(ctx: CtxDep, grant: GrantDep, name: FromPath[str]) -> dict[str, Any]:
+    return await registry.show(ctx, grant.workspace, name)
+
+
+@get(MV, opt=needs(P.MODEL_READ), summary="One model version (number, vN, tag or latest)")
+async def show_version(
+    ctx: CtxDep, grant: GrantDep, name: FromPath[str], ref: FromPath[str]
+) -> dict[str, Any]:
+    return await registry.version(ctx, grant.workspace, name, ref)
+
+
+@get(
+    MV + "/lineage",
+    opt=needs(P.MODEL_READ),
+    summary="What exact data, code and run made this model version",
+)
+async def lineage(
+    ctx: CtxDep, grant: GrantDep, name: FromPath[str], ref: FromPath[str]
+) -> dict[str, Any]:
+    return await registry.lineage(ctx, grant.workspace, name, ref)
+
+
+@put(
+    M + "/{name:str}/tags/{tag:str}",
+    opt=needs(P.MODEL_PROMOTE),
+    summary="Point a tag (production, candidate, ...) at a model version; audited",
+)
+async def promote(
+    ctx: CtxDep, grant: GrantDep, name: FromPath[str], tag: FromPath[str], data: JSONBody[PromoteIn]
+) -> dict[str, Any]:
+    return await registry.promote(ctx, grant.workspace, name, data.version, tag, grant.actor)
+
+
+router = Router(
+    path="/v1",
+    route_handlers=[list_models, register_upload, show_model, show_version, lineage, promote],
+    tags=["models"],
+)

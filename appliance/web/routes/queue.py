@@ -1,0 +1,113 @@
+"""Governed jobs: submit against the box's capacity, cancel, read their events and
+artifacts; and the box's capacity as the governor sees it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from appliance.domain.access import Permission as P
+from appliance.errors import ServiceFailed
+from appliance.jobs.kinds import registry
+from appliance.services import governed
+from appliance.web.access import CtxDep, GrantDep, needs, user
+from appliance.web.dto import JobIn
+from appliance.web.idempotency import idempotent
+
+W = "/workspaces/{ws:str}"
+
+
+def _governor(request: Request[Any, Any, Any]) -> Any:
+    """The governor `ahoy serve` runs (probe, scheduler, worker); see appliance.runtime."""
+    gov = request.app.state.governor
+    if gov is None:
+        raise ServiceFailed(
+            "the job governor is not running in this process", hint="start it with `ahoy serve`"
+        )
+    return gov
+
+
+@post(
+    W + "/jobs",
+    opt=needs(P.JOB_SUBMIT),
+    status_code=202,
+    summary="Submit a governed job: admitted now, queued (with its position) or refused",
+)
+async def submit_job(
+    request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, data: JSONBody[JobIn]
+) -> Any:
+    gov = _governor(request)
+
+    async def create() -> dict[str, Any]:
+        job = await governed.submit(
+            ctx, grant.workspace, data.kind, data.params, grant.actor, gov.probe
+        )
+        gov.scheduler.wake()
+        return job
+
+    return await idempotent(request, ctx, grant, create, status=202)
+
+
+@post(
+    W + "/jobs/{job_id:str}/cancel",
+    opt=needs(P.JOB_SUBMIT),
+    status_code=200,
+    summary="Cancel a job: a queued one at once, a running one by killing its processes",
+)
+async def cancel_job(
+    request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]
+) -> dict[str, Any]:
+    job = await governed.cancel(ctx, grant.workspace, job_id, grant.actor)
+    if request.app.state.governor is not None:
+        request.app.state.governor.scheduler.wake()
+    return job
+
+
+@get(W + "/jobs/{job_id:str}/log", opt=needs(P.JOB_READ), summary="A job's recorded events")
+async def job_log(
+    ctx: CtxDep,
+    grant: GrantDep,
+    job_id: FromPath[str],
+    after: FromQuery[int] = 0,
+    kind: FromQuery[str | None] = None,
+) -> dict[str, Any]:
+    async with ctx.catalog.reading(grant.workspace) as uow:
+        events = await uow.job_events(job_id, after=after, kinds=(kind,) if kind else ())
+    return {"job": job_id, "events": events, "last": events[-1]["seq"] if events else after}
+
+
+@get(W + "/jobs/{job_id:str}/artifacts", opt=needs(P.JOB_READ), summary="Files a job made")
+async def job_artifacts(ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]) -> dict[str, Any]:
+    async with ctx.catalog.reading(grant.workspace) as uow:
+        return {"job": job_id, "artifacts": await uow.artifacts(job_id)}
+
+
+@get(W + "/job-kinds", opt=needs(P.JOB_READ), summary="The kinds of governed jobs")
+async def job_kinds() -> dict[str, Any]:
+    kinds = registry().values()
+    return {"kinds": [{"name": k.name, "summary": k.summary, **k.describe()} for k in kinds]}
+
+
+@get("/capacity", opt=user(), summary="The box's capacity now, and how many jobs run and wait")
+async def capacity(request: Request[Any, Any, Any], ctx: CtxDep) -> dict[str, Any]:
+    gov = _governor(request)
+    reading = gov.probe.read()
+    async with ctx.catalog.accounts() as acc:
+        active = await acc.active_jobs()
+    running = [j for j in active if j["state"] == "running"]
+    return {
+        "probe": gov.probe.name,
+        "reading": asdict(reading),
+        "reserved_ram_bytes": ctx.settings.reserved_ram_bytes,
+        "running": len(running),
+        "queued": len(active) - len(running),
+        "devices_in_use": sorted({d for j in running for d in j["devices"]}),
+        "worker": gov.worker.state,
+    }
+
+
+#: Served by the jobs router (one router per path: litestar merges methods only there).
+HANDLERS = [submit_job, cancel_job, job_log, job_artifacts, job_kinds, capacity]
