@@ -39,6 +39,7 @@ from benchmarks.api.load import Latency, hammer  # noqa: E402
 from benchmarks.data_engine.common import Trash, settle, warm  # noqa: E402
 from benchmarks.data_engine.dataset import generate  # noqa: E402
 from benchmarks.data_engine.report import machine, revision  # noqa: E402
+from benchmarks.data_engine.report import write_doc as write_section  # noqa: E402
 from benchmarks.data_engine.served import served  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -193,14 +194,7 @@ def _each(values: list[float]) -> str:
 
 
 def write_doc(lines: list[str]) -> None:
-    text = DOC.read_text()
-    section = "\n".join(lines)
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    write_section(DOC, "\n".join(lines), START, END)
 
 
 if __name__ == "__main__":

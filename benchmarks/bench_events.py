@@ -36,6 +36,7 @@ from appliance.domain.canonical import sha256_hex  # noqa: E402
 from appliance.domain.labels.events import parse_events  # noqa: E402
 from appliance.sdk import Client  # noqa: E402
 from benchmarks.data_engine.report import machine, revision  # noqa: E402
+from benchmarks.data_engine.report import write_doc as write_section  # noqa: E402
 from benchmarks.data_engine.served import served  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -141,21 +142,16 @@ def main(argv: list[str] | None = None) -> int:
         f"API / floor: **{best / best_floor:.1f}x** the time of the work no"
         " implementation can skip.",
     ]
-    report = "\n".join(lines)
-    print(report)
+    text = "\n".join(lines)
+    print(text)
     if args.doc:
-        write_doc(report)
+        write_doc(text)
     return 0
 
 
-def write_doc(report: str) -> None:
-    section = f"{START}\n## Annotation event stream\n\n{report}\n{END}"
-    text = DOC.read_text()
-    if START in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text)
+def write_doc(text: str) -> None:
+    section = f"{START}\n## Annotation event stream\n\n{text}\n{END}"
+    write_section(DOC, section, START, END)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from appliance.runtime.offline import apply_offline_env  # noqa: E402
 from appliance.sdk import Client  # noqa: E402
 from benchmarks.data_engine.common import BIN  # noqa: E402
 from benchmarks.data_engine.report import machine, revision  # noqa: E402
+from benchmarks.data_engine.report import write_doc as write_section  # noqa: E402
 from benchmarks.data_engine.served import served  # noqa: E402
 from tests.integration.yolo_dataset import make_detect_dataset  # noqa: E402
 
@@ -166,14 +167,7 @@ def write_doc(
         f" {statistics.median(latency) * 1000:.0f} ms, max {max(latency) * 1000:.0f} ms.",
         END,
     ]
-    text = DOC.read_text()
-    section = "\n".join(lines)
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    write_section(DOC, "\n".join(lines), START, END)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,17 @@ from appliance.sdk import coco, yolo
 
 @app.command("import-yolo")
 def import_yolo(
-    source: Annotated[Path, typer.Argument(help="A YOLO folder: data.yaml, images/, labels/.")],
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="A YOLO folder: data.yaml, images/, labels/ (or classify: <split>/<class>/)."
+        ),
+    ],
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset to import into.")],
     json_: JsonOpt = False,
 ) -> None:
-    """Import a YOLO dataset (detect, segment or pose) with its labels; a bad label
-    file refuses the whole import, listing each file and line."""
+    """Import a YOLO dataset (detect, segment, pose, or classify folders) with its
+    labels; a bad label file refuses the whole import, listing each file and line."""
     bar = BarProgress(not want_json(json_))
     r = api(lambda c: yolo.import_yolo(c, None, dataset, source, bar), json_)
     done(
@@ -60,7 +65,7 @@ def export(
     dest: Annotated[Path, typer.Argument(help="Folder to write the export in.")],
     version: Annotated[str, typer.Option("--version", "-v", help="Number or tag.")] = "latest",
     format_: Annotated[str, typer.Option("--format", help="'yolo' or 'coco'.")] = "yolo",
-    task: Annotated[str, typer.Option(help="detect, segment or pose.")] = "detect",
+    task: Annotated[str, typer.Option(help="detect, segment, pose or classify.")] = "detect",
     split: Annotated[str | None, typer.Option(help="Only this split.")] = None,
     force: Annotated[bool, typer.Option(help="Write into a non-empty folder.")] = False,
     json_: JsonOpt = False,

@@ -16,6 +16,7 @@ import hashlib
 import json
 import shutil
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from appliance.domain.governor import HostReading, ResourceRequest
@@ -30,8 +31,11 @@ from appliance.services.context import ServiceContext
 from appliance.services.materialize import write_yolo
 from appliance.training import supervise
 from appliance.training.spec import TrainSpec, validate_hyperparameters
+from appliance.training.worker_main import LOG_NAME
 
 KNOWN = {"dataset", "version", "model", "name", "hyperparameters"}
+LOG_POLL_SECONDS = 0.5
+LOG_LINE_MAX = 500
 HOLD_KIND = "run"
 
 
@@ -94,7 +98,7 @@ async def run(job: JobHandle) -> dict[str, Any]:
         await asyncio.to_thread(shutil.rmtree, scratch, True)
 
 
-async def _train(job: JobHandle, entry: catalog.ModelEntry, scratch: Any) -> dict[str, Any]:
+async def _train(job: JobHandle, entry: catalog.ModelEntry, scratch: Path) -> dict[str, Any]:
     p = job.params
     await job.log(f"laying out {p['dataset']}@{p['version']} ({entry.task}) in its frozen split")
     await write_yolo(job.ctx, job.ws, p["dataset"], p["version"], entry.task, scratch / "data")
@@ -118,7 +122,11 @@ async def _train(job: JobHandle, entry: catalog.ModelEntry, scratch: Any) -> dic
 
     proc = supervise.start(spec, on_event=on_event)
     await job.set_pgid(proc.pgid)
-    outcome = await asyncio.to_thread(proc.wait)
+    tail = asyncio.create_task(_follow_log(job, spec.output_dir / LOG_NAME))
+    try:
+        outcome = await asyncio.to_thread(proc.wait)
+    finally:
+        tail.cancel()
     await job.flush()
     if outcome.status == supervise.CANCELLED or await job.cancel_requested():
         raise JobCancelled("the training was cancelled")
@@ -164,6 +172,28 @@ async def _train(job: JobHandle, entry: catalog.ModelEntry, scratch: Any) -> dic
         "seconds": outcome.seconds,
         "artifacts": sorted(stored),
     }
+
+
+async def _follow_log(job: JobHandle, path: Path) -> None:
+    """Ultralytics' console output, line by line, as the job's ``log`` events while
+    it trains (the whole file is also kept as the train.log artifact). Progress-bar
+    redraws (carriage returns) are collapsed to their last state."""
+    offset = 0
+    pending = b""
+    while True:
+        await asyncio.sleep(LOG_POLL_SECONDS)
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(offset)
+                chunk = fh.read(1 << 20)
+        except FileNotFoundError:
+            continue
+        offset += len(chunk)
+        *lines, pending = (pending + chunk).split(b"\n")
+        for raw in lines:
+            line = raw.rsplit(b"\r", 1)[-1].decode("utf-8", "replace").rstrip()
+            if line:
+                await job.log(line[:LOG_LINE_MAX])
 
 
 async def _record(job: JobHandle, event: Event) -> None:

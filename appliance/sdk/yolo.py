@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from appliance.domain.labels import classify
 from appliance.domain.labels.yolo import YoloSpec, parse_yolo
 from appliance.domain.names import check_filename, role_for
 from appliance.errors import Conflict, ImportRejected, InvalidFilename
@@ -63,6 +64,8 @@ def import_yolo(
 ) -> dict[str, Any]:
     from appliance.sdk.upload import upload_labelled
 
+    if not (root / "data.yaml").exists() and any((root / s).is_dir() for s in classify.SPLITS):
+        return import_classify(client, ws, dataset, root, progress)
     names, kpt = read_data_yaml(root)
     spec = YoloSpec("pose" if kpt else "segment", len(names), kpt)
     files = scan_tree(root)
@@ -100,6 +103,37 @@ def import_yolo(
     return {
         "images": len(images),
         "labelled": len(labels),
+        "uploaded_blobs": up.images_sent + up.labels_sent,
+        "uploaded_bytes": up.image_bytes_sent,
+        **dict(up.staged),
+    }
+
+
+def import_classify(
+    client: Client, ws: str | None, dataset: str, root: Path, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Ultralytics' classify layout, ``<split>/<class>/<image>``: each image is kept as
+    ``<class>/<image>`` with its class as its label document's one tag."""
+    from appliance.sdk.upload import upload_labelled
+
+    files = [f for f in scan_tree(root) if role_for(f.name) == "image"]
+    found, problems = classify.parse_layout([f.name for f in files])
+    if not found and not problems:
+        problems = [(str(root), "no images under <split>/<class>/ and no data.yaml")]
+    if problems:
+        raise ImportRejected(problems)
+    by_path = {f.name: f for f in files}
+    images = [replace(by_path[path], name=name) for path, name, _ in found]
+    labels = {name: classify.document_for(cls).to_bytes() for _, name, cls in found}
+    client.get_dataset(ws, dataset)
+    up = upload_labelled(client, ws, dataset, images, labels, progress or NoProgress())
+    names = classify.class_names(found)
+    if not client.get_schema(ws, dataset).get("classes"):
+        client.set_schema(ws, dataset, classes=[{"id": i, "name": n} for i, n in enumerate(names)])
+    return {
+        "images": len(images),
+        "labelled": len(labels),
+        "classes": names,
         "uploaded_blobs": up.images_sent + up.labels_sent,
         "uploaded_bytes": up.image_bytes_sent,
         **dict(up.staged),

@@ -17,6 +17,8 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+import psutil
+
 from appliance.domain import jobs as states
 from appliance.domain.governor import HostReading, Policy, ResourceRequest, never_fits
 from appliance.errors import ApplianceError, JobRejected
@@ -76,14 +78,31 @@ async def cancel(ctx: ServiceContext, ws: str, job_id: str, actor: str) -> dict[
 
 
 async def kill_group(pgid: int, grace: float) -> None:
-    """SIGTERM the group, wait up to ``grace`` seconds, then SIGKILL what is left."""
+    """SIGTERM the group, wait up to ``grace`` seconds, then SIGKILL what is left and
+    wait until none of it runs (a killed process may stay a zombie until its new
+    parent reaps it; it runs nothing, so it does not count)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-            os.killpg(pgid, 0)  # raises once the whole group is gone
+    deadline = time.monotonic() + grace
+    while live_members(pgid) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
+    deadline = time.monotonic() + 5.0
+    while live_members(pgid) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
+def live_members(pgid: int) -> list[int]:
+    """Processes of group ``pgid`` that are not zombies."""
+    alive = []
+    for proc in psutil.process_iter(["pid", "status"]):
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                alive.append(proc.pid)
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return alive
 
 
 async def execute(ctx: ServiceContext, ws: str, job_id: str) -> str:

@@ -108,12 +108,13 @@ class JobRunner:
         for queue in self.watchers.get(job_id, ()):
             queue.put_nowait(message)
 
-    async def watch(self, ws: str, job_id: str) -> AsyncIterator[dict[str, Any]]:
-        """The job now, then each change until it ends (``{"event", ...}`` dicts)."""
+    async def watch(self, ws: str, job_id: str, after: int = 0) -> AsyncIterator[dict[str, Any]]:
+        """The job now, then each change until it ends (``{"event", ...}`` dicts);
+        for a governed job, its recorded events after sequence number ``after``."""
         async with self.ctx.catalog.reading(ws) as uow:
             governed = (await uow.get_job(job_id))["request"] is not None
         if governed:  # it runs in the worker process: read its changes back
-            async for message in poll_watch(self.ctx, ws, job_id):
+            async for message in poll_watch(self.ctx, ws, job_id, after=after):
                 yield message
             return
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from appliance.domain.diff import ManifestDiff
+from appliance.domain.labels import classify
 from appliance.domain.labels.coco import CocoCategory, categories_from_names, documents_to_coco
 from appliance.domain.labels.diff import diff_labels
 from appliance.domain.labels.document import LabelDocument, LabelError, parse_document
@@ -22,7 +23,7 @@ from appliance.domain.labels.schema import (
 from appliance.domain.labels.stats import DatasetStats, dataset_stats
 from appliance.domain.labels.yolo import TASKS, YoloSpec, format_yolo
 from appliance.domain.manifest import ManifestRow
-from appliance.errors import InvalidInput
+from appliance.errors import ImportRejected, InvalidInput
 from appliance.services.archive import ArchivePlan, tar_chunks
 from appliance.services.archive import plan as archive_plan
 from appliance.services.context import ServiceContext
@@ -109,7 +110,12 @@ class YoloExport:
     spec: YoloSpec
     docs: dict[str, LabelDocument]
 
+    def doc_of(self, row: ManifestRow) -> LabelDocument | None:
+        return self.docs.get(row.label_sha256) if row.label_sha256 else None
+
     def image_name(self, row: ManifestRow) -> str:
+        if self.spec.task == "classify":
+            return classify.member_name(row.filename, row.split, self.doc_of(row)) or ""
         return f"images/{row.split}/{row.filename}"
 
     def label_name(self, row: ManifestRow) -> str:
@@ -130,8 +136,8 @@ class YoloExport:
 async def plan_yolo(
     ctx: ServiceContext, ws: str, slug: str, ref: str, task: str, split: str | None
 ) -> YoloExport:
-    if task not in TASKS:
-        raise InvalidInput(f"task {task!r} is not known", hint=f"use one of {TASKS}")
+    if task not in (*TASKS, "classify"):
+        raise InvalidInput(f"task {task!r} is not known", hint=f"use one of {TASKS} or classify")
     plan = await archive_plan(ctx, ws, slug, ref, split, "tree")
     images = [r for r in plan.rows if r.role == "image"]
     plan = ArchivePlan(plan.version, images, plan.sizes, "tree")
@@ -143,11 +149,22 @@ async def plan_yolo(
         top = max((o.cls for d in docs.values() for o in d.objects), default=0)
         schema = schema_from_names([str(i) for i in range(top + 1)])
     kpt = (17, 3) if task == "pose" else None
-    return YoloExport(plan, schema, YoloSpec(task, schema.slots, kpt), docs)
+    export = YoloExport(plan, schema, YoloSpec(task, schema.slots, kpt), docs)
+    if task == "classify":
+        rows = [(r.filename, export.doc_of(r)) for r in images]
+        problems = classify.export_problems(rows)
+        if problems:
+            raise ImportRejected(problems)
+    return export
 
 
 def yolo_chunks(ctx: ServiceContext, ws: str, export: YoloExport) -> Iterator[bytes]:
     """The export as a tar: data.yaml, images/<split>/..., labels/<split>/....txt."""
+
+    if export.spec.task == "classify":  # <split>/<class>/<image>; unclassified left out
+        rows = [r for r in export.archive.rows if export.image_name(r)]
+        plan = ArchivePlan(export.archive.version, rows, export.archive.sizes, "tree")
+        return tar_chunks(ctx, ws, plan, name_of=export.image_name)
 
     def label_file(row: ManifestRow) -> list[tuple[str, bytes]]:
         doc = export.docs.get(row.label_sha256) if row.label_sha256 else None

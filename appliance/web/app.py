@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 
 from appliance.services.context import ServiceContext
 from appliance.services.jobs import JobRunner
+from appliance.web import console
 from appliance.web.access import (
     DEPENDENCIES,
     OPENAPI_PATH,
@@ -87,6 +88,7 @@ def create_app(
             jobs.router,
             models.router,
             webhooks.router,
+            console.router,
             *(extra_routers or []),
         ],
         guards=[chokepoint],

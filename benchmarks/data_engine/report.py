@@ -269,7 +269,9 @@ def markdown(res: Results, command: str, workdir: Path, data: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_doc(doc: Path, section: str) -> None:
+def write_doc(doc: Path, section: str, start: str = DOC_START, end: str = DOC_END) -> None:
+    """Replace the part of ``doc`` between the ``start`` and ``end`` markers with
+    ``section`` (which carries both), or append it: each benchmark owns its part."""
     text = (
         doc.read_text()
         if doc.exists()
@@ -278,10 +280,10 @@ def write_doc(doc: Path, section: str) -> None:
             "edit the script, not the figures.\n\n"
         )
     )
-    if DOC_START in text and DOC_END in text:
-        head, rest = text.split(DOC_START, 1)
-        text = head + section.rstrip("\n") + rest.split(DOC_END, 1)[1]
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + section.rstrip("\n") + rest.split(end, 1)[1]
     else:
-        text = text.rstrip("\n") + "\n\n" + section
+        text = text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -117,8 +118,10 @@ class Appliance:
         return json.loads(self.ahoy(*args, "--json").stdout)
 
 
-@pytest.fixture(scope="module")
-def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
+@contextlib.contextmanager
+def running_appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
+    """A started appliance with its admin logged in; stopped (and its client closed)
+    afterwards."""
     app = Appliance(tmp_path_factory.mktemp("appliance") / "data", free_port())
     app.start()
     try:
@@ -128,3 +131,9 @@ def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
             app.client.close()
         if app.proc and app.proc.poll() is None:
             app.stop()
+
+
+@pytest.fixture(scope="module")
+def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
+    with running_appliance(tmp_path_factory) as app:
+        yield app

@@ -94,3 +94,24 @@ def test_a_relabel_shows_object_by_object_in_the_diff(appliance, tmp_path):
     assert d["modified"][0]["changed"] == ["label"]
     summary = d["labels"]["img03.jpg"]["summary"]
     assert summary == {"added": 0, "removed": 0, "moved": 1, "reclassed": 1, "unchanged": 0}
+
+
+def test_classify_folders_round_trip(appliance, tmp_path):
+    src = tmp_path / "cls"
+    made = {}
+    for i in range(8):
+        cls = ("cat", "dog")[i % 2]
+        split = ("train", "val")[i % 4 == 3]
+        path = src / split / cls / f"im{i}.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(900 + i))
+        made[(cls, path.name)] = path.read_bytes()
+    appliance.ahoy("dataset", "create", "pets-cls")
+    r = appliance.ahoy_json("dataset", "import-yolo", str(src), "-d", "pets-cls")
+    assert (r["images"], r["labelled"], r["classes"]) == (8, 8, ["cat", "dog"])
+    appliance.ahoy("dataset", "commit", "pets-cls", "-m", "classified")
+    out = tmp_path / "out"
+    appliance.ahoy_json("dataset", "export", "pets-cls", str(out), "--task", "classify")
+    back = {(p.parent.name, p.name): p.read_bytes() for p in out.rglob("*.jpg")}
+    assert back == made  # every image under its class, in its frozen split folder
+    assert {p.relative_to(out).parts[0] for p in out.rglob("*.jpg")} <= {"train", "val", "test"}

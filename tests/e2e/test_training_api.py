@@ -41,6 +41,13 @@ def test_train_streams_metrics_and_registers_the_model_with_lineage(
     assert all(m["train_losses"]["box"] is not None for m in epochs)
     assert job["params"]["version"] == "1" and job["request"]["cpu_cores"] >= 1
     assert {"best.pt", "last.pt", "results.csv", "train.log"} <= set(job["result"]["artifacts"])
+    log = [e["data"]["line"] for e in c.job_log(run.id, kind="log")]
+    assert any("laying out" in line for line in log)
+    assert len(log) > 5, "Ultralytics' console output is followed while it trains"
+    # a stream resumed after the first epoch replays only what came later
+    first_epoch = next(e["seq"] for e in c.job_log(run.id, kind="epoch"))
+    resumed = [e for e in c.job_log(run.id, after=first_epoch) if e["kind"] == "epoch"]
+    assert [e["data"]["epoch"] for e in resumed] == [2]
     lineage = run.model()
     assert lineage["data"]["dataset"] == shapes and lineage["data"]["number"] == 1
     manifest = c.get_version(None, shapes, "1")["manifest_hash"]

@@ -106,19 +106,30 @@ async def show_job(ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]) -> dict[
     summary="The job's state and progress as Server-Sent Events, until it ends",
 )
 async def job_events(
-    request: Request[Any, Any, Any], grant: GrantDep, job_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    grant: GrantDep,
+    job_id: FromPath[str],
+    after: FromQuery[int] = 0,
 ) -> ServerSentEvent:
+    """Recorded events (epochs, log lines) carry their sequence number as the SSE
+    id: a client resumes with ``?after=N`` or the standard ``Last-Event-ID``."""
     runner = _runner(request)
     async with runner.ctx.catalog.reading(grant.workspace) as uow:
         await uow.get_job(job_id)  # 404 before the stream starts
+    last = request.headers.get("last-event-id", "")
+    if last.isascii() and last.isdigit() and len(last) < 12:
+        after = max(after, int(last))
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
-        async for message in runner.watch(grant.workspace, job_id):
+        async for message in runner.watch(grant.workspace, job_id, after=max(0, after)):
             kind = message.pop("event")
             if kind == "ping":
                 yield ServerSentEventMessage(comment="ping")
             else:
-                yield ServerSentEventMessage(data=json.dumps(message), event=kind)
+                seq = message.get("seq")
+                yield ServerSentEventMessage(
+                    data=json.dumps(message), event=kind, id=str(seq) if seq else None
+                )
 
     return ServerSentEvent(events())
 

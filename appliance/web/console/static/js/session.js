@@ -1,0 +1,24 @@
+// Who is logged in: the answer of GET /v1/me, fetched once per login.
+
+import { api, clearToken, token } from "./api.js";
+
+let current = null;
+
+export async function me() {
+  if (!current && token()) current = await api("/v1/me");
+  return current;
+}
+
+export function forget() {
+  current = null;
+  clearToken();
+}
+
+/** Log out: revoke the session token on the appliance, then forget it here. */
+export async function logOut() {
+  try {
+    if (token()) await api("/v1/sessions/current", { method: "DELETE" });
+  } finally {
+    forget();
+  }
+}
