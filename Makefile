@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install chromium run test test-unit lint bench clean vendor-js
+.PHONY: install chromium sandbox system-deps run test test-unit lint bench clean vendor-js
 
 install: $(STAMP)
 
@@ -26,10 +26,17 @@ SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && echo sudo
 chromium:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
-run: $(STAMP)
+# Script mode runs a user's training script under bubblewrap (docs/training.md).
+sandbox:
+	@command -v bwrap >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq bubblewrap)
+
+# What the system itself must provide, beyond the venv.
+system-deps: chromium sandbox
+
+run: $(STAMP) sandbox
 	$(BIN)/ahoy serve
 
-test: $(STAMP) chromium
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP)

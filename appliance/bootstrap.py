@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 
 from appliance.adapters.catalog.uow import SqliteCatalog
+from appliance.adapters.prelabel.ultralytics import UltralyticsModels
 from appliance.errors import BlobStoreUnavailable
 from appliance.ports.blobstore import BlobStore
 from appliance.services.context import ServiceContext
@@ -84,7 +85,7 @@ async def open_services(settings: Settings, *, blobs: bool = True) -> AsyncItera
             return
         store = make_blob_store(settings)
         try:
-            yield ServiceContext(settings, catalog, store)
+            yield ServiceContext(settings, catalog, store, UltralyticsModels(settings.cache_dir))
         finally:
             store.close()
     finally:

@@ -149,7 +149,7 @@ def write_doc(
         "## Training jobs and the governor",
         "",
         f"`python benchmarks/bench_platform_training.py --epochs {args.epochs} --imgsz"
-        f" {args.imgsz} --images {args.images}` on {machine()}, {dt.date.today()},"
+        f" {args.imgsz} --images {args.images}` on {machine(ROOT)}, {dt.date.today()},"
         f" revision {revision()}.",
         "",
         "| path | wall s |",

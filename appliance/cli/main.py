@@ -22,6 +22,7 @@ from appliance.cli import (
     queue_cmds,
     review,
     storage,
+    train_script,
     workspaces,
 )
 from appliance.cli.common import STATE, JsonOpt, done, fail
@@ -55,6 +56,8 @@ app.command("gc")(storage.gc_)
 app.command()(storage.verify)
 app.command()(storage.erase)
 app.command()(queue_cmds.capacity)
+app.command("train-script")(train_script.train_script)
+app.command()(queue_cmds.plugins)
 
 
 @app.callback()

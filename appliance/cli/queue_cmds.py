@@ -1,4 +1,4 @@
-"""`ahoy job submit/cancel/log/kinds` and `ahoy capacity`: governed jobs."""
+"""`ahoy job submit/cancel/log/kinds`, `ahoy capacity` and `ahoy plugins`: governed jobs."""
 
 from __future__ import annotations
 
@@ -112,3 +112,24 @@ def capacity(json_: JsonOpt = False) -> None:
         out.print(f"jobs: {cap['running']} running, {cap['queued']} queued; worker {cap['worker']}")
 
     done(cap, json_, human)
+
+
+def plugins(json_: JsonOpt = False) -> None:
+    """Model plugins (loaded, or why not) and which training tiers this box offers."""
+    found = api(lambda c: c.plugins(), json_)
+
+    def human() -> None:
+        for p in found["plugins"]:
+            head = f"{p['name']} {p['version'] or ''}".strip()
+            if p["status"] != "available":
+                out.print(f"{head:28} unavailable: {p['error']}", markup=False)
+                continue
+            ids = [m["id"] for m in p["models"]]
+            shown = ", ".join(ids[:6]) + (f" … ({len(ids)} models)" if len(ids) > 6 else "")
+            out.print(f"{head:28} {shown}", markup=False)
+        for name, t in found["tiers"].items():
+            state = "available" if t["available"] else f"unavailable: {t.get('reason', '')}"
+            extra = f" ({t['runtime']} {t['version']})" if t.get("runtime") else ""
+            out.print(f"tier {t['tier']} {name:10} {state}{extra}", markup=False)
+
+    done(found, json_, human)

@@ -41,8 +41,9 @@ def registry() -> dict[str, JobKind]:
     """Built on demand (nothing at import time); plugins will add theirs here."""
     from appliance.jobs.benchmark import KIND as BENCHMARK
     from appliance.jobs.train import KIND as TRAIN
+    from appliance.jobs.train_script import KIND as TRAIN_SCRIPT
 
-    kinds = [BENCHMARK, TRAIN]
+    kinds = [BENCHMARK, TRAIN, TRAIN_SCRIPT]
     return {k.name: k for k in kinds}
 
 

@@ -1,40 +1,59 @@
-"""`train`: one call trains a catalog model on a frozen dataset version.
+"""`train`: one call trains a model on a frozen dataset version.
 
-At submission the dataset version is pinned (``latest`` becomes a number) and the
-hyperparameters are checked against their schema. In the worker the version is
-held (it cannot be deleted while it trains), laid out as a YOLO dataset in its
-frozen split, and trained by the training engine in its own process group; every
-epoch's metrics are recorded as they come. The weights, results and log become
-the job's artifacts, and best.pt a new model version tied to the data and run.
+The model id names a model of an installed plugin (the catalog's ``yolo11n-detect``
+or a plugin's ``myplugin/model-x``; see :mod:`appliance.plugins`). At submission
+the dataset version is pinned (``latest`` becomes a number) and the
+hyperparameters are checked against that plugin's schema; the plugin says what the
+run asks of the box. In the worker the version is held (it cannot be deleted while
+it trains), laid out as a YOLO dataset in its frozen split, and trained by the
+plugin (the catalog's runs in the training engine's own process group); every
+epoch's metrics are recorded as they come. The files the plugin lists become the
+job's artifacts, and its weights a new model version tied to the data, the run
+and the plugin's name and version.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import json
 import shutil
+import time
+from collections.abc import Coroutine
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from appliance.domain.governor import HostReading, ResourceRequest
-from appliance.domain.training import catalog, hyperparams
-from appliance.domain.training.catalog import wants_gpu
 from appliance.domain.training.events import Epoch, Event, Log, Progress, Started
 from appliance.errors import ApplianceError, InvalidInput
 from appliance.jobs.handle import JobCancelled, JobHandle
 from appliance.jobs.kinds import JobKind
+from appliance.jobs.kinds import registry as kind_registry
+from appliance.plugins.contract import (
+    ModelInfo,
+    ModelPlugin,
+    PluginTrainingFailed,
+    TrainContext,
+    TrainingCancelled,
+    TrainOutcome,
+)
+from appliance.plugins.overview import overview
+from appliance.plugins.registry import plugins
+from appliance.plugins.schema import validate_hyperparameters
 from appliance.services import registry
 from appliance.services.context import ServiceContext
 from appliance.services.materialize import write_yolo
-from appliance.training import supervise
-from appliance.training.spec import TrainSpec, validate_hyperparameters
-from appliance.training.worker_main import LOG_NAME
+
+T = TypeVar("T")
 
 KNOWN = {"dataset", "version", "model", "name", "hyperparameters"}
+DEFAULT_MODEL = "yolo11n-detect"
+CATALOG_PLUGIN = "ultralytics"
 LOG_POLL_SECONDS = 0.5
+LOG_DRAIN_SECONDS = 10.0
 LOG_LINE_MAX = 500
 HOLD_KIND = "run"
 
@@ -47,14 +66,22 @@ def validate(params: dict[str, Any]) -> dict[str, Any]:
     problems = [f"unknown parameter {n!r}" for n in sorted(set(params) - KNOWN)]
     if not isinstance(params.get("dataset"), str) or not params.get("dataset"):
         problems.append("dataset (the dataset's name) is required")
-    model = params.get("model", "yolo11n-detect")
-    try:
-        catalog.get(model)
-    except InvalidInput as exc:
-        problems.append(exc.message)
-    if problems:
-        raise InvalidInput("; ".join(problems), hint="see `ahoy train --help`")
-    hyper = validate_hyperparameters(params.get("hyperparameters") or {})
+    model = params.get("model", DEFAULT_MODEL)
+    plugin: ModelPlugin | None = None
+    if not isinstance(model, str):
+        problems.append("model must be a model id (text)")
+    else:
+        try:
+            plugin, _ = plugins().resolve(model)
+        except InvalidInput as exc:
+            problems.append(f"{exc.message} ({exc.hint})")
+    if problems or plugin is None:
+        raise InvalidInput(
+            "; ".join(problems),
+            hint="`ahoy job kinds --json` lists the parameters, `ahoy plugins` the models",
+        )
+    schema = plugin.manifest.hyperparameters
+    hyper = validate_hyperparameters(schema, params.get("hyperparameters") or {})
     return {
         "dataset": params["dataset"],
         "version": str(params.get("version", "latest")),
@@ -79,86 +106,100 @@ async def prepare(ctx: ServiceContext, ws: str, params: dict[str, Any]) -> dict[
 
 
 def request(params: dict[str, Any], host: HostReading) -> ResourceRequest:
-    entry = catalog.get(params["model"])
-    gpu = wants_gpu(params["hyperparameters"], host_has_gpu=bool(host.gpus))
-    return entry.resource_request(params["hyperparameters"], gpu=gpu)
+    plugin, info = plugins().resolve(params["model"])
+    return plugin.resources(info.id, params["hyperparameters"], host)
 
 
 async def run(job: JobHandle) -> dict[str, Any]:
     p = job.params
-    entry = catalog.get(p["model"])
+    plugin, info = plugins().resolve(p["model"])
     scratch = job.ctx.settings.cache_dir / "jobs" / job.id
     async with job.ctx.catalog.writing(job.ws) as uow:
         await uow.add_hold(p["version_id"], HOLD_KIND, job.id)
     try:
-        return await _train(job, entry, scratch)
+        return await _train(job, plugin, info, scratch)
     finally:
         async with job.ctx.catalog.writing(job.ws) as uow:
             await uow.release_hold(p["version_id"], HOLD_KIND, job.id)
         await asyncio.to_thread(shutil.rmtree, scratch, True)
 
 
-async def _train(job: JobHandle, entry: catalog.ModelEntry, scratch: Path) -> dict[str, Any]:
+async def _train(
+    job: JobHandle, plugin: ModelPlugin, info: ModelInfo, scratch: Path
+) -> dict[str, Any]:
     p = job.params
-    await job.log(f"laying out {p['dataset']}@{p['version']} ({entry.task}) in its frozen split")
-    await write_yolo(job.ctx, job.ws, p["dataset"], p["version"], entry.task, scratch / "data")
-    spec = TrainSpec.create(
-        scratch / "data",
-        entry.id,
-        p["hyperparameters"],
-        scratch / "out",
+    manifest = plugin.manifest
+    await job.log(f"laying out {p['dataset']}@{p['version']} ({info.task}) in its frozen split")
+    await write_yolo(job.ctx, job.ws, p["dataset"], p["version"], info.task, scratch / "data")
+    loop = asyncio.get_running_loop()
+
+    def on_loop(work: Coroutine[Any, Any, T]) -> T:  # from the plugin's (or its reader's) thread
+        return asyncio.run_coroutine_threadsafe(work, loop).result()
+
+    (scratch / "out").mkdir(parents=True, exist_ok=True)
+    ctx = TrainContext(
+        model_id=info.id,
+        task=info.task,
+        dataset_dir=scratch / "data",
+        output_dir=scratch / "out",
+        hyperparameters=p["hyperparameters"],
+        emit=lambda event: on_loop(_record(job, event)),
+        adopt=lambda pgid: on_loop(job.set_pgid(pgid)),
+        cancel_requested=lambda: on_loop(job.cancel_requested()),
         devices=tuple(job.job["devices"]),
         threads=(job.job["request"] or {}).get("cpu_cores"),
         config_dir=job.ctx.settings.yolo_config_dir,
-        extra={"job": job.id},
+        labels={"job": job.id},
     )
-    loop = asyncio.get_running_loop()
-    started: dict[str, Any] = {}
-
-    def on_event(event: Event) -> None:  # on the engine's reader thread
-        if isinstance(event, Started):
-            started.update(event.versions)
-        asyncio.run_coroutine_threadsafe(_record(job, event), loop).result()
-
-    proc = supervise.start(spec, on_event=on_event)
-    await job.set_pgid(proc.pgid)
-    tail = asyncio.create_task(_follow_log(job, spec.output_dir / LOG_NAME))
+    await job.log(f"training {info.id} with plugin {manifest.name} {manifest.version}")
+    began = time.monotonic()
+    stop = asyncio.Event()
+    tail = asyncio.create_task(_follow_log(job, ctx.log_path, stop))
     try:
-        outcome = await asyncio.to_thread(proc.wait)
+        outcome: TrainOutcome = await asyncio.to_thread(plugin.train, ctx)
+    except TrainingCancelled as exc:
+        raise JobCancelled(exc.message) from None
+    except PluginTrainingFailed as exc:  # a cancel that broke the run still ends cancelled
+        raise TrainingFailed(exc.message, hint=exc.hint) from None
+    except ApplianceError:
+        raise
+    except Exception as exc:  # a plugin's bug ends the job with what it said
+        raise TrainingFailed(
+            f"plugin {manifest.name} failed: {type(exc).__name__}: {exc}",
+            hint="see the job's log; report it to the plugin's authors",
+        ) from exc
     finally:
-        tail.cancel()
+        stop.set()
+        with contextlib.suppress(Exception):  # the log is secondary: train.log is kept whole
+            await asyncio.wait_for(tail, LOG_DRAIN_SECONDS)
+    seconds = round(time.monotonic() - began, 3)
     await job.flush()
-    if outcome.status == supervise.CANCELLED or await job.cancel_requested():
+    if await job.cancel_requested():
         raise JobCancelled("the training was cancelled")
-    if outcome.status != supervise.SUCCEEDED:
-        raise TrainingFailed(outcome.error or "training failed", hint=outcome.hint or "")
-    stored = {}
-    for name, path in sorted(outcome.artifacts.items()):
-        if path.is_file():
-            stored[name] = await job.artifact(name, path)
-    best = stored.get("best.pt") or stored.get("last.pt")
+    stored, weights_name = await _store(job, outcome)
+    best = stored.get(weights_name)
     if best is None:
         raise TrainingFailed("the run made no weights", hint="see the job's log")
+    hyper = p["hyperparameters"]
     code = {
-        "catalog": entry.id,
-        "yaml": entry.yaml,
+        **outcome.code,  # what the plugin adds; it cannot restate who made the run
+        "plugin": manifest.name,
+        "plugin_version": manifest.version,
+        "model": info.id,
         "appliance": metadata.version("ahoy-perception"),
-        **started,
-        "config_sha256": hashlib.sha256(
-            json.dumps(p["hyperparameters"], sort_keys=True).encode()
-        ).hexdigest(),
+        "config_sha256": hashlib.sha256(json.dumps(hyper, sort_keys=True).encode()).hexdigest(),
     }
     mv = await registry.register_run(
         job.ctx,
         job.ws,
         name=p["name"],
-        task=entry.task,
+        task=info.task,
         run_id=job.id,
         dataset_version_id=p["version_id"],
         weights=(best["sha256"], best["size"]),
         metrics=dict(outcome.metrics),
         code=code,
-        config={"hyperparameters": p["hyperparameters"], "seed": spec.seed},
+        config={"hyperparameters": hyper, "seed": hyper.get("seed")},
         actor=job.job["created_by"],
     )
     return {
@@ -166,34 +207,62 @@ async def _train(job: JobHandle, entry: catalog.ModelEntry, scratch: Path) -> di
         "model_version": mv["number"],
         "dataset": p["dataset"],
         "version": int(p["version"]),
-        "metrics": outcome.metrics,
+        "plugin": manifest.name,
+        "metrics": dict(outcome.metrics),
         "best_epoch": outcome.best_epoch,
         "epochs_run": outcome.epochs_run,
-        "seconds": outcome.seconds,
+        "seconds": seconds,
         "artifacts": sorted(stored),
     }
 
 
-async def _follow_log(job: JobHandle, path: Path) -> None:
-    """Ultralytics' console output, line by line, as the job's ``log`` events while
-    it trains (the whole file is also kept as the train.log artifact). Progress-bar
-    redraws (carriage returns) are collapsed to their last state."""
+async def _store(job: JobHandle, outcome: TrainOutcome) -> tuple[dict[str, Any], str]:
+    """The outcome's files, its weights among them, as the job's artifacts (by name);
+    and the name the weights are stored under."""
+    files = dict(outcome.artifacts)
+    weights = outcome.weights.resolve()
+    name = next((n for n, path in files.items() if path.resolve() == weights), None)
+    if name is None:
+        name = outcome.weights.name
+        if name in files:  # another file took the weights' own name
+            name = f"weights{outcome.weights.suffix}"
+        files[name] = outcome.weights
+    stored = {}
+    for artifact, path in sorted(files.items()):
+        if path.is_file():
+            stored[artifact] = await job.artifact(artifact, path)
+    return stored, name
+
+
+async def _follow_log(job: JobHandle, path: Path, stop: asyncio.Event) -> None:
+    """The run's console output (Ultralytics' for the catalog), line by line, as the
+    job's ``log`` events while it trains (the whole file is also kept as the
+    train.log artifact). Progress-bar redraws (carriage returns) are collapsed to
+    their last state. Once ``stop`` is set, the rest of the file is read, so the
+    last lines of a short or failed run are not lost."""
     offset = 0
     pending = b""
     while True:
-        await asyncio.sleep(LOG_POLL_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), LOG_POLL_SECONDS)
+        stopping = stop.is_set()
         try:
             with open(path, "rb") as fh:
                 fh.seek(offset)
                 chunk = fh.read(1 << 20)
         except FileNotFoundError:
-            continue
+            chunk = b""
         offset += len(chunk)
         *lines, pending = (pending + chunk).split(b"\n")
+        ended = stopping and not chunk
+        if ended:
+            lines.append(pending)
         for raw in lines:
             line = raw.rsplit(b"\r", 1)[-1].decode("utf-8", "replace").rstrip()
             if line:
                 await job.log(line[:LOG_LINE_MAX])
+        if ended:
+            return
 
 
 async def _record(job: JobHandle, event: Event) -> None:
@@ -209,26 +278,35 @@ async def _record(job: JobHandle, event: Event) -> None:
 
 
 def describe() -> dict[str, Any]:
-    """The catalog and the hyperparameter JSON Schema (the console renders the form)."""
+    """Every plugin (keyed by name) with its models and hyperparameter JSON Schema,
+    and the training tiers this box offers. ``models`` lists every loaded plugin's
+    models (each names its ``plugin``: the console renders that plugin's schema as
+    the form); ``hyperparameters`` is the catalog's schema, as before plugins.
+    Blocking (see :func:`appliance.plugins.overview.overview`)."""
+    found = overview(kind_registry())
+    loaded = [p for p in found["plugins"] if p["status"] == "available"]
+    models = [{**m, "plugin": p["name"]} for p in loaded for m in p["models"]]
+    schemas = {p.manifest.name: dict(p.manifest.hyperparameters) for p in plugins().available()}
     return {
-        "models": [
-            {"id": e.id, "task": e.task, "family": e.family, "size": e.size, "params": e.params}
-            for e in catalog.entries()
-        ],
-        "hyperparameters": hyperparams.schema(),
+        "models": models,
+        "hyperparameters": schemas.get(CATALOG_PLUGIN) or next(iter(schemas.values()), {}),
+        "plugins": {
+            p["name"]: {**p, "hyperparameters": schemas.get(p["name"])} for p in found["plugins"]
+        },
+        "tiers": found["tiers"],
         "parameters": {
             "dataset": "the dataset's name (required)",
             "version": "a version number, vN, tag or latest (pinned when submitted)",
-            "model": "a catalog id (default yolo11n-detect)",
+            "model": f"a model id of a plugin's models (default {DEFAULT_MODEL})",
             "name": "the model to register the weights under (default: the dataset's name)",
-            "hyperparameters": "an object checked against the schema above",
+            "hyperparameters": "an object checked against the model's plugin's schema",
         },
     }
 
 
 KIND = JobKind(
     name="train",
-    summary="Train a catalog model on a frozen dataset version; registers the model",
+    summary="Train a catalog or plugin model on a frozen dataset version; registers the model",
     validate=validate,
     request=request,
     run=run,

@@ -1,10 +1,9 @@
 """Pre-labelling: a model proposes objects for an image, an annotator keeps or drops them.
 
-Nothing implements these yet: models arrive with training. Until a model registry
-exists the appliance runs with ``NO_MODELS``, and every pre-labelling request
-answers that the model is not found. The service side (merging proposals into a
-file's labels without touching a person's objects, saving them as a ``prelabel``
-activity) is built and tested against a fake; docs/annotation.md has the contract.
+The appliance serves registered Ultralytics weights (appliance/adapters/prelabel);
+``NO_MODELS`` runs none. The service merges proposals into a file's labels without
+touching a person's objects and saves them as a ``prelabel`` activity;
+docs/annotation.md has the contract.
 """
 
 from __future__ import annotations
@@ -35,17 +34,26 @@ class Prelabeler(Protocol):
 
 
 class PrelabelerRegistry(Protocol):
-    """Finds a model by reference within a workspace."""
+    """Finds a model by reference within a workspace, or loads registered weights."""
 
     def lookup(self, ws: str, ref: str) -> Prelabeler | None:
-        """The model, or None when the workspace has no model by that reference."""
+        """A model it serves itself by that reference (a plugin's), or None: the
+        service then resolves the reference in the model registry and ``load``s it."""
+        ...
+
+    def load(self, ref: str, sha256: str, weights: bytes) -> Prelabeler | None:
+        """A model from registered weights (None: this registry runs no models).
+        Blocking: the service calls it off the event loop."""
         ...
 
 
 class _NoModels:
-    """The registry before any model exists: it knows none."""
+    """A registry that runs no models (tests, and processes that never pre-label)."""
 
     def lookup(self, ws: str, ref: str) -> Prelabeler | None:
+        return None
+
+    def load(self, ref: str, sha256: str, weights: bytes) -> Prelabeler | None:
         return None
 
 

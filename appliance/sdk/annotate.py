@@ -96,6 +96,6 @@ class AnnotateApi(Transport):
     def prelabel(
         self, ws: str | None, dataset: str, path: str, model: str, *, min_score: float = 0.25
     ) -> dict[str, Any]:
-        """Add ``model``'s proposals to the image's labels (404 until models exist)."""
+        """Add proposals of ``model`` (``name`` or ``name@ref``) to the image's labels."""
         body = {"model": model, "min_score": min_score}
         return dict(self._json("POST", self._file(ws, dataset, "prelabel", path), json=body))

@@ -27,13 +27,23 @@ from appliance.sdk.jobs import JobsApi
 from appliance.sdk.models import ModelsApi
 from appliance.sdk.pull import pull as _pull
 from appliance.sdk.queue import QueueApi
+from appliance.sdk.script import ScriptTrainingApi
 from appliance.sdk.training import TrainingApi
 from appliance.sdk.transport import DEFAULT_TIMEOUT
 from appliance.sdk.types import PullReport, UploadReport
 from appliance.sdk.upload import upload_tree as _upload_tree
 
 
-class Client(IdentityApi, JobsApi, EventsApi, AnnotateApi, QueueApi, ModelsApi, TrainingApi):
+class Client(
+    IdentityApi,
+    JobsApi,
+    EventsApi,
+    AnnotateApi,
+    QueueApi,
+    ModelsApi,
+    TrainingApi,
+    ScriptTrainingApi,
+):
     """A keep-alive connection to one appliance, acting with one token.
 
     Workspace-scoped methods take the workspace first; ``None`` means

@@ -45,6 +45,12 @@ class QueueApi(Transport):
     def job_kinds(self, ws: str | None = None) -> list[dict[str, Any]]:
         return list(self._json("GET", self._ws(ws, "job-kinds"))["kinds"])
 
+    def plugins(self) -> dict[str, Any]:
+        """``{plugins, tiers}``: the model plugins the appliance found (``status``
+        available or unavailable, with the ``error``) and whether each training
+        tier (catalog, script, container) is available here, or why not."""
+        return dict(self._json("GET", "/v1/plugins"))
+
     def capacity(self) -> dict[str, Any]:
         """The box as the governor sees it: reading, running and queued counts."""
         return dict(self._json("GET", "/v1/capacity"))

@@ -59,9 +59,10 @@ class TrainingApi(Transport):
         ws: str | None = None,
         **hyperparameters: Any,
     ) -> Run:
-        """Train ``model`` (a catalog id) on a dataset version (pinned when asked).
-        Hyperparameters (epochs, imgsz, batch, seed, device, ...) are checked against
-        the schema; a run that can never fit this box is refused with why."""
+        """Train ``model`` (a catalog id, or a plugin's: ``ahoy plugins``) on a dataset
+        version (pinned when asked). Hyperparameters (epochs, imgsz, batch, seed,
+        device, ...) are checked against the schema of the model's plugin; a run that
+        can never fit this box is refused with why."""
         params: dict[str, Any] = {
             "dataset": dataset,
             "model": model,

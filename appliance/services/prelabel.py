@@ -12,11 +12,13 @@ from appliance.domain.labels.document import parse_document
 from appliance.domain.labels.prelabel import merge_proposals
 from appliance.domain.labels.schema import schema_from_dict
 from appliance.errors import InvalidInput, NotFound
+from appliance.ports.prelabel import Prelabeler
+from appliance.services import registry
 from appliance.services.context import ServiceContext
 from appliance.services.label_edit import save_labels
 
 DEFAULT_MIN_SCORE = 0.25
-NO_MODEL_HINT = "train or register a model first (models arrive with training)"
+NO_MODEL_HINT = "train or register a model first (`ahoy model list` shows them)"
 
 
 async def prelabel(
@@ -29,9 +31,7 @@ async def prelabel(
     *,
     min_score: float = DEFAULT_MIN_SCORE,
 ) -> dict[str, Any]:
-    model = ctx.models.lookup(ws, model_ref)
-    if model is None:
-        raise NotFound("model", model_ref, hint=NO_MODEL_HINT)
+    model = ctx.models.lookup(ws, model_ref) or await _registered(ctx, ws, model_ref)
     async with ctx.catalog.reading(ws) as uow:
         ds = await uow.get_dataset(slug)
         f = await uow.working_file(ds.id, filename)
@@ -61,3 +61,22 @@ async def prelabel(
         "skipped": merged.skipped,
         "replaced": merged.replaced,
     }
+
+
+async def _registered(ctx: ServiceContext, ws: str, model_ref: str) -> Prelabeler:
+    """``name`` or ``name@ref`` (a version number, tag or latest) from the registry."""
+    name, _, ref = model_ref.partition("@")
+    try:
+        mv = await registry.version(ctx, ws, name, ref or "latest")
+    except NotFound:
+        raise NotFound("model", model_ref, hint=NO_MODEL_HINT) from None
+    if mv["task"] != "detect":
+        raise InvalidInput(
+            f"model {model_ref!r} is a {mv['task']} model", hint="pre-label with a detect model"
+        )
+    weights = await asyncio.to_thread(ctx.blobs.read, ws, mv["weights_sha256"])
+    label = f"{name}@{mv['number']}"
+    model = await asyncio.to_thread(ctx.models.load, label, mv["weights_sha256"], weights)
+    if model is None:
+        raise NotFound("model", model_ref, hint="this process runs no models: use `ahoy serve`")
+    return model

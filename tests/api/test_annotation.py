@@ -139,7 +139,7 @@ def test_bad_input(team, method, path, request_, status, code):
         assert body["location"].startswith("labels object ")
     if path.startswith("/prelabel"):
         assert "signs@3" in body["detail"]
-        assert body["hint"] == "train or register a model first (models arrive with training)"
+        assert body["hint"] == "train or register a model first (`ahoy model list` shows them)"
 
 
 def test_the_queue_filters_and_pages(team):

@@ -103,3 +103,21 @@ def test_bad_training_requests_name_every_problem(appliance: Appliance, shapes: 
     with pytest.raises(ApiError) as missing:
         c.train("no-such-dataset")
     assert missing.value.status == 404
+
+
+def test_a_registered_model_pre_labels_an_image(appliance: Appliance, shapes: str) -> None:
+    c = appliance.client
+    assert c is not None
+    if not any(m["name"] == "shapes-detector" for m in c.list_models()):
+        pytest.skip("needs the model the first test of this module trains")
+    path = next(i["path"] for i in c.items(None, shapes))
+    before = c.item(None, shapes, path)["labels"]["objects"]
+    r = c.prelabel(None, shapes, path, "shapes-detector@production", min_score=0.0)
+    after = c.item(None, shapes, path)["labels"]["objects"]
+    proposals = [o for o in after if (o.get("attributes") or {}).get("proposal") is True]
+    assert r["proposed"] == len(proposals) > 0  # an undertrained model still proposes
+    assert all(0 <= o["attributes"]["score"] <= 1 for o in proposals)
+    assert [o for o in after if o not in proposals] == before  # human objects untouched
+    with pytest.raises(ApiError) as missing:
+        c.prelabel(None, shapes, path, "no-such-model")
+    assert missing.value.status == 404 and "ahoy model list" in (missing.value.hint or "")

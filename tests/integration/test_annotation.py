@@ -212,5 +212,5 @@ def test_prelabel_adds_proposals_beside_human_objects(engine, images):
     assert engine(annotate.item, "ds", "a.jpg").history[-1]["action"] == "prelabel"
     with pytest.raises(NotFound) as info:
         engine(prelabel, "ds", "a.jpg", "fake@1", ANN)  # the appliance has no models yet
-    assert "models arrive with training" in info.value.hint
+    assert "train or register a model first" in info.value.hint
     assert engine(annotate.save, "ds", "a.jpg", _doc(0), ANN, expect=ANY)["changed"]

@@ -30,6 +30,9 @@ FORBIDDEN = {
     "services": {"adapters", "cli", "web", "runtime", "bootstrap"},
     "ingest": {"adapters", "services", "cli", "web", "runtime", "bootstrap"},
     "web": {"adapters", "cli", "runtime", "bootstrap"},
+    # Model plugins (and the built-in catalog plugin) know the domain and the
+    # training engine, never the app around them.
+    "plugins": {"adapters", "services", "cli", "web", "runtime", "bootstrap", "jobs"},
     # The SDK runs on client machines: it knows the wire format, not the server.
     "sdk": {"adapters", "services", "cli", "web", "runtime", "bootstrap"},
 }

@@ -3,6 +3,7 @@ artifacts; and the box's capacity as the governor sees it."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
 from typing import Any
 
@@ -16,6 +17,7 @@ from appliance.services import governed
 from appliance.web.access import CtxDep, GrantDep, needs, user
 from appliance.web.dto import JobIn
 from appliance.web.idempotency import idempotent
+from appliance.web.routes.plugins import list_plugins
 
 W = "/workspaces/{ws:str}"
 
@@ -87,8 +89,14 @@ async def job_artifacts(ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]) -> 
 
 @get(W + "/job-kinds", opt=needs(P.JOB_READ), summary="The kinds of governed jobs")
 async def job_kinds() -> dict[str, Any]:
-    kinds = registry().values()
-    return {"kinds": [{"name": k.name, "summary": k.summary, **k.describe()} for k in kinds]}
+    kinds = registry().values()  # describing may load plugins and ask for a container runtime
+    described = await asyncio.to_thread(lambda: [k.describe() for k in kinds])
+    return {
+        "kinds": [
+            {"name": k.name, "summary": k.summary, **d}
+            for k, d in zip(kinds, described, strict=True)
+        ]
+    }
 
 
 @get("/capacity", opt=user(), summary="The box's capacity now, and how many jobs run and wait")
@@ -110,4 +118,4 @@ async def capacity(request: Request[Any, Any, Any], ctx: CtxDep) -> dict[str, An
 
 
 #: Served by the jobs router (one router per path: litestar merges methods only there).
-HANDLERS = [submit_job, cancel_job, job_log, job_artifacts, job_kinds, capacity]
+HANDLERS = [submit_job, cancel_job, job_log, job_artifacts, job_kinds, capacity, list_plugins]

@@ -1,6 +1,6 @@
-// Train a model: a dataset version, a catalog model (grouped by task) and the
-// hyperparameters, rendered from the JSON Schema the appliance publishes
-// (GET .../job-kinds). Only changed hyperparameters are sent; the governor's answer
+// Train a model: a dataset version, a model of the catalog or a plugin (grouped by
+// task) and the hyperparameters, rendered from the JSON Schema the model's plugin
+// publishes (GET .../job-kinds). Only changed hyperparameters are sent; the governor's answer
 // (admitted, queued, or a job-rejected problem) decides what happens next.
 
 import { all, api, wsPath } from "../api.js";
@@ -69,9 +69,21 @@ export async function render(root, { ws, dataset: wanted }) {
   dataset.addEventListener("change", () => guarded(loadVersions));
   await loadVersions();
 
-  const model = modelPicker(train.models || []);
+  const models = train.models || [];
+  const model = modelPicker(models);
   const name = h("input", { type: "text", name: "name", id: "field-name", "data-testid": "model-name", placeholder: "the dataset's name" });
-  const hyper = schemaForm(train.hyperparameters || { properties: {} }, { testid: "hyperparameters" });
+  // Each plugin has its own hyperparameter schema: the form follows the chosen model's.
+  const pluginOf = (id) => (models.find((m) => m.id === id) || {}).plugin;
+  const schemaOf = (plugin) => (train.plugins && train.plugins[plugin]?.hyperparameters) || train.hyperparameters || { properties: {} };
+  let plugin = pluginOf(model.value);
+  let hyper = schemaForm(schemaOf(plugin), { testid: "hyperparameters" });
+  model.addEventListener("change", () => {
+    if (pluginOf(model.value) === plugin) return; // same schema: keep what was typed
+    plugin = pluginOf(model.value);
+    const next = schemaForm(schemaOf(plugin), { testid: "hyperparameters" });
+    hyper.el.replaceWith(next.el);
+    hyper = next;
+  });
   const submit = h("button", { type: "submit", "data-testid": "train-submit" }, "Start training");
   const form = h(
     "form",

@@ -1,0 +1,1 @@
+"""Models that pre-label images: Ultralytics weights from the registry."""
