@@ -19,7 +19,6 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-import shutil
 import time
 from collections.abc import Coroutine
 from importlib import metadata
@@ -32,6 +31,7 @@ from appliance.errors import ApplianceError, InvalidInput
 from appliance.jobs.handle import JobCancelled, JobHandle
 from appliance.jobs.kinds import JobKind
 from appliance.jobs.kinds import registry as kind_registry
+from appliance.jobs.on_version import dataset_problems, holding_version, pin_version
 from appliance.plugins.contract import (
     ModelInfo,
     ModelPlugin,
@@ -55,7 +55,6 @@ CATALOG_PLUGIN = "ultralytics"
 LOG_POLL_SECONDS = 0.5
 LOG_DRAIN_SECONDS = 10.0
 LOG_LINE_MAX = 500
-HOLD_KIND = "run"
 
 
 class TrainingFailed(ApplianceError):
@@ -64,8 +63,7 @@ class TrainingFailed(ApplianceError):
 
 def validate(params: dict[str, Any]) -> dict[str, Any]:
     problems = [f"unknown parameter {n!r}" for n in sorted(set(params) - KNOWN)]
-    if not isinstance(params.get("dataset"), str) or not params.get("dataset"):
-        problems.append("dataset (the dataset's name) is required")
+    problems += dataset_problems(params)
     model = params.get("model", DEFAULT_MODEL)
     plugin: ModelPlugin | None = None
     if not isinstance(model, str):
@@ -94,15 +92,7 @@ def validate(params: dict[str, Any]) -> dict[str, Any]:
 async def prepare(ctx: ServiceContext, ws: str, params: dict[str, Any]) -> dict[str, Any]:
     """Pin the version: the run trains on what ``latest`` meant when it was asked."""
     registry.check_name(params["name"])
-    async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(params["dataset"])
-        version = await uow.get_version(ds.id, params["version"])
-    return {
-        **params,
-        "version": str(version.number),
-        "version_id": version.id,
-        "manifest_hash": version.manifest_hash,
-    }
+    return await pin_version(ctx, ws, params)
 
 
 def request(params: dict[str, Any], host: HostReading) -> ResourceRequest:
@@ -113,15 +103,8 @@ def request(params: dict[str, Any], host: HostReading) -> ResourceRequest:
 async def run(job: JobHandle) -> dict[str, Any]:
     p = job.params
     plugin, info = plugins().resolve(p["model"])
-    scratch = job.ctx.settings.cache_dir / "jobs" / job.id
-    async with job.ctx.catalog.writing(job.ws) as uow:
-        await uow.add_hold(p["version_id"], HOLD_KIND, job.id)
-    try:
+    async with holding_version(job) as scratch:
         return await _train(job, plugin, info, scratch)
-    finally:
-        async with job.ctx.catalog.writing(job.ws) as uow:
-            await uow.release_hold(p["version_id"], HOLD_KIND, job.id)
-        await asyncio.to_thread(shutil.rmtree, scratch, True)
 
 
 async def _train(

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import platform
-import shutil
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from appliance.jobs import script_contract as contract
 from appliance.jobs import script_sandbox as box
 from appliance.jobs.handle import JobCancelled, JobHandle
 from appliance.jobs.kinds import JobKind
+from appliance.jobs.on_version import dataset_problems, holding_version, pin_version
 from appliance.sandbox import bwrap, requirements
 from appliance.sandbox import run as sandbox
 from appliance.services import registry
@@ -54,7 +54,6 @@ RAM_RANGE = (512 * MIB, 1 << 40)
 TIMEOUT_RANGE = (1.0, 7 * 24 * 3600.0)
 DEFAULTS = {"cpu_cores": 1, "ram_bytes": 4 * GIB, "timeout_s": 3600.0}
 OUTPUT_BYTES = 4 * GIB
-HOLD_KIND = "run"
 
 
 class ScriptFailed(ApplianceError):
@@ -63,8 +62,7 @@ class ScriptFailed(ApplianceError):
 
 def validate(params: dict[str, Any]) -> dict[str, Any]:
     problems = [f"unknown parameter {n!r}" for n in sorted(set(params) - KNOWN)]
-    if not isinstance(params.get("dataset"), str) or not params.get("dataset"):
-        problems.append("dataset (the dataset's name) is required")
+    problems += dataset_problems(params)
     for key in ("script", "requirements"):
         value = params.get(key)
         if (key == "script" or value is not None) and not (
@@ -134,16 +132,7 @@ async def prepare(ctx: ServiceContext, ws: str, params: dict[str, Any]) -> dict[
     if params["requirements"]:
         text = await asyncio.to_thread(ctx.blobs.read, ws, params["requirements"])
         met = requirements.check(text.decode("utf-8", "replace"))
-    async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(params["dataset"])
-        version = await uow.get_version(ds.id, params["version"])
-    return {
-        **params,
-        "version": str(version.number),
-        "version_id": version.id,
-        "manifest_hash": version.manifest_hash,
-        "libraries": met,
-    }
+    return {**await pin_version(ctx, ws, params), "libraries": met}
 
 
 def _check_script(source: bytes) -> None:
@@ -177,16 +166,8 @@ def request(params: dict[str, Any], host: HostReading) -> ResourceRequest:
 
 
 async def run(job: JobHandle) -> dict[str, Any]:
-    p = job.params
-    scratch = job.ctx.settings.cache_dir / "jobs" / job.id
-    async with job.ctx.catalog.writing(job.ws) as uow:
-        await uow.add_hold(p["version_id"], HOLD_KIND, job.id)
-    try:
+    async with holding_version(job) as scratch:
         return await _train(job, scratch)
-    finally:
-        async with job.ctx.catalog.writing(job.ws) as uow:
-            await uow.release_hold(p["version_id"], HOLD_KIND, job.id)
-        await asyncio.to_thread(shutil.rmtree, scratch, True)
 
 
 async def _train(job: JobHandle, scratch: Path) -> dict[str, Any]:

@@ -4,13 +4,14 @@ for that plugin's schema, the run trains, and the catalog's form comes back."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.browser.conftest import log_in, shot
-from tests.e2e.conftest import Appliance, free_port
+from tests.e2e.conftest import Appliance, running_appliance
 from tests.integration.yolo_dataset import make_detect_dataset
 from tests.plugins import install_dist_info, pythonpath
 
@@ -23,16 +24,9 @@ PLUGIN_MODEL = "testplugin/tiny"
 @pytest.fixture(scope="module")
 def appliance(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
     site = install_dist_info(tmp_path_factory.mktemp("site"))
-    app = Appliance(tmp_path_factory.mktemp("appliance") / "data", free_port())
-    app.env["PYTHONPATH"] = pythonpath(site, app.env.get("PYTHONPATH"))
-    app.start()
-    try:
+    env = {"PYTHONPATH": pythonpath(site, os.environ.get("PYTHONPATH"))}
+    with running_appliance(tmp_path_factory, env) as app:
         yield app
-    finally:
-        if app.client is not None:
-            app.client.close()
-        if app.proc and app.proc.poll() is None:
-            app.stop()
 
 
 @pytest.fixture(scope="module")

@@ -119,10 +119,13 @@ class Appliance:
 
 
 @contextlib.contextmanager
-def running_appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
+def running_appliance(
+    tmp_path_factory: pytest.TempPathFactory, env: dict[str, str] | None = None
+) -> Iterator[Appliance]:
     """A started appliance with its admin logged in; stopped (and its client closed)
-    afterwards."""
+    afterwards. ``env`` adds to (or overrides) the environment `ahoy serve` gets."""
     app = Appliance(tmp_path_factory.mktemp("appliance") / "data", free_port())
+    app.env.update(env or {})
     app.start()
     try:
         yield app

@@ -6,13 +6,14 @@ the plugin. Tier 2 reports this box's container runtime, or why there is none.""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from appliance.plugins.tiers import NO_RUNTIME, container_runtime
 from appliance.sdk import ApiError
-from tests.e2e.conftest import Appliance, free_port
+from tests.e2e.conftest import Appliance, running_appliance
 from tests.integration.yolo_dataset import make_detect_dataset
 from tests.plugins import install_dist_info, pythonpath
 
@@ -24,16 +25,9 @@ MODEL = "testplugin/tiny"
 @pytest.fixture(scope="module")
 def plugged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
     site = install_dist_info(tmp_path_factory.mktemp("site"))
-    app = Appliance(tmp_path_factory.mktemp("appliance") / "data", free_port())
-    app.env["PYTHONPATH"] = pythonpath(site, app.env.get("PYTHONPATH"))
-    app.start()
-    try:
+    env = {"PYTHONPATH": pythonpath(site, os.environ.get("PYTHONPATH"))}
+    with running_appliance(tmp_path_factory, env) as app:
         yield app
-    finally:
-        if app.client is not None:
-            app.client.close()
-        if app.proc and app.proc.poll() is None:
-            app.stop()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,52 @@
+"""What every job that works on a dataset version shares: the version pinned at
+submission, held (not deletable) while the job runs, and a scratch folder."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from appliance.jobs.handle import JobHandle
+from appliance.services.context import ServiceContext
+
+HOLD_KIND = "run"
+
+
+def dataset_problems(params: dict[str, Any]) -> list[str]:
+    if not isinstance(params.get("dataset"), str) or not params.get("dataset"):
+        return ["dataset (the dataset's name) is required"]
+    return []
+
+
+async def pin_version(ctx: ServiceContext, ws: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with the version as a number (what ``latest`` or a tag meant when
+    the job was asked for), its id and its manifest hash."""
+    async with ctx.catalog.reading(ws) as uow:
+        ds = await uow.get_dataset(params["dataset"])
+        version = await uow.get_version(ds.id, params["version"])
+    return {
+        **params,
+        "version": str(version.number),
+        "version_id": version.id,
+        "manifest_hash": version.manifest_hash,
+    }
+
+
+@asynccontextmanager
+async def holding_version(job: JobHandle) -> AsyncIterator[Path]:
+    """Hold the job's version for as long as it runs; yields its scratch folder,
+    removed afterwards."""
+    version_id = job.params["version_id"]
+    scratch = job.ctx.settings.cache_dir / "jobs" / job.id
+    async with job.ctx.catalog.writing(job.ws) as uow:
+        await uow.add_hold(version_id, HOLD_KIND, job.id)
+    try:
+        yield scratch
+    finally:
+        async with job.ctx.catalog.writing(job.ws) as uow:
+            await uow.release_hold(version_id, HOLD_KIND, job.id)
+        await asyncio.to_thread(shutil.rmtree, scratch, True)
