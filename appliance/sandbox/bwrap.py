@@ -117,13 +117,14 @@ def argv(
     args += ["--perms", "0755", "--dir", "/etc"]
     for path in _ETC_FILES:
         args += ["--ro-bind-try", path, path]
+    # /tmp first: an interpreter or venv that lives under /tmp is bound on top of it
+    args += ["--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     for prefix in python_roots():
         # bwrap makes missing parents private (0700): the sandbox user must get through
         for parent in reversed(prefix.parents[:-1]):
             args += ["--perms", "0755", "--dir", str(parent)]
         args += ["--ro-bind", str(prefix), str(prefix)]
     args += ["--proc", "/proc", "--dev", "/dev"]
-    args += ["--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     # POSIX semaphores and shared memory (multiprocessing, data loaders) live here
     args += ["--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/dev/shm"]
     args += ["--perms", "0755", "--dir", JOB]
