@@ -49,7 +49,7 @@ from appliance.services.materialize import write_yolo
 
 T = TypeVar("T")
 
-KNOWN = {"dataset", "version", "model", "name", "hyperparameters"}
+KNOWN = {"dataset", "version", "model", "name", "hyperparameters", "weights"}
 DEFAULT_MODEL = "yolo11n-detect"
 CATALOG_PLUGIN = "ultralytics"
 LOG_POLL_SECONDS = 0.5
@@ -73,6 +73,9 @@ def validate(params: dict[str, Any]) -> dict[str, Any]:
             plugin, _ = plugins().resolve(model)
         except InvalidInput as exc:
             problems.append(f"{exc.message} ({exc.hint})")
+    weights = params.get("weights")
+    if weights is not None and not (isinstance(weights, str) and weights):
+        problems.append("weights must name a registered model version: name or name@ref")
     if problems or plugin is None:
         raise InvalidInput(
             "; ".join(problems),
@@ -86,12 +89,27 @@ def validate(params: dict[str, Any]) -> dict[str, Any]:
         "model": model,
         "name": params.get("name") or params["dataset"],
         "hyperparameters": hyper,
+        "weights": weights,
     }
 
 
 async def prepare(ctx: ServiceContext, ws: str, params: dict[str, Any]) -> dict[str, Any]:
     """Pin the version: the run trains on what ``latest`` meant when it was asked."""
     registry.check_name(params["name"])
+    if params.get("weights"):  # fine-tuning: pin the starting weights too
+        name, _, ref = params["weights"].partition("@")
+        mv = await registry.version(ctx, ws, name, ref or "latest")
+        _, info = plugins().resolve(params["model"])
+        if mv["task"] != info.task:
+            raise InvalidInput(
+                f"weights {params['weights']!r} are of a {mv['task']} model, not {info.task}",
+                hint="fine-tune a model of the same task",
+            )
+        params = {
+            **params,
+            "weights": f"{name}@{mv['number']}",
+            "weights_sha256": mv["weights_sha256"],
+        }
     return await pin_version(ctx, ws, params)
 
 
@@ -120,7 +138,14 @@ async def _train(
         return asyncio.run_coroutine_threadsafe(work, loop).result()
 
     (scratch / "out").mkdir(parents=True, exist_ok=True)
+    init: Path | None = None
+    if p.get("weights_sha256"):
+        init = scratch / "init.pt"
+        data = await asyncio.to_thread(job.ctx.blobs.read, job.ws, p["weights_sha256"])
+        await asyncio.to_thread(init.write_bytes, data)
+        await job.log(f"fine-tuning from {p['weights']} (sha256 {p['weights_sha256'][:12]})")
     ctx = TrainContext(
+        weights=init,
         model_id=info.id,
         task=info.task,
         dataset_dir=scratch / "data",
@@ -172,6 +197,8 @@ async def _train(
         "appliance": metadata.version("ahoy-perception"),
         "config_sha256": hashlib.sha256(json.dumps(hyper, sort_keys=True).encode()).hexdigest(),
     }
+    if p.get("weights_sha256"):
+        code["init_weights"] = {"model": p["weights"], "sha256": p["weights_sha256"]}
     mv = await registry.register_run(
         job.ctx,
         job.ws,
@@ -283,6 +310,7 @@ def describe() -> dict[str, Any]:
             "model": f"a model id of a plugin's models (default {DEFAULT_MODEL})",
             "name": "the model to register the weights under (default: the dataset's name)",
             "hyperparameters": "an object checked against the model's plugin's schema",
+            "weights": "optional: fine-tune from a registered model version (name or name@ref)",
         },
     }
 

@@ -112,6 +112,9 @@ class TrainContext:
     threads: int | None = None  # CPU cores granted
     config_dir: Path | None = None  # the appliance's offline config dir for ML libraries
     labels: Mapping[str, Any] = field(default_factory=dict)  # job id …
+    #: Fine-tune from these weights (a registered model version's file) instead of
+    #: a random initialisation; None for a run from scratch.
+    weights: Path | None = None
 
     @property
     def log_path(self) -> Path:

@@ -68,7 +68,7 @@ class UltralyticsCatalog:
         entry = catalog.get(ctx.model_id)
         spec = TrainSpec.create(
             ctx.dataset_dir,
-            entry.id,
+            str(ctx.weights) if ctx.weights is not None else entry.id,
             ctx.hyperparameters,
             ctx.output_dir,
             devices=tuple(ctx.devices),

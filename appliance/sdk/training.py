@@ -56,13 +56,15 @@ class TrainingApi(Transport):
         *,
         version: str = "latest",
         name: str | None = None,
+        weights: str | None = None,
         ws: str | None = None,
         **hyperparameters: Any,
     ) -> Run:
         """Train ``model`` (a catalog id, or a plugin's: ``ahoy plugins``) on a dataset
         version (pinned when asked). Hyperparameters (epochs, imgsz, batch, seed,
         device, ...) are checked against the schema of the model's plugin; a run that
-        can never fit this box is refused with why."""
+        can never fit this box is refused with why. ``weights`` fine-tunes from a
+        registered model version (``name`` or ``name@ref``) instead of a random start."""
         params: dict[str, Any] = {
             "dataset": dataset,
             "model": model,
@@ -71,6 +73,8 @@ class TrainingApi(Transport):
         }
         if name:
             params["name"] = name
+        if weights:  # fine-tune from a registered model version: "name" or "name@ref"
+            params["weights"] = weights
         job: Job = self._json(
             "POST", self._ws(ws, "jobs"), json={"kind": "train", "params": params}
         )

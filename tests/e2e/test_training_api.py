@@ -121,3 +121,26 @@ def test_a_registered_model_pre_labels_an_image(appliance: Appliance, shapes: st
     with pytest.raises(ApiError) as missing:
         c.prelabel(None, shapes, path, "no-such-model")
     assert missing.value.status == 404 and "ahoy model list" in (missing.value.hint or "")
+
+
+def test_fine_tuning_starts_from_a_registered_model_version(
+    appliance: Appliance, shapes: str
+) -> None:
+    c = appliance.client
+    assert c is not None
+    if not any(m["name"] == "shapes-detector" for m in c.list_models()):
+        pytest.skip("needs the model the first test of this module trains")
+    start = c.model_version("shapes-detector", "production")
+    run = c.train(shapes, name="shapes-tuned", weights="shapes-detector@production", **TINY)
+    job = run.wait(timeout=300)
+    assert job["state"] == "succeeded", job
+    assert job["params"]["weights"] == f"shapes-detector@{start['number']}"  # pinned
+    lineage = run.model()
+    assert lineage["code"]["init_weights"] == {
+        "model": f"shapes-detector@{start['number']}",
+        "sha256": start["weights_sha256"],
+    }
+    assert any("fine-tuning from" in e["data"]["line"] for e in c.job_log(run.id, kind="log"))
+    with pytest.raises(ApiError) as wrong:
+        c.train(shapes, "yolo11n-pose", weights="shapes-detector", **TINY)
+    assert "not pose" in wrong.value.detail
