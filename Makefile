@@ -50,7 +50,7 @@ bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python benchmarks/bench_data_engine.py
 	$(BIN)/python benchmarks/bench_api.py
-	$(BIN)/python benchmarks/bench_platform_training.py
+	$(BIN)/python benchmarks/bench_platform_training.py --epochs 30
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
