@@ -1,5 +1,6 @@
 """What every job that works on a dataset version shares: the version pinned at
-submission, held (not deletable) while the job runs, and a scratch folder."""
+submission, held (not deletable) while the job runs, a scratch folder, and, for a
+training job, its weights registered as a model version tied to that version."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from appliance.jobs.handle import JobHandle
+from appliance.services import registry
 from appliance.services.context import ServiceContext
 
 HOLD_KIND = "run"
@@ -50,3 +53,39 @@ async def holding_version(job: JobHandle) -> AsyncIterator[Path]:
         async with job.ctx.catalog.writing(job.ws) as uow:
             await uow.release_hold(version_id, HOLD_KIND, job.id)
         await asyncio.to_thread(shutil.rmtree, scratch, True)
+
+
+async def register_model(
+    job: JobHandle,
+    *,
+    task: str,
+    weights: dict[str, Any],
+    metrics: dict[str, Any],
+    code: dict[str, Any],
+    config: dict[str, Any],
+) -> dict[str, Any]:
+    """Register the run's ``weights`` (a stored artifact: sha256, size) as a new
+    version of the model ``params.name``, tied to the job's dataset version and to
+    the job; ``code`` gains the appliance's version. Returns the result fields every
+    training job reports."""
+    p = job.params
+    mv = await registry.register_run(
+        job.ctx,
+        job.ws,
+        name=p["name"],
+        task=task,
+        run_id=job.id,
+        dataset_version_id=p["version_id"],
+        weights=(weights["sha256"], weights["size"]),
+        metrics=metrics,
+        code={**code, "appliance": metadata.version("ahoy-perception")},
+        config=config,
+        actor=job.job["created_by"],
+    )
+    return {
+        "model": p["name"],
+        "model_version": mv["number"],
+        "dataset": p["dataset"],
+        "version": int(p["version"]),
+        "metrics": metrics,
+    }

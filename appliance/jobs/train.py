@@ -21,7 +21,6 @@ import hashlib
 import json
 import time
 from collections.abc import Coroutine
-from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,7 +30,12 @@ from appliance.errors import ApplianceError, InvalidInput
 from appliance.jobs.handle import JobCancelled, JobHandle
 from appliance.jobs.kinds import JobKind
 from appliance.jobs.kinds import registry as kind_registry
-from appliance.jobs.on_version import dataset_problems, holding_version, pin_version
+from appliance.jobs.on_version import (
+    dataset_problems,
+    holding_version,
+    pin_version,
+    register_model,
+)
 from appliance.plugins.contract import (
     ModelInfo,
     ModelPlugin,
@@ -194,31 +198,21 @@ async def _train(
         "plugin": manifest.name,
         "plugin_version": manifest.version,
         "model": info.id,
-        "appliance": metadata.version("ahoy-perception"),
         "config_sha256": hashlib.sha256(json.dumps(hyper, sort_keys=True).encode()).hexdigest(),
     }
     if p.get("weights_sha256"):
         code["init_weights"] = {"model": p["weights"], "sha256": p["weights_sha256"]}
-    mv = await registry.register_run(
-        job.ctx,
-        job.ws,
-        name=p["name"],
+    base = await register_model(
+        job,
         task=info.task,
-        run_id=job.id,
-        dataset_version_id=p["version_id"],
-        weights=(best["sha256"], best["size"]),
+        weights=best,
         metrics=dict(outcome.metrics),
         code=code,
         config={"hyperparameters": hyper, "seed": hyper.get("seed")},
-        actor=job.job["created_by"],
     )
     return {
-        "model": p["name"],
-        "model_version": mv["number"],
-        "dataset": p["dataset"],
-        "version": int(p["version"]),
+        **base,
         "plugin": manifest.name,
-        "metrics": dict(outcome.metrics),
         "best_epoch": outcome.best_epoch,
         "epochs_run": outcome.epochs_run,
         "seconds": seconds,

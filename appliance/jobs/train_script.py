@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import platform
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,12 @@ from appliance.jobs import script_contract as contract
 from appliance.jobs import script_sandbox as box
 from appliance.jobs.handle import JobCancelled, JobHandle
 from appliance.jobs.kinds import JobKind
-from appliance.jobs.on_version import dataset_problems, holding_version, pin_version
+from appliance.jobs.on_version import (
+    dataset_problems,
+    holding_version,
+    pin_version,
+    register_model,
+)
 from appliance.sandbox import bwrap, requirements
 from appliance.sandbox import run as sandbox
 from appliance.services import registry
@@ -219,27 +223,17 @@ async def _train(job: JobHandle, scratch: Path) -> dict[str, Any]:
         "libraries": p.get("libraries") or {},
         "python": platform.python_version(),
         "sandbox": bwrap.version(exe),
-        "appliance": metadata.version("ahoy-perception"),
     }
-    mv = await registry.register_run(
-        job.ctx,
-        job.ws,
-        name=p["name"],
+    base = await register_model(
+        job,
         task=p["task"],
-        run_id=job.id,
-        dataset_version_id=p["version_id"],
-        weights=(weights["sha256"], weights["size"]),
+        weights=weights,
         metrics=delivered.metrics,
         code=code,
         config={"params": p["params"], "limits": box.as_config(limits)},
-        actor=job.job["created_by"],
     )
     return {
-        "model": p["name"],
-        "model_version": mv["number"],
-        "dataset": p["dataset"],
-        "version": int(p["version"]),
-        "metrics": delivered.metrics,
+        **base,
         "onnx": delivered.onnx is not None,
         "seconds": outcome.seconds,
         "peak_memory_bytes": outcome.peak_memory,

@@ -189,11 +189,11 @@ _AVAILABLE: dict[str, str] = {}
 
 
 def status() -> dict[str, Any]:
-    """``{available, sandbox}`` (bubblewrap's version), or ``{available, reason}``."""
+    """``{available, sandbox}`` (bubblewrap's version), or ``{available, reason, hint}``."""
     try:
         exe = check()
     except SandboxUnavailable as exc:
-        return {"available": False, "reason": exc.message}
+        return {"available": False, "reason": exc.message, "hint": exc.hint}
     return {"available": True, "sandbox": version(exe)}
 
 

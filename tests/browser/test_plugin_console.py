@@ -4,16 +4,14 @@ for that plugin's schema, the run trains, and the catalog's form comes back."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.browser.conftest import log_in, shot
-from tests.e2e.conftest import Appliance, running_appliance
-from tests.integration.yolo_dataset import make_detect_dataset
-from tests.plugins import install_dist_info, pythonpath
+from tests.e2e.conftest import Appliance
+from tests.plugins import plugged_appliance, seed_boxes
 
 pytestmark = pytest.mark.browser
 
@@ -23,20 +21,13 @@ PLUGIN_MODEL = "testplugin/tiny"
 
 @pytest.fixture(scope="module")
 def appliance(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
-    site = install_dist_info(tmp_path_factory.mktemp("site"))
-    env = {"PYTHONPATH": pythonpath(site, os.environ.get("PYTHONPATH"))}
-    with running_appliance(tmp_path_factory, env) as app:
+    with plugged_appliance(tmp_path_factory) as app:
         yield app
 
 
 @pytest.fixture(scope="module")
 def boxes(appliance: Appliance, tmp_path_factory: pytest.TempPathFactory) -> str:
-    root = tmp_path_factory.mktemp("boxes")
-    make_detect_dataset(root, train=8, val=4, size=64)
-    appliance.ahoy("dataset", "create", "boxes", "--split", "train=0.5,val=0.5")
-    appliance.ahoy("dataset", "import-yolo", str(root), "-d", "boxes")
-    appliance.ahoy("dataset", "commit", "boxes", "-m", "boxes to count")
-    return "boxes"
+    return seed_boxes(appliance, tmp_path_factory)
 
 
 def test_the_form_follows_the_chosen_model_s_plugin(page: Any, appliance: Appliance, boxes: str):

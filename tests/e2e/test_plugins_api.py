@@ -6,16 +6,14 @@ the plugin. Tier 2 reports this box's container runtime, or why there is none.""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
 from appliance.plugins.tiers import NO_RUNTIME, container_runtime
 from appliance.sdk import ApiError
-from tests.e2e.conftest import Appliance, running_appliance
-from tests.integration.yolo_dataset import make_detect_dataset
-from tests.plugins import install_dist_info, pythonpath
+from tests.e2e.conftest import Appliance
+from tests.plugins import plugged_appliance, seed_boxes
 
 pytestmark = pytest.mark.e2e
 
@@ -24,20 +22,13 @@ MODEL = "testplugin/tiny"
 
 @pytest.fixture(scope="module")
 def plugged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
-    site = install_dist_info(tmp_path_factory.mktemp("site"))
-    env = {"PYTHONPATH": pythonpath(site, os.environ.get("PYTHONPATH"))}
-    with running_appliance(tmp_path_factory, env) as app:
+    with plugged_appliance(tmp_path_factory) as app:
         yield app
 
 
 @pytest.fixture(scope="module")
 def boxes(plugged: Appliance, tmp_path_factory: pytest.TempPathFactory) -> str:
-    root = tmp_path_factory.mktemp("boxes")
-    make_detect_dataset(root, train=8, val=4, size=64)
-    plugged.ahoy("dataset", "create", "boxes", "--split", "train=0.5,val=0.5")
-    plugged.ahoy("dataset", "import-yolo", str(root), "-d", "boxes")
-    plugged.ahoy("dataset", "commit", "boxes", "-m", "boxes to count")
-    return "boxes"
+    return seed_boxes(plugged, tmp_path_factory)
 
 
 def test_ahoy_plugins_lists_each_plugin_its_state_and_the_tiers(plugged: Appliance) -> None:

@@ -31,15 +31,8 @@ from tests.integration.yolo_dataset import make_detect_dataset
 pytestmark = pytest.mark.e2e
 
 
-def _unavailable() -> str | None:
-    try:
-        bwrap.check()
-    except bwrap.SandboxUnavailable as exc:
-        return str(exc)
-    return None
-
-
-_WHY = _unavailable()
+_STATUS = bwrap.status()
+_WHY = None if _STATUS["available"] else f"{_STATUS['reason']} ({_STATUS['hint']})"
 if _WHY is not None:
     pytestmark = [pytest.mark.e2e, pytest.mark.skip(reason=_WHY)]
 

@@ -31,15 +31,8 @@ UID = 1_900_000_123  # as the job kind does, when the tests run as root
 NOBODY = 65534
 
 
-def _available() -> str | None:
-    try:
-        bwrap.check()
-    except bwrap.SandboxUnavailable as exc:
-        return str(exc)
-    return None
-
-
-_WHY = _available()
+_STATUS = bwrap.status()
+_WHY = None if _STATUS["available"] else f"{_STATUS['reason']} ({_STATUS['hint']})"
 needs_sandbox = pytest.mark.skipif(_WHY is not None, reason=_WHY or "")
 
 

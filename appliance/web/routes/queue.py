@@ -102,7 +102,7 @@ async def job_kinds() -> dict[str, Any]:
 @get("/capacity", opt=user(), summary="The box's capacity now, and how many jobs run and wait")
 async def capacity(request: Request[Any, Any, Any], ctx: CtxDep) -> dict[str, Any]:
     gov = _governor(request)
-    reading = gov.probe.read()
+    reading = await asyncio.to_thread(gov.probe.read)  # NVML calls block
     async with ctx.catalog.accounts() as acc:
         active = await acc.active_jobs()
     running = [j for j in active if j["state"] == "running"]
