@@ -13,6 +13,7 @@ import typer
 
 from appliance.cli import (
     admin,
+    augment,
     dataset,
     events,
     identity,
@@ -48,7 +49,7 @@ app.add_typer(jobs.jobs, name="job")
 app.add_typer(jobs.webhooks, name="webhook")
 app.add_typer(review.label, name="label")
 app.add_typer(models.models, name="model")
-__all__ = ["app", "labels", "queue_cmds"]  # importing these adds their commands
+__all__ = ["app", "augment", "labels", "queue_cmds"]  # importing these adds their commands
 app.command()(identity.login)
 app.command()(identity.logout)
 app.command()(identity.whoami)

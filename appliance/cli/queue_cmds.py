@@ -14,7 +14,7 @@ from appliance.cli.storage import run_job
 from appliance.errors import InvalidInput
 
 
-def _params(pairs: list[str]) -> dict[str, Any]:
+def parse_params(pairs: list[str]) -> dict[str, Any]:
     """``name=value`` pairs; values are read as JSON when they parse (numbers,
     booleans, lists), else kept as text."""
     params: dict[str, Any] = {}
@@ -46,7 +46,7 @@ def job_submit(
     json_: JsonOpt = False,
 ) -> None:
     """Submit a governed job: it runs when the box has room, or is refused with why."""
-    job = api(lambda c: c.submit_job(kind, _params(param or [])), json_)
+    job = api(lambda c: c.submit_job(kind, parse_params(param or [])), json_)
     if wait:
         result = api(lambda c: run_job(c, job, kind, json_), json_)
         done(result, json_, lambda: out.print(f"job {job['id']} succeeded: {result}", markup=False))

@@ -9,7 +9,7 @@ import typer
 
 from appliance.cli.common import JsonOpt, api, done
 from appliance.cli.output import out
-from appliance.cli.queue_cmds import _params
+from appliance.cli.queue_cmds import parse_params
 from appliance.cli.storage import run_job
 
 GIB = 1 << 30
@@ -60,7 +60,7 @@ def train_script(
             cpu_cores=cpu_cores,
             ram_bytes=int(ram_gib * GIB),
             timeout_s=timeout,
-            params=_params(param or []),
+            params=parse_params(param or []),
         )
         return run.job()
 

@@ -32,12 +32,16 @@ class ManifestRow:
 
 @dataclass(frozen=True, slots=True)
 class WorkingFile:
-    """One file of the mutable working area, before a split is assigned."""
+    """One file of the mutable working area, before a split is assigned.
+
+    ``split`` pins the file to a split (an augmented copy belongs to its original's
+    train split wherever its own bytes would hash); ``None`` means by content hash."""
 
     filename: str
     sha256: str
     label_sha256: str | None
     role: str
+    split: str | None = None
 
 
 def fingerprint(rows: Iterable[ManifestRow]) -> str:
@@ -51,10 +55,17 @@ def fingerprint(rows: Iterable[ManifestRow]) -> str:
 
 
 def freeze(files: Iterable[WorkingFile], split: SplitConfig) -> list[ManifestRow]:
-    """Assign each working file its content-hash split; sorted by filename."""
+    """Assign each working file its pinned split, or else its content-hash split;
+    sorted by filename."""
     return sorted(
         (
-            ManifestRow(f.filename, f.sha256, f.label_sha256, f.role, assign_split(split, f.sha256))
+            ManifestRow(
+                f.filename,
+                f.sha256,
+                f.label_sha256,
+                f.role,
+                f.split or assign_split(split, f.sha256),
+            )
             for f in files
         ),
         key=lambda r: r.filename,

@@ -60,6 +60,7 @@ class StagedFile:
     role: str
     label_sha256: str | None = None
     label_size: int = 0  # bytes of the label document, when there is one
+    split: str | None = None  # pins the split; None keeps the file's pin (or hashes)
 
 
 @dataclass(frozen=True, slots=True)

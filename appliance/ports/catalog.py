@@ -83,6 +83,18 @@ class UnitOfWork(Protocol):
     async def delete_version(self, version_id: int) -> set[str]:
         """Drop the version's references (the row stays for lineage); returns its digests."""
 
+    async def add_derivation(
+        self,
+        version_id: int,
+        source_version_id: int,
+        kind: str,
+        recipe: dict[str, Any],
+        recipe_sha256: str,
+        run_id: str | None,
+    ) -> None: ...
+    async def derivation(self, version_id: int) -> dict[str, Any] | None:
+        """The source version (dataset, number, manifest hash) and the recipe."""
+
     # garbage collection and erasure
     async def mark_orphans(self, digests: Collection[str] | None = None) -> int: ...
     async def reclaimable(self, cutoff: float) -> list[tuple[str, int]]: ...

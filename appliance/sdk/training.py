@@ -79,3 +79,24 @@ class TrainingApi(Transport):
             "POST", self._ws(ws, "jobs"), json={"kind": "train", "params": params}
         )
         return Run(self, job["id"], ws)  # type: ignore[arg-type]
+
+    def augment(
+        self,
+        dataset: str,
+        *,
+        version: str = "latest",
+        into: str | None = None,
+        ws: str | None = None,
+        **recipe: Any,
+    ) -> Job:
+        """Expand a version's TRAIN split (``copies`` per image, default 7) into a new
+        version of ``into`` (default ``<dataset>-aug``); val and test are carried over.
+        Recipe fields: copies, seed and the transform limits (``job_kinds()``). The
+        job's result names the new version; its ``derived_from`` names the source."""
+        params: dict[str, Any] = {"dataset": dataset, "version": version, "recipe": recipe}
+        if into:
+            params["into"] = into
+        job: Job = self._json(
+            "POST", self._ws(ws, "jobs"), json={"kind": "augment", "params": params}
+        )
+        return job

@@ -136,3 +136,11 @@ async def show(ctx: ServiceContext, ws: str, slug: str, ref: str) -> Version:
     async with ctx.catalog.reading(ws) as uow:
         ds = await uow.get_dataset(slug)
         return await uow.get_version(ds.id, ref)
+
+
+async def detail(ctx: ServiceContext, ws: str, slug: str, ref: str) -> dict[str, Any]:
+    """A version, and (for a derived one) the version and recipe it was made from."""
+    async with ctx.catalog.reading(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        version = await uow.get_version(ds.id, ref)
+        return {**version.as_dict(), "derived_from": await uow.derivation(version.id)}

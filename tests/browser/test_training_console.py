@@ -294,3 +294,26 @@ def test_a_queued_run_shows_its_place_in_line_and_is_cancelled(page, appliance, 
         assert c.get_job(None, run.id)["state"] == "cancelled"
     finally:
         c.cancel_job(hog["id"])
+
+
+def test_augment_from_the_version_page_to_the_derived_version(page, appliance, shapes):
+    log_in(page, appliance)
+    page.goto(f"{appliance.url}/console/#/ws/{WS}/datasets/{shapes}/versions/1")
+    assert page.get_by_test_id("version-facts").inner_text().count("Derived from") == 1
+    panel = page.get_by_test_id("augment")
+    panel.locator("summary").click()
+    page.locator("#augment-copies").fill("2")
+    page.locator("#augment-into").fill("shapes-console-aug")
+    shot(page, "augment-form")
+    page.get_by_test_id("augment-submit").click()
+    page.wait_for_url("**/jobs/*")
+    job = wait_state(appliance, page.url.rsplit("/", 1)[1], {"succeeded", "failed"}, 120)
+    assert job["state"] == "succeeded", job
+    assert job["result"]["dataset"] == "shapes-console-aug" and job["result"]["copies"] > 0
+    page.goto(f"{appliance.url}/console/#/ws/{WS}/datasets/shapes-console-aug/versions/1")
+    derived = page.get_by_test_id("derived-from")
+    derived.wait_for()
+    assert f"augment of {shapes} v1" in derived.inner_text()
+    shot(page, "augmented-version")
+    derived.get_by_role("link").click()
+    page.wait_for_url(f"**/datasets/{shapes}/versions/1")

@@ -317,4 +317,20 @@ CREATE TABLE model_tags (
 ) WITHOUT ROWID;
 """,
     ),
+    (
+        7,
+        "pinned splits in the working area; versions derived from another version",
+        """
+ALTER TABLE dataset_files ADD COLUMN split TEXT;
+CREATE TABLE version_derivations (
+    version_id INTEGER PRIMARY KEY REFERENCES dataset_versions(id),
+    source_version_id INTEGER NOT NULL REFERENCES dataset_versions(id),
+    kind TEXT NOT NULL,
+    recipe_sha256 TEXT NOT NULL,
+    recipe_json TEXT NOT NULL,
+    run_id TEXT REFERENCES jobs(id)
+);
+CREATE INDEX version_derivations_source ON version_derivations(source_version_id);
+""",
+    ),
 ]

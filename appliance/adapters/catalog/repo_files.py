@@ -46,12 +46,12 @@ class FileRepo:
 
     async def working_files(self, dataset_id: int) -> dict[str, WorkingFile]:
         cur = await self.conn.execute(
-            "SELECT f.filename, f.sha256, f.label_sha256, f.role FROM dataset_files f"
+            "SELECT f.filename, f.sha256, f.label_sha256, f.role, f.split FROM dataset_files f"
             " JOIN datasets d ON d.id = f.dataset_id"
             " WHERE f.dataset_id = ? AND d.workspace_id = ?",
             (dataset_id, self.ws),
         )
-        return {r[0]: WorkingFile(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()}
+        return {r[0]: WorkingFile(*r) for r in await cur.fetchall()}
 
     async def stored_bytes(self) -> int:
         """Bytes of every live file record: what counts against the quota."""
@@ -102,10 +102,15 @@ class FileRepo:
         added = updated = unchanged = 0
         for f in files:
             old = current.get(f.filename)
-            if old is not None and (old.sha256, old.label_sha256, old.role) == (
-                f.sha256,
-                f.label_sha256,
-                f.role,
+            if (
+                old is not None
+                and (old.sha256, old.label_sha256, old.role)
+                == (
+                    f.sha256,
+                    f.label_sha256,
+                    f.role,
+                )
+                and f.split in (None, old.split)
             ):
                 unchanged += 1
                 continue
@@ -114,7 +119,9 @@ class FileRepo:
             new_files[f.sha256] = f.size
             if f.label_sha256 is not None:
                 new_files[f.label_sha256] = f.label_size
-            upserts.append((dataset_id, f.filename, f.sha256, f.label_sha256, f.role, self.now))
+            upserts.append(
+                (dataset_id, f.filename, f.sha256, f.label_sha256, f.role, f.split, self.now)
+            )
         await self.conn.executemany(
             "INSERT INTO files (workspace_id, sha256, size, created_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (workspace_id, sha256) DO UPDATE SET orphaned_at = NULL",
@@ -122,9 +129,10 @@ class FileRepo:
         )
         await self.conn.executemany(
             "INSERT INTO dataset_files (dataset_id, filename, sha256, label_sha256, role,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dataset_id, filename) DO UPDATE"
-            " SET sha256 = excluded.sha256, label_sha256 = excluded.label_sha256,"
-            " role = excluded.role, updated_at = excluded.updated_at",
+            " split, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dataset_id, filename)"
+            " DO UPDATE SET sha256 = excluded.sha256, label_sha256 = excluded.label_sha256,"
+            " role = excluded.role, split = COALESCE(excluded.split, dataset_files.split),"
+            " updated_at = excluded.updated_at",
             upserts,
         )
         removed = [name for name in remove if name in current]

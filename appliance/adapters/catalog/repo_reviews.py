@@ -111,13 +111,13 @@ class ReviewRepo:
     async def working_file(self, dataset_id: int, filename: str) -> WorkingFile | None:
         """One file of the working area (the editor's path: no scan of the whole area)."""
         cur = await self.conn.execute(
-            "SELECT f.filename, f.sha256, f.label_sha256, f.role FROM dataset_files f"
+            "SELECT f.filename, f.sha256, f.label_sha256, f.role, f.split FROM dataset_files f"
             " JOIN datasets d ON d.id = f.dataset_id"
             " WHERE f.dataset_id = ? AND f.filename = ? AND d.workspace_id = ?",
             (dataset_id, filename, self.ws),
         )
         row = await cur.fetchone()
-        return WorkingFile(row[0], row[1], row[2], row[3]) if row else None
+        return WorkingFile(*row) if row else None
 
     async def activity(
         self, dataset_id: int, filename: str | None = None, limit: int | None = None

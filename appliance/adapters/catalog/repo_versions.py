@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 import aiosqlite
 
@@ -178,3 +180,49 @@ class VersionRepo:
             "UPDATE dataset_versions SET deleted_at = ? WHERE id = ?", (self.now, version_id)
         )
         return digests
+
+    # -- derivations: a version made from another by a job (e.g. augmentation) ----
+    async def add_derivation(
+        self,
+        version_id: int,
+        source_version_id: int,
+        kind: str,
+        recipe: dict[str, Any],
+        recipe_sha256: str,
+        run_id: str | None,
+    ) -> None:
+        await self.conn.execute(
+            "INSERT INTO version_derivations (version_id, source_version_id, kind,"
+            " recipe_sha256, recipe_json, run_id) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                version_id,
+                source_version_id,
+                kind,
+                recipe_sha256,
+                json.dumps(recipe, sort_keys=True),
+                run_id,
+            ),
+        )
+
+    async def derivation(self, version_id: int) -> dict[str, Any] | None:
+        """What version this one was made from, and how (``None`` for a commit)."""
+        cur = await self.conn.execute(
+            "SELECT d.kind, d.recipe_sha256, d.recipe_json, d.run_id, sd.slug, sv.number,"
+            " sv.manifest_hash FROM version_derivations d"
+            " JOIN dataset_versions sv ON sv.id = d.source_version_id"
+            " JOIN datasets sd ON sd.id = sv.dataset_id AND sd.workspace_id = ?"
+            " WHERE d.version_id = ?",
+            (self.ws, version_id),
+        )
+        row = await cur.fetchone()
+        if row is None:
+            return None
+        return {
+            "kind": row[0],
+            "recipe_sha256": row[1],
+            "recipe": json.loads(row[2]),
+            "run": row[3],
+            "dataset": row[4],
+            "version": row[5],
+            "manifest_hash": row[6],
+        }

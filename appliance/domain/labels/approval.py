@@ -57,7 +57,7 @@ def select_approved(
             out.files.append(f)
             out.approved.append(f.filename)
         elif (old := head.get(f.filename)) is not None:
-            kept = WorkingFile(old.filename, old.sha256, old.label_sha256, old.role)
+            kept = WorkingFile(old.filename, old.sha256, old.label_sha256, old.role, f.split)
             out.files.append(kept)
             (out.unchanged if kept == f else out.from_head).append(f.filename)
         else:

@@ -64,11 +64,15 @@ async def commit(
     return await idempotent(request, ctx, grant, create)
 
 
-@get(V, opt=needs(P.DATASET_READ), summary="One version (number, vN, tag or latest)")
+@get(
+    V,
+    opt=needs(P.DATASET_READ),
+    summary="One version (number, vN, tag or latest), with what it was derived from",
+)
 async def show_version(
     ctx: CtxDep, grant: GrantDep, ds: FromPath[str], ref: FromPath[str]
 ) -> dict[str, Any]:
-    return (await versions.show(ctx, grant.workspace, ds, ref)).as_dict()
+    return await versions.detail(ctx, grant.workspace, ds, ref)
 
 
 @delete(V, opt=needs(P.DATASET_DELETE), summary="Delete a version (refused while held)")

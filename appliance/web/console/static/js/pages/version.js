@@ -2,6 +2,7 @@
 // with its labels drawn over it.
 
 import { api, query, wsPath } from "../api.js";
+import { augmentPanel, derivedFrom } from "../augment.js";
 import { bytes, h, mount, route, shortHash, when } from "../dom.js";
 import { labelledImage, palette } from "../overlay.js";
 import { guarded, heading, table } from "../ui.js";
@@ -59,12 +60,14 @@ export async function render(root, { ws, ds, ref }) {
         ["Author", v.created_by],
         ["Time", when(v.created_at)],
         ["Parent", v.parent ? `v${v.parent}` : "—"],
+        ["Derived from", derivedFrom(ws, v.derived_from)],
         ["Manifest hash", h("code", {}, v.manifest_hash)],
         ["Files", `${v.file_count} (${bytes(v.total_bytes)})`],
         ["Tags", v.tags.length ? v.tags.join(", ") : "—"],
       ].map(([k, val]) => [h("dt", {}, k), h("dd", {}, val)]),
     ),
     erased.length ? h("p", { class: "warning" }, `${erased.length} files of this version were erased.`) : null,
+    augmentPanel(ws, ds, v),
     h(
       "div",
       { class: "browse" },
