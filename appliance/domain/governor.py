@@ -29,10 +29,11 @@ REJECT = "reject"
 
 @dataclass(frozen=True, slots=True)
 class MigSlice:
-    """One MIG instance: addressed as ``gpu:slice``."""
+    """One MIG instance: addressed as ``gpu:slice``; CUDA knows it by ``uuid``."""
 
     id: str
     memory_mib: int
+    uuid: str = ""  # "MIG-…": what CUDA_VISIBLE_DEVICES takes for a slice
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +98,14 @@ class Decision:
     devices: tuple[str, ...] = ()  # GPUs ("0") or MIG slices ("0:1") to use
     position: int = 0  # 1-based place in the queue when queued
     waiting_for: tuple[str, ...] = field(default=())  # what is short now
+    cuda_visible: tuple[str, ...] = ()  # the devices as CUDA names them (MIG → uuid)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "verdict": self.verdict,
             "reason": self.reason,
             "devices": list(self.devices),
+            "cuda_visible_devices": ",".join(self.cuda_visible),
             "position": self.position,
             "waiting_for": list(self.waiting_for),
         }
@@ -120,7 +123,7 @@ def decide(
         return Decision(REJECT, never)
     short, devices = _short_now(request, host, running, policy)
     if not short and waiting_ahead == 0:
-        return Decision(RUN, "fits now", devices=devices)
+        return Decision(RUN, "fits now", devices=devices, cuda_visible=cuda_names(devices, host))
     if not short:
         short = [f"{waiting_ahead} job(s) queued ahead"]
     return Decision(
@@ -162,6 +165,13 @@ def _gpu_shortfall(request: ResourceRequest, host: HostReading) -> list[str]:
     if len(big_enough) < request.gpus:
         return [f"this box has {len(big_enough)} GPU(s) large enough"]
     return []
+
+
+def cuda_names(devices: Sequence[str], host: HostReading) -> tuple[str, ...]:
+    """What CUDA_VISIBLE_DEVICES takes for granted units: a GPU's index, a MIG
+    slice's ``MIG-…`` uuid (CUDA does not address slices as ``gpu:slice``)."""
+    uuids = {s.id: s.uuid for g in host.gpus for s in g.mig if s.uuid}
+    return tuple(uuids.get(d, d) for d in devices)
 
 
 @dataclass(frozen=True, slots=True)

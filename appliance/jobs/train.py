@@ -158,7 +158,7 @@ async def _train(
         emit=lambda event: on_loop(_record(job, event)),
         adopt=lambda pgid: on_loop(job.set_pgid(pgid)),
         cancel_requested=lambda: on_loop(job.cancel_requested()),
-        devices=tuple(job.job["devices"]),
+        devices=_cuda_devices(job),
         threads=(job.job["request"] or {}).get("cpu_cores"),
         config_dir=job.ctx.settings.yolo_config_dir,
         labels={"job": job.id},
@@ -267,6 +267,12 @@ async def _follow_log(job: JobHandle, path: Path, stop: asyncio.Event) -> None:
                 await job.log(line[:LOG_LINE_MAX])
         if ended:
             return
+
+
+def _cuda_devices(job: JobHandle) -> tuple[str, ...]:
+    """The granted GPUs as CUDA names them (a MIG slice by its uuid)."""
+    named = (job.job.get("admission") or {}).get("cuda_visible_devices")
+    return tuple(named.split(",")) if named else tuple(job.job["devices"])
 
 
 async def _record(job: JobHandle, event: Event) -> None:

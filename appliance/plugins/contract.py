@@ -108,7 +108,7 @@ class TrainContext:
     adopt: Callable[[int], None]
     #: Whether the job was asked to stop (a call to the catalog: poll, don't spin).
     cancel_requested: Callable[[], bool]
-    devices: tuple[str, ...] = ()  # GPUs the governor granted ("0", "1")
+    devices: tuple[str, ...] = ()  # granted GPUs as CUDA names them ("0", "MIG-…")
     threads: int | None = None  # CPU cores granted
     config_dir: Path | None = None  # the appliance's offline config dir for ML libraries
     labels: Mapping[str, Any] = field(default_factory=dict)  # job id …

@@ -196,3 +196,20 @@ def test_cpu_jobs_fill_the_box_then_queue_in_order() -> None:
         if d.verdict == RUN:
             running.append(Running(str(i), cpu1))
     assert verdicts == [RUN, RUN, QUEUE, QUEUE]
+
+
+def test_a_mig_slice_is_granted_by_id_and_named_to_cuda_by_uuid() -> None:
+    slices = tuple(MigSlice(f"0:{i}", 9_856, f"MIG-aaaa-{i}") for i in range(3))
+    host = HostReading(
+        32,
+        256 * GIB,
+        250 * GIB,
+        1000 * GIB,
+        gpus=(GpuReading(0, "H100", 81_559, 81_000, mig=slices),),
+    )
+    d = decide(gpu8, host, busy("0:0"))
+    assert d.devices == ("0:1",) and d.as_dict()["cuda_visible_devices"] == "MIG-aaaa-1"
+    whole = decide(gpu8, ONE_GPU)
+    assert whole.devices == ("0",) and whole.as_dict()["cuda_visible_devices"] == "0"
+    unknown = decide(gpu8, H100_MIG)  # no uuid read: the id is all there is
+    assert unknown.as_dict()["cuda_visible_devices"] == "0:0"

@@ -100,8 +100,17 @@ def _mig_slices(index: int, handle: object) -> tuple[MigSlice, ...]:
         except pynvml.NVMLError:
             continue  # an empty slot
         mem = pynvml.nvmlDeviceGetMemoryInfo(mig)
-        slices.append(MigSlice(f"{index}:{i}", int(mem.total // MIB)))
+        slices.append(MigSlice(f"{index}:{i}", int(mem.total // MIB), _uuid(mig)))
     return tuple(slices)
+
+
+def _uuid(handle: object) -> str:
+    try:
+        raw = pynvml.nvmlDeviceGetUUID(handle)
+    except pynvml.NVMLError:
+        return ""
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    return text if text.startswith("MIG-") else f"MIG-{text}"
 
 
 def _existing(path: Path) -> Path:
