@@ -27,8 +27,10 @@ chromium:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
 # Script mode runs a user's training script under bubblewrap (docs/training.md).
+# bubblewrap makes the script-mode sandbox; libseccomp compiles its system-call filter
 sandbox:
-	@command -v bwrap >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq bubblewrap)
+	@command -v bwrap >/dev/null && ldconfig -p | grep -q libseccomp.so.2 || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq bubblewrap libseccomp2)
 
 # What the system itself must provide, beyond the venv.
 system-deps: chromium sandbox

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.errors import InvalidInput
+from appliance.sandbox import seccomp
 
 LAUNCHER = Path(__file__).with_name("launcher.py")
 #: where things are inside the sandbox
@@ -82,6 +83,7 @@ def argv(
     tmp_bytes: int,
     bwrap: str = "bwrap",
     as_root: bool | None = None,
+    seccomp_fd: int | None = None,
 ) -> list[str]:
     """The full ``bwrap ... -- command`` line. ``as_root``: the appliance runs as
     root (bwrap is then privileged: every capability is dropped except the two the
@@ -142,6 +144,8 @@ def argv(
         if any(_is_within(hidden, b) for b in bound) and hidden.exists():
             args += ["--tmpfs", str(hidden)]
     args += ["--remount-ro", "/", "--chdir", OUT, "--clearenv"]
+    if seccomp_fd is not None:  # the system-call filter (see ``seccomp``)
+        args += ["--seccomp", str(seccomp_fd)]
     for key, value in sorted(env.items()):
         args += ["--setenv", key, value]
     return [*args, "--", *command]
@@ -194,7 +198,11 @@ def status() -> dict[str, Any]:
         exe = check()
     except SandboxUnavailable as exc:
         return {"available": False, "reason": exc.message, "hint": exc.hint}
-    return {"available": True, "sandbox": version(exe)}
+    return {
+        "available": True,
+        "sandbox": version(exe),
+        "seccomp": f"{seccomp.program()[1]} system calls refused",
+    }
 
 
 def check() -> str:
@@ -207,6 +215,10 @@ def check() -> str:
     if bwrap in _AVAILABLE:
         return bwrap
     try:
+        fd = seccomp.readable_fd()
+    except seccomp.SeccompUnavailable as exc:
+        raise SandboxUnavailable(f"the system-call filter cannot be built: {exc}") from None
+    try:
         with tempfile.TemporaryDirectory(prefix="ahoy-sandbox-check-") as out:
             trial = argv(
                 Layout(script=LAUNCHER, output=Path(out)),
@@ -214,10 +226,13 @@ def check() -> str:
                 env={"PATH": "/usr/bin:/bin"},
                 tmp_bytes=1 << 20,
                 bwrap=bwrap,
+                seccomp_fd=fd,
             )
-            done = subprocess.run(trial, capture_output=True, text=True, timeout=30)
+            done = subprocess.run(trial, capture_output=True, text=True, timeout=30, pass_fds=(fd,))
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SandboxUnavailable(f"a trial sandbox did not run: {exc}") from None
+    finally:
+        os.close(fd)
     if done.returncode != 0:
         why = (done.stderr or done.stdout).strip().splitlines()
         raise SandboxUnavailable(f"a trial sandbox failed: {why[-1] if why else done.returncode}")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 
-from appliance.sandbox import bwrap
+from appliance.sandbox import bwrap, seccomp
 from appliance.sandbox.launcher import EXIT_MEMORY, EXIT_SETUP
 
 MIB = 1 << 20
@@ -115,16 +115,23 @@ async def run(
     exe = bwrap.check()
     config = {"rlimits": limits.rlimits(), "uid": uid, "gid": uid, "argv": list(argv)}
     command = [sys.executable, f"{bwrap.JOB}/launch.py", json.dumps(config)]
-    full = bwrap.argv(layout, command, env=env, tmp_bytes=limits.tmp_bytes, bwrap=exe)
-    started = time.monotonic()
-    proc = await asyncio.create_subprocess_exec(
-        *full,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={},
-        start_new_session=True,
+    filter_fd = seccomp.readable_fd()
+    full = bwrap.argv(
+        layout, command, env=env, tmp_bytes=limits.tmp_bytes, bwrap=exe, seccomp_fd=filter_fd
     )
+    started = time.monotonic()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *full,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env={},
+            start_new_session=True,
+            pass_fds=(filter_fd,),
+        )
+    finally:
+        os.close(filter_fd)
     watch = _Watch(proc.pid, limits, layout.output)
     try:
         if on_start is not None:

@@ -426,3 +426,33 @@ def _left_over(pgid: int) -> list[int]:
         except (ProcessLookupError, psutil.Error):
             continue
     return alive
+
+
+@needs_sandbox
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86_64 system call numbers")
+def test_kernel_doors_are_shut_by_the_system_call_filter(box: Box) -> None:
+    # Each of these succeeds for an ordinary unprivileged process; only the filter
+    # stops them inside the sandbox.
+    outcome = box.run(
+        """
+        import ctypes, errno
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.syscall.restype = ctypes.c_long
+        def call(number, *args):
+            result = libc.syscall(ctypes.c_long(number), *[ctypes.c_long(a) for a in args])
+            return errno.errorcode.get(ctypes.get_errno(), "?") if result == -1 else "allowed"
+        params = ctypes.create_string_buffer(120)
+        report(
+            traceme=call(101, 0, 0, 0, 0),  # ptrace(PTRACE_TRACEME)
+            keyring=call(250, 0, -3, 0),  # keyctl(GET_KEYRING_ID, session keyring)
+            io_uring=call(425, 1, ctypes.addressof(params)),  # io_uring_setup
+            getpid=call(39),
+            threads=attempt(lambda: __import__("threading").Thread(target=print).start()),
+        )
+        """
+    )
+    assert outcome.ok, box.lines
+    found = box.report()
+    assert found["traceme"] == found["keyring"] == found["io_uring"] == "EPERM", found
+    assert found["getpid"] == "allowed" and found["threads"].startswith("ok"), found
+    assert bwrap.status()["seccomp"].endswith("system calls refused")
