@@ -8,11 +8,11 @@ appliance.domain.augment). Reports with ``@ahoy`` event lines."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import albumentations as A
 import cv2
 import numpy as np
 
@@ -20,11 +20,16 @@ from appliance.domain.augment import Recipe, from_points, parse_recipe, to_point
 from appliance.domain.labels.document import LabelDocument, parse_document
 from appliance.jobs.handle import emit
 
+if TYPE_CHECKING:
+    import albumentations as A
+
 FILL = 114  # the grey Ultralytics pads with
 JPEG_QUALITY = 95
 
 
 def pipeline(recipe: Recipe, flips: bool) -> A.Compose:
+    import albumentations as A
+
     g = recipe.get
     steps: list[Any] = []
     if flips:
@@ -91,6 +96,13 @@ def augment_one(
 
 
 def main(spec_path: Path) -> None:
+    # albumentations looks for a newer release on import unless told not to
+    os.environ["NO_ALBUMENTATIONS_UPDATE"] = "1"
+    from appliance.training import guard
+
+    guard.install(lambda message: print(f"network use refused: {message}", flush=True))
+    import albumentations as A
+
     spec = json.loads(spec_path.read_text())
     recipe = parse_recipe(spec["recipe"])
     cv2.setNumThreads(int(spec.get("threads", 1)))

@@ -21,6 +21,7 @@ def offline_env(config_dir: Path) -> dict[str, str]:
         "YOLO_AUTOINSTALL": "0",
         "YOLO_CONFIG_DIR": str(config_dir),
         "HF_HUB_OFFLINE": "1",
+        "NO_ALBUMENTATIONS_UPDATE": "1",  # else it asks PyPI for a newer release on import
     }
 
 
