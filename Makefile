@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install chromium sandbox system-deps run test test-unit lint bench clean vendor-js
+.PHONY: install rknn chromium sandbox system-deps run test test-unit lint bench clean vendor-js
 
 install: $(STAMP)
 
@@ -21,6 +21,26 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/weed
 	touch $(STAMP)
 
+# RKNN export (RK3588) needs rknn-toolkit2, whose pins (numpy, onnx, protobuf) clash
+# with ultralytics: it gets its own environment, which appliance/export/rknn.py runs.
+# torch is the local CPU wheel; a plain install of the toolkit pulls a 2.8 GB CUDA
+# torch. setuptools<81 still ships pkg_resources, which the toolkit imports.
+RKNN_VENV  := .venv-rknn
+RKNN_BIN   := $(RKNN_VENV)/bin
+RKNN_STAMP := $(RKNN_VENV)/.installed
+RKNN_DEPS  := torch==2.13.0+cpu numpy==1.26.4 onnx==1.18.0 protobuf==4.25.4 \
+	onnxruntime==1.26.0 opencv-python-headless==4.11.0.86 scipy==1.17.1 fast-histogram==0.14 \
+	ruamel.yaml==0.19.1 tqdm==4.70.1 psutil==7.2.2 'setuptools<81'
+
+rknn: $(RKNN_STAMP)
+
+$(RKNN_STAMP): Makefile
+	$(PYTHON) -m venv $(RKNN_VENV)
+	$(RKNN_BIN)/pip install -q $(RKNN_DEPS)
+	$(RKNN_BIN)/pip install -q --no-deps rknn-toolkit2==2.3.2
+	$(RKNN_BIN)/python -c "from rknn.api import RKNN; import numpy, onnx; print('rknn ok:', numpy.__version__, onnx.__version__)"
+	touch $(RKNN_STAMP)
+
 # The browser tests drive Debian's chromium (Playwright downloads no browser).
 SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && echo sudo)
 chromium:
@@ -35,10 +55,10 @@ sandbox:
 # What the system itself must provide, beyond the venv.
 system-deps: chromium sandbox
 
-run: $(STAMP) sandbox
+run: $(STAMP) $(RKNN_STAMP) sandbox
 	$(BIN)/ahoy serve
 
-test: $(STAMP) system-deps
+test: $(STAMP) $(RKNN_STAMP) system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
@@ -53,9 +73,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_data_engine.py
 	$(BIN)/python benchmarks/bench_api.py
 	$(BIN)/python benchmarks/bench_platform_training.py --epochs 30
+	$(BIN)/python benchmarks/bench_evaluation.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(RKNN_VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # Browser libraries shipped with the console (not part of install: the built files
 # are committed, so nothing is downloaded at run time). See

@@ -77,6 +77,9 @@ class Settings:
     reserved_ram_bytes: int = _setting(
         2 << 30, "RAM the governor keeps for the appliance, weed and the OS; jobs never get it."
     )
+    parity_tolerance: float = _setting(
+        1.0, "mAP50-95 points an export may lose against its source and still be promoted."
+    )
 
     # --- derived locations -------------------------------------------------
     @property

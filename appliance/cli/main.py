@@ -19,6 +19,7 @@ from appliance.cli import (
     identity,
     jobs,
     labels,
+    model_eval,
     models,
     queue_cmds,
     review,
@@ -49,7 +50,13 @@ app.add_typer(jobs.jobs, name="job")
 app.add_typer(jobs.webhooks, name="webhook")
 app.add_typer(review.label, name="label")
 app.add_typer(models.models, name="model")
-__all__ = ["app", "augment", "labels", "queue_cmds"]  # importing these adds their commands
+__all__ = [
+    "app",
+    "augment",
+    "labels",
+    "model_eval",
+    "queue_cmds",
+]  # importing these adds their commands
 app.command()(identity.login)
 app.command()(identity.logout)
 app.command()(identity.whoami)

@@ -21,7 +21,12 @@ def _line(v: dict[str, Any]) -> str:
     tags = f" [{', '.join(v['tags'])}]" if v.get("tags") else ""
     m = v.get("metrics") or {}
     score = f" mAP50-95 {m['map50_95']:.3f}" if m.get("map50_95") is not None else ""
-    return f"v{v['number']}{tags}  {v['source']:6} {v['weights_sha256'][:12]}{score}"
+    parity = m.get("parity")
+    if parity:
+        verdict = "ok" if parity["passed"] else "FAILED"
+        score += f" parity {verdict} ({parity['drop_points']:+.2f} pts vs v{v.get('parent')})"
+    fmt = v.get("format", "pt")
+    return f"v{v['number']}{tags}  {v['source']:6} {fmt:4} {v['weights_sha256'][:12]}{score}"
 
 
 @models.command("list")

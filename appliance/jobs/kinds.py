@@ -41,10 +41,12 @@ def registry() -> dict[str, JobKind]:
     """Built on demand (nothing at import time); plugins will add theirs here."""
     from appliance.jobs.augment import KIND as AUGMENT
     from appliance.jobs.benchmark import KIND as BENCHMARK
+    from appliance.jobs.evaluate import KIND as EVALUATE
+    from appliance.jobs.export import KIND as EXPORT
     from appliance.jobs.train import KIND as TRAIN
     from appliance.jobs.train_script import KIND as TRAIN_SCRIPT
 
-    kinds = [AUGMENT, BENCHMARK, TRAIN, TRAIN_SCRIPT]
+    kinds = [AUGMENT, BENCHMARK, EVALUATE, EXPORT, TRAIN, TRAIN_SCRIPT]
     return {k.name: k for k in kinds}
 
 

@@ -104,6 +104,11 @@ async def prepare(ctx: ServiceContext, ws: str, params: dict[str, Any]) -> dict[
         name, _, ref = params["weights"].partition("@")
         mv = await registry.version(ctx, ws, name, ref or "latest")
         _, info = plugins().resolve(params["model"])
+        if mv["format"] != "pt":
+            raise InvalidInput(
+                f"weights {params['weights']!r} are a {mv['format']} export, not trainable weights",
+                hint=f"fine-tune from its source version (v{mv['parent']})",
+            )
         if mv["task"] != info.task:
             raise InvalidInput(
                 f"weights {params['weights']!r} are of a {mv['task']} model, not {info.task}",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from appliance.errors import BlobsNotUploaded, InvalidInput, NotFound
+from appliance.errors import BlobsNotUploaded, Conflict, InvalidInput, NotFound
 from appliance.services.context import ServiceContext
 
 HOLD_KIND = "model"
@@ -100,6 +100,58 @@ async def register_upload(
     return mv
 
 
+async def register_export(
+    ctx: ServiceContext,
+    ws: str,
+    *,
+    source: dict[str, Any],
+    fmt: str,
+    weights: tuple[str, int],
+    code: dict[str, Any],
+    config: dict[str, Any],
+    run_id: str,
+    actor: str,
+) -> dict[str, Any]:
+    """An export of ``source`` (a model version) as a new version of the same model
+    that names its source; tied to the same data, and holding it likewise."""
+    async with ctx.catalog.writing(ws) as uow:
+        model = await uow.get_model(source["model"])
+        data = source["dataset_version_id"]
+        mv = await uow.add_model_version(
+            model["id"],
+            dataset_version_id=data,
+            run_id=run_id if data is not None else None,
+            source="export",
+            weights_sha256=weights[0],
+            weights_size=weights[1],
+            format=fmt,
+            code=code,
+            config=config,
+            actor=actor,
+            parent_version_id=source["id"],
+        )
+        if data is not None:
+            await uow.add_hold(data, HOLD_KIND, f"{source['model']}:{mv['number']}")
+        await uow.audit(
+            actor,
+            "model.export",
+            f"model:{source['model']}:{mv['number']}",
+            source=source["number"],
+            format=fmt,
+        )
+    return mv
+
+
+async def set_parity(
+    ctx: ServiceContext, ws: str, name: str, number: int, parity: dict[str, Any]
+) -> dict[str, Any]:
+    async with ctx.catalog.writing(ws) as uow:
+        model = await uow.get_model(name)
+        mv = await uow.model_version(model["id"], str(number))
+        await uow.set_model_metrics(mv["id"], {**mv["metrics"], "parity": parity})
+        return await uow.model_version(model["id"], str(number))
+
+
 async def list_models(ctx: ServiceContext, ws: str) -> list[dict[str, Any]]:
     async with ctx.catalog.reading(ws) as uow:
         return await uow.list_models()
@@ -150,6 +202,39 @@ async def promote(
     async with ctx.catalog.writing(ws) as uow:
         model = await uow.get_model(name)
         mv = await uow.model_version(model["id"], ref)
+        if mv["source"] == "export":
+            refusal = parity_refusal(mv, ctx.settings.parity_tolerance)
+            if refusal is not None:
+                await uow.audit(
+                    actor, "model.promote.refused", f"model:{name}:{mv['number']}", tag=tag
+                )
+                raise ParityFailed(refusal, hint=PARITY_HINT)
         await uow.set_model_tag(model["id"], tag, mv["id"], actor)
         await uow.audit(actor, "model.promote", f"model:{name}:{mv['number']}", tag=tag)
         return await uow.model_version(model["id"], str(mv["number"]))
+
+
+PARITY_HINT = (
+    "promote the source weights, export again (e.g. FP16 instead of INT8, or another"
+    " opset), or raise AHOY_PARITY_TOLERANCE if the loss is acceptable"
+)
+
+
+class ParityFailed(Conflict):
+    code = "parity-failed"
+
+
+def parity_refusal(mv: dict[str, Any], tolerance: float) -> str | None:
+    """Why an export may not be promoted (``None``: it may): its accuracy on the
+    test split against its source's was never measured, or dropped too far."""
+    parity = mv["metrics"].get("parity")
+    label = f"{mv['model']}@{mv['number']} ({mv['format']} export of v{mv['parent']})"
+    if not parity:
+        return f"{label} has no parity measurement against its source"
+    drop = float(parity["drop_points"])
+    if drop > tolerance:
+        return (
+            f"{label} loses {drop:.2f} mAP50-95 points against its source on"
+            f" {parity.get('where', 'the test split')}; the tolerance is {tolerance:g}"
+        )
+    return None

@@ -258,7 +258,10 @@ def _fill_ws_b(world: World) -> None:
     bob.ok("PUT", base + "/models/gold/tags/production", json={"version": "1"})
     job = bob.ok("POST", base + "/gc", 202, json={"dry_run": True})
     _wait_for_job(bob, base, job["id"])
+    evaluation = _seed_evaluation(world, job["id"])
     world.ids = {
+        "evaluation": evaluation,
+        "picture": "pr_curves.svg",
         "ws": "ws-b",
         "ds": "secrets",
         "ref": str(version["number"]),
@@ -280,6 +283,55 @@ def _fill_ws_b(world: World) -> None:
         )
         for key in ("hook_id", "webhook_id"):
             world.ids.setdefault(key, hook["id"])
+
+
+def _seed_evaluation(world: World, job_id: str) -> str:
+    """An evaluation of ws-b's model with its report and chart, so `{evaluation}`
+    names something real that its owner can read.
+
+    Running one needs a trained model and real images; what the API tier checks is
+    who may see it, so the report's blobs are uploaded as bob and the rows written
+    into the catalog directly (SQLite takes the second writer)."""
+    import json
+    import sqlite3
+
+    empty = {"images": 0, "map50": None, "map75": None, "map50_95": None, "per_class": []}
+    report = json.dumps({**empty, "confusion": {}, "errors": []}).encode()
+    chart = b'<svg xmlns="http://www.w3.org/2000/svg"/>'
+    for data in (report, chart):
+        octets = {"Content-Type": "application/octet-stream"}
+        world.bob.ok("PUT", f"/v1/workspaces/ws-b/blobs/{sha(data)}", data=data, headers=octets)
+    evaluation_id = f"{job_id}.seeded"
+    with sqlite3.connect(world.server.catalog, timeout=30) as db:
+        (model_version,) = db.execute(
+            "SELECT mv.id FROM model_versions mv JOIN models m ON m.id = mv.model_id"
+            " WHERE m.workspace_id = 'ws-b' AND m.name = 'gold'"
+        ).fetchone()
+        (data_version,) = db.execute(
+            "SELECT v.id FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id"
+            " WHERE d.workspace_id = 'ws-b' AND d.slug = 'secrets'"
+        ).fetchone()
+        db.executemany(
+            "INSERT INTO job_artifacts (job_id, name, sha256, size) VALUES (?, ?, ?, ?)",
+            [
+                (job_id, "seeded/evaluation.json", sha(report), len(report)),
+                (job_id, "seeded/pr_curves.svg", sha(chart), len(chart)),
+            ],
+        )
+        db.execute(
+            "INSERT INTO evaluations (id, job_id, model_version_id, dataset_version_id, split,"
+            " summary_json, settings_json, created_by, created_at)"
+            " VALUES (?, ?, ?, ?, 'test', ?, ?, 'user:bob', 0)",
+            (
+                evaluation_id,
+                job_id,
+                model_version,
+                data_version,
+                json.dumps(empty),
+                json.dumps({"artifacts": "seeded"}),
+            ),
+        )
+    return evaluation_id
 
 
 def _wait_for_job(api: Api, base: str, job_id: str, timeout: float = 60) -> dict[str, Any]:

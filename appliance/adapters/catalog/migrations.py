@@ -333,4 +333,24 @@ CREATE TABLE version_derivations (
 CREATE INDEX version_derivations_source ON version_derivations(source_version_id);
 """,
     ),
+    (
+        8,
+        "evaluations; exported model versions name their source version",
+        """
+ALTER TABLE model_versions ADD COLUMN parent_version_id INTEGER REFERENCES model_versions(id);
+CREATE TABLE evaluations (
+    id TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    model_version_id INTEGER NOT NULL REFERENCES model_versions(id),
+    dataset_version_id INTEGER NOT NULL REFERENCES dataset_versions(id),
+    split TEXT NOT NULL,
+    summary_json TEXT NOT NULL,
+    settings_json TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX evaluations_model ON evaluations(model_version_id);
+CREATE INDEX evaluations_data ON evaluations(dataset_version_id);
+""",
+    ),
 ]

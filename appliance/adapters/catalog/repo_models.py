@@ -13,7 +13,8 @@ from appliance.errors import InvalidInput, NotFound
 _MV = (
     "mv.id, mv.number, mv.dataset_version_id, mv.run_id, mv.source, mv.weights_sha256,"
     " mv.weights_size, mv.format, mv.metrics_json, mv.code_json, mv.config_json,"
-    " mv.created_by, mv.created_at, m.name, m.task"
+    " mv.created_by, mv.created_at, m.name, m.task, mv.parent_version_id,"
+    " (SELECT p.number FROM model_versions p WHERE p.id = mv.parent_version_id)"
 )
 
 
@@ -34,6 +35,8 @@ def _version(r: Any, tags: list[str]) -> dict[str, Any]:
         "created_at": r[12],
         "model": r[13],
         "task": r[14],
+        "parent_version_id": r[15],
+        "parent": r[16],  # an export's source version (same model)
         "tags": tags,
     }
 
@@ -108,7 +111,8 @@ class ModelRepo:
         await self.conn.execute(
             "INSERT INTO model_versions (model_id, number, dataset_version_id, run_id, source,"
             " weights_sha256, weights_size, format, metrics_json, code_json, config_json,"
-            " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_by, created_at, parent_version_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 model_id,
                 number,
@@ -123,9 +127,18 @@ class ModelRepo:
                 json.dumps(fields.get("config") or {}, sort_keys=True),
                 fields["actor"],
                 self.now,
+                fields.get("parent_version_id"),
             ),
         )
         return await self.model_version(model_id, str(number))
+
+    async def set_model_metrics(self, version_id: int, metrics: dict[str, Any]) -> None:
+        """Replace a version's metrics (an export gains its parity once measured)."""
+        await self.conn.execute(
+            "UPDATE model_versions SET metrics_json = ? WHERE id = ? AND model_id IN"
+            " (SELECT id FROM models WHERE workspace_id = ?)",
+            (json.dumps(metrics, sort_keys=True), version_id, self.ws),
+        )
 
     async def model_version(self, model_id: int, ref: str) -> dict[str, Any]:
         """``ref``: a number, ``vN``, a tag, or ``latest``."""

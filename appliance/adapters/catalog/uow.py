@@ -17,6 +17,7 @@ from appliance.adapters.catalog.database import Database
 from appliance.adapters.catalog.repo_accounts import AccountsRepo
 from appliance.adapters.catalog.repo_audit import AuditRepo
 from appliance.adapters.catalog.repo_datasets import DatasetRepo
+from appliance.adapters.catalog.repo_evaluations import EvaluationRepo
 from appliance.adapters.catalog.repo_events import EventRepo
 from appliance.adapters.catalog.repo_files import FileRepo
 from appliance.adapters.catalog.repo_gc import GcRepo
@@ -41,6 +42,7 @@ class SqliteUnitOfWork(
     ReviewRepo,
     EventRepo,
     ModelRepo,
+    EvaluationRepo,
 ):
     def __init__(self, conn: aiosqlite.Connection, workspace: str, writable: bool) -> None:
         self.conn = conn

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Router, get, post, put
-from litestar.params import FromPath, JSONBody
+from litestar import Response, Router, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from appliance.domain.access import Permission as P
-from appliance.services import registry
+from appliance.services import evaluations, registry
 from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import ModelIn, PromoteIn
 
@@ -68,8 +68,69 @@ async def promote(
     return await registry.promote(ctx, grant.workspace, name, data.version, tag, grant.actor)
 
 
+@get(MV + "/evaluations", opt=needs(P.MODEL_READ), summary="A model version's evaluations")
+async def version_evaluations(
+    ctx: CtxDep, grant: GrantDep, name: FromPath[str], ref: FromPath[str]
+) -> dict[str, Any]:
+    return {"items": await evaluations.of_version(ctx, grant.workspace, name, ref)}
+
+
+E = "/workspaces/{ws:str}/evaluations/{evaluation:str}"
+
+
+@get(
+    E,
+    opt=needs(P.MODEL_READ),
+    summary="One evaluation: per-class AP and PR curves, confusion matrix, per-image errors",
+)
+async def show_evaluation(
+    ctx: CtxDep, grant: GrantDep, evaluation: FromPath[str]
+) -> dict[str, Any]:
+    return await evaluations.report(ctx, grant.workspace, evaluation)
+
+
+@get(
+    E + "/pictures/{picture:str}",
+    opt=needs(P.MODEL_READ),
+    media_type="image/svg+xml",
+    summary="An evaluation's chart: pr_curves.svg, confusion.svg, confusion_normalized.svg",
+)
+async def evaluation_picture(
+    ctx: CtxDep, grant: GrantDep, evaluation: FromPath[str], picture: FromPath[str]
+) -> Response[bytes]:
+    data = await evaluations.picture(ctx, grant.workspace, evaluation, picture)
+    return Response(data, media_type="image/svg+xml")
+
+
+@get(
+    "/workspaces/{ws:str}/model-comparison",
+    opt=needs(P.MODEL_READ),
+    summary="Model versions side by side on the same data: per-class AP50-95 and who wins",
+)
+async def compare_models(
+    ctx: CtxDep,
+    grant: GrantDep,
+    models: Annotated[list[str], Parameter(query="model", min_items=2)],
+    dataset: FromQuery[str | None] = None,
+    version: FromQuery[str | None] = None,
+    split: FromQuery[str | None] = None,
+) -> dict[str, Any]:
+    return await evaluations.compare(ctx, grant.workspace, models, dataset, version, split)
+
+
 router = Router(
     path="/v1",
-    route_handlers=[list_models, register_upload, show_model, show_version, lineage, promote],
+    route_handlers=[
+        list_models,
+        register_upload,
+        show_model,
+        show_version,
+        lineage,
+        promote,
+        version_evaluations,
+        show_evaluation,
+        evaluation_picture,
+        compare_models,
+    ],
     tags=["models"],
 )

@@ -1,0 +1,93 @@
+"""The forward pass per format: NCHW float32 RGB 0..1 in, the raw output out.
+
+``pt``: Ultralytics weights run by PyTorch (the head's raw output, before NMS, as
+an ONNX export would give it). ``onnx``: ONNX Runtime. A backend says whether
+its batch size is fixed (a static export) so callers feed it whole batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+FORMATS = ("pt", "onnx")
+
+
+Forward = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass
+class Backend:
+    forward: Forward
+    fixed_batch: int | None  # None: any batch size
+    input_size: int | None  # a static export's side; None: the caller's choice
+    names: dict[int, str]
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        if self.fixed_batch is None or len(batch) == self.fixed_batch:
+            return self.forward(batch)
+        outs = [self.forward(batch[i : i + 1]) for i in range(len(batch))]
+        return np.concatenate(outs)
+
+
+def load(path: str, fmt: str, threads: int = 1) -> Backend:
+    if fmt == "pt":
+        return _torch(path, threads)
+    if fmt == "onnx":
+        return _onnx(path, threads)
+    raise ValueError(f"format {fmt!r} has no inference backend here; use one of {FORMATS}")
+
+
+def _torch(path: str, threads: int) -> Backend:
+    import torch
+    from ultralytics import YOLO
+
+    torch.set_num_threads(max(1, threads))
+    wrapper = YOLO(path)
+    model = wrapper.model.float().eval()  # type: ignore[union-attr]
+    names = {int(k): str(v) for k, v in wrapper.names.items()}
+
+    def forward(batch: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            out: Any = model(torch.from_numpy(batch))
+        if isinstance(out, (tuple, list)):
+            out = out[0]
+        return out.detach().cpu().numpy()
+
+    return Backend(forward, None, None, names)
+
+
+def _onnx(path: str, threads: int) -> Backend:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, threads)
+    options.log_severity_level = 3
+    session = ort.InferenceSession(path, options, providers=ort.get_available_providers())
+    inp = session.get_inputs()[0]
+    batch, side = inp.shape[0], inp.shape[2]
+    meta = session.get_modelmeta().custom_metadata_map
+    names = _names(meta.get("names", ""))
+
+    def forward(batch_: np.ndarray) -> np.ndarray:
+        return np.asarray(session.run(None, {inp.name: batch_})[0])
+
+    return Backend(
+        forward,
+        batch if isinstance(batch, int) else None,
+        side if isinstance(side, int) else None,
+        names,
+    )
+
+
+def _names(text: str) -> dict[int, str]:
+    """Ultralytics writes names as a Python dict literal in the metadata."""
+    import ast
+
+    try:
+        value = ast.literal_eval(text) if text else {}
+    except (ValueError, SyntaxError):
+        return {}
+    return {int(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}

@@ -1,0 +1,99 @@
+"""Raw detection outputs → boxes in image pixels.
+
+Two output layouts exist: the head's ``[N, 4 + classes, anchors]`` (centre, size,
+then one score per class; no NMS: it runs here), and an export with NMS inside,
+``[N, max_det, 6]`` (x0, y0, x1, y1, score, class). Both end as :class:`Boxes`
+per image, in the original image's pixels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from appliance.inference.letterbox import Fitted
+
+#: what evaluation uses (Ultralytics' validation defaults): keep almost everything
+EVAL_CONF = 0.001
+EVAL_IOU = 0.7
+MAX_DET = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Boxes:
+    xyxy: np.ndarray  # (n, 4) float, image pixels
+    scores: np.ndarray  # (n,)
+    classes: np.ndarray  # (n,) int
+
+    def as_list(self) -> list[dict[str, object]]:
+        return [
+            {
+                "class": int(c),
+                "score": round(float(s), 6),
+                "box": [round(float(v), 3) for v in xy],  # x0, y0, x1, y1
+            }
+            for xy, s, c in zip(self.xyxy, self.scores, self.classes, strict=True)
+        ]
+
+
+def decode(
+    raw: np.ndarray,
+    fitted: list[Fitted],
+    *,
+    conf: float = EVAL_CONF,
+    iou: float = EVAL_IOU,
+    max_det: int = MAX_DET,
+) -> list[Boxes]:
+    """One :class:`Boxes` per image of the batch."""
+    if raw.ndim != 3:
+        raise ValueError(f"a detection output has 3 dimensions, not shape {raw.shape}")
+    if raw.shape[2] == 6 and raw.shape[1] != 6:
+        return [_from_nms(raw[i], f, conf) for i, f in enumerate(fitted)]
+    return [_from_head(raw[i], f, conf, iou, max_det) for i, f in enumerate(fitted)]
+
+
+def _from_head(out: np.ndarray, fitted: Fitted, conf: float, iou: float, max_det: int) -> Boxes:
+    preds = out.T  # (anchors, 4 + nc)
+    scores_all = preds[:, 4:]
+    classes = scores_all.argmax(1)
+    scores = scores_all[np.arange(len(preds)), classes]
+    keep = scores > conf
+    boxes, scores, classes = preds[keep, :4], scores[keep], classes[keep]
+    xyxy = np.empty_like(boxes)
+    xyxy[:, :2] = boxes[:, :2] - boxes[:, 2:] / 2
+    xyxy[:, 2:] = boxes[:, :2] + boxes[:, 2:] / 2
+    chosen = nms(xyxy, scores, classes, iou, max_det)
+    return Boxes(fitted.to_image(xyxy[chosen]), scores[chosen], classes[chosen].astype(int))
+
+
+def _from_nms(out: np.ndarray, fitted: Fitted, conf: float) -> Boxes:
+    keep = out[:, 4] > conf
+    rows = out[keep]
+    return Boxes(fitted.to_image(rows[:, :4]), rows[:, 4], rows[:, 5].astype(int))
+
+
+def nms(
+    xyxy: np.ndarray, scores: np.ndarray, classes: np.ndarray, iou: float, limit: int = MAX_DET
+) -> np.ndarray:
+    """Indices kept by class-wise greedy NMS, best score first, at most ``limit``
+    (boxes of different classes never suppress each other: they are offset apart,
+    as torchvision's batched_nms does)."""
+    if len(xyxy) == 0:
+        return np.zeros(0, dtype=int)
+    offset = classes[:, None].astype(np.float64) * (float(xyxy.max()) + 1.0)
+    boxes = xyxy.astype(np.float64) + offset
+    order = scores.argsort()[::-1]
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    kept: list[int] = []
+    while order.size and len(kept) < limit:
+        i = order[0]
+        kept.append(int(i))
+        rest = order[1:]
+        x0 = np.maximum(boxes[i, 0], boxes[rest, 0])
+        y0 = np.maximum(boxes[i, 1], boxes[rest, 1])
+        x1 = np.minimum(boxes[i, 2], boxes[rest, 2])
+        y1 = np.minimum(boxes[i, 3], boxes[rest, 3])
+        inter = (x1 - x0).clip(0) * (y1 - y0).clip(0)
+        overlap = inter / (areas[i] + areas[rest] - inter + 1e-9)
+        order = rest[overlap <= iou]
+    return np.array(kept, dtype=int)

@@ -1,0 +1,233 @@
+"""`export`: trained weights → a deployable artifact, registered with its lineage
+and its parity measured.
+
+ONNX: dynamic batch (default) or static, NMS inside or not, opset recorded, the
+appliance's metadata (model version, source weights digest, dataset fingerprint)
+embedded beside Ultralytics' (class names, input size, stride). The export becomes
+a new version of the same model naming its source version, with the export
+options and tool versions as its code and config. Then the parity gate's
+measurement: the source weights and the export are evaluated through the same
+inference path on the same split (test by default, of the data the model was
+trained on); the per-class delta is recorded on the export, and promotion refuses
+an export whose mAP50-95 dropped by more than the tolerance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from appliance.domain.governor import GIB, HostReading, ResourceRequest
+from appliance.errors import ApplianceError, InvalidInput
+from appliance.jobs import on_model
+from appliance.jobs.evaluate import pin_target, where
+from appliance.jobs.handle import JobHandle
+from appliance.jobs.kinds import JobKind
+from appliance.jobs.on_version import holding_version
+from appliance.ports.blobstore import BlobPut
+from appliance.services import measure, registry
+from appliance.services.context import ServiceContext
+
+FORMATS = ("onnx",)
+KNOWN = {"model", "format", "dynamic", "batch", "nms", "opset", "imgsz"}
+KNOWN |= {"dataset", "version", "split", "conf", "iou"}
+
+
+class ExportFailed(ApplianceError):
+    code = "export-failed"
+
+
+def validate(params: dict[str, Any]) -> dict[str, Any]:
+    problems = [f"unknown parameter {n!r}" for n in sorted(set(params) - KNOWN)]
+    fmt = params.get("format", "onnx")
+    if fmt not in FORMATS:
+        problems.append(f"format must be one of {', '.join(FORMATS)}")
+    for flag in ("dynamic", "nms"):
+        if not isinstance(params.get(flag, False), bool):
+            problems.append(f"{flag} must be true or false")
+    batch, opset = params.get("batch", 8), params.get("opset")
+    if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 64:
+        problems.append("batch must be a whole number from 1 to 64")
+    if opset is not None and not (isinstance(opset, int) and 11 <= opset <= 22):
+        problems.append("opset must be from 11 to 22")
+    if problems:
+        raise InvalidInput("; ".join(problems), hint="`ahoy job kinds --json` lists them")
+    from appliance.jobs.evaluate import validate as evaluation
+
+    measured = {k: v for k, v in params.items() if k in KNOWN - {"format", "dynamic", "batch"}}
+    measured.pop("nms", None)
+    measured.pop("opset", None)
+    return {
+        **evaluation(measured),
+        "format": fmt,
+        "dynamic": params.get("dynamic", True),
+        "batch": batch,
+        "nms": params.get("nms", False),
+        "opset": opset,
+    }
+
+
+async def prepare(ctx: ServiceContext, ws: str, params: dict[str, Any]) -> dict[str, Any]:
+    pinned = await pin_target(ctx, ws, params)
+    if pinned["model_format"] != "pt":
+        raise InvalidInput(
+            f"{pinned['model']} is already a {pinned['model_format']} export",
+            hint="export from trained weights (a pt version)",
+        )
+    return pinned
+
+
+def request(params: dict[str, Any], host: HostReading) -> ResourceRequest:
+    return ResourceRequest(cpu_cores=min(2, host.cores), ram_bytes=3 * GIB, disk_bytes=2 * GIB)
+
+
+async def run(job: JobHandle) -> dict[str, Any]:
+    p = job.params
+    source = await on_model.pin_model(job.ctx, job.ws, p["model"])
+    async with holding_version(job) as scratch:
+        weights = await on_model.fetch_weights(job, source, scratch / "model")
+        exported, made = await _export(job, source, weights, scratch)
+        digest, size = await asyncio.to_thread(_digest, exported)
+        await asyncio.to_thread(job.ctx.blobs.put_many, job.ws, [_put(exported, digest, size)])
+        options = {k: p[k] for k in ("dynamic", "batch", "nms", "opset", "imgsz")}
+        mv = await registry.register_export(
+            job.ctx,
+            job.ws,
+            source=source,
+            fmt=p["format"],
+            weights=(digest, size),
+            code={"tools": made["tools"], "exporter": "ultralytics"},
+            config={
+                **options,
+                "opset": made["opset"],
+                "input_shape": made["input_shape"],
+                "output_shape": made["output_shape"],
+            },
+            run_id=job.id,
+            actor=job.job["created_by"],
+        )
+        await job.log(f"registered {mv['model']}@{mv['number']} ({p['format']}, {size} bytes)")
+        parity = await _parity(job, source, weights, mv, exported, scratch)
+    passed = "within" if parity["passed"] else "OUTSIDE"
+    await job.log(
+        f"parity on {parity['where']}: mAP50-95 {parity['source_map50_95']} → "
+        f"{parity['export_map50_95']} ({parity['drop_points']:+.3f} points lost, {passed}"
+        f" the tolerance of {parity['tolerance_points']:g})"
+    )
+    return {
+        "model": mv["model"],
+        "model_version": mv["number"],
+        "source_version": source["number"],
+        "format": p["format"],
+        "sha256": digest,
+        "size": size,
+        "opset": made["opset"],
+        "parity": {k: v for k, v in parity.items() if k != "per_class"},
+    }
+
+
+async def _export(
+    job: JobHandle, source: dict[str, Any], weights: Path, scratch: Path
+) -> tuple[Path, dict[str, Any]]:
+    p = job.params
+    output = scratch / f"{source['model']}-{source['number']}.onnx"
+    spec = scratch / "export.json"
+    metadata = {
+        "model": source["model"],
+        "model_version": source["number"],
+        "source_sha256": source["weights_sha256"],
+        "dataset_manifest_hash": p["manifest_hash"] if p.get("version_id") else "",
+    }
+    spec.write_text(
+        json.dumps(
+            {
+                "weights": str(weights),
+                "output": str(output),
+                "imgsz": p["imgsz"],
+                "dynamic": p["dynamic"],
+                "batch": p["batch"],
+                "nms": p["nms"],
+                "opset": p["opset"],
+                "metadata": metadata,
+                "config_dir": str(job.ctx.settings.yolo_config_dir),
+            }
+        )
+    )
+    made: dict[str, Any] = {}
+
+    async def on_event(event: dict[str, Any]) -> None:
+        if event["kind"] == "progress":
+            await job.progress(event["done"], event["total"], "steps", phase=event["phase"])
+        elif event["kind"] == "result":
+            made.update(event["data"])
+            await job.event("export", event["data"])
+
+    argv = [sys.executable, "-m", "appliance.export.onnx_worker", str(spec)]
+    code = await job.run_process(argv, on_event=on_event)
+    if code != 0 or not output.exists():
+        raise ExportFailed(f"the ONNX export failed (exit {code})", hint="see the job's log")
+    await job.artifact(output.name, output)
+    return output, made
+
+
+async def _parity(
+    job: JobHandle,
+    source: dict[str, Any],
+    weights: Path,
+    mv: dict[str, Any],
+    exported: Path,
+    scratch: Path,
+) -> dict[str, Any]:
+    p = job.params
+    images = on_model.SplitImages(scratch / "images")
+    await images.load(job, p["dataset"], p["version"], p["split"])
+    settings = where(p)
+    found = await on_model.predict(job, weights, "pt", images, p["imgsz"], "source")
+    before = await on_model.record(job, source, images, found, settings, "source")
+    found = await on_model.predict(job, exported, p["format"], images, p["imgsz"], p["format"])
+    after = await on_model.record(job, mv, images, found, settings, p["format"])
+    parity = measure.parity(before["summary"], after["summary"], job.ctx.settings.parity_tolerance)
+    parity["where"] = (
+        f"{p['dataset']}@{p['version']} {p['split']} ({before['summary']['images']} images)"
+    )
+    parity["evaluations"] = [before["id"], after["id"]]
+    await registry.set_parity(job.ctx, job.ws, mv["model"], mv["number"], parity)
+    return parity
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest(), path.stat().st_size
+
+
+def _put(path: Path, digest: str, size: int) -> BlobPut:
+    return BlobPut(digest, size, path=str(path))
+
+
+KIND = JobKind(
+    name="export",
+    summary="Export trained weights (ONNX) as a registered model version, with its"
+    " accuracy against the source measured (the parity gate)",
+    validate=validate,
+    request=request,
+    run=run,
+    prepare=prepare,
+    describe=lambda: {
+        "parameters": {
+            "model": "the trained weights: name or name@ref",
+            "format": f"one of {', '.join(FORMATS)}",
+            "dynamic": "dynamic batch and size (default true); false: a static export",
+            "batch": "the largest batch a dynamic export is checked with (default 8)",
+            "nms": "NMS inside the model (default false)",
+            "opset": "ONNX opset (default: the exporter's)",
+            "imgsz": "input size (default: the training size)",
+            "dataset": "parity data (default: what the model was trained on)",
+            "version": "its version",
+            "split": "parity split (default test; val when there is none)",
+        }
+    },
+)

@@ -1,0 +1,135 @@
+"""From predictions and labels to an evaluation report: the ground truth in pixels,
+COCO AP per class, the confusion matrix and per-image errors at a stated score
+and IoU, and their pictures (SVG). No I/O: the job feeds it what it read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from appliance.domain.evaluation import (
+    Detection,
+    GroundTruthImage,
+    GroundTruthObject,
+    ImageDetections,
+    confusion_matrix,
+    confusion_svg,
+    evaluate,
+    image_errors,
+    pr_curves_svg,
+)
+from appliance.domain.labels.document import LabelDocument
+
+#: how many images the per-image error list keeps (worst first)
+ERROR_IMAGES = 200
+
+
+@dataclass(frozen=True)
+class Report:
+    summary: dict[str, Any]  # what lists and comparisons need (no curves)
+    full: dict[str, Any]  # everything: per class with PR curves, confusion, errors
+    pictures: dict[str, str]  # name → SVG text
+
+
+def ground_truth(
+    docs: Mapping[str, LabelDocument | None], sizes: Mapping[str, Sequence[int]]
+) -> list[GroundTruthImage]:
+    """Label documents (normalised) → objects in pixels of the image as read."""
+    images = []
+    for image_id, doc in docs.items():
+        w, h = sizes[image_id]
+        objects = []
+        for obj in doc.objects if doc else ():
+            cx, cy, bw, bh = obj.bbox()
+            box = ((cx - bw / 2) * w, (cy - bh / 2) * h, bw * w, bh * h)
+            objects.append(GroundTruthObject(obj.cls, box))
+        images.append(GroundTruthImage(image_id, tuple(objects)))
+    return images
+
+
+def detections(found: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[ImageDetections]:
+    """The predict worker's ``{id: [{class, score, box: x0 y0 x1 y1}]}``."""
+    out = []
+    for image_id, items in found.items():
+        dets = tuple(
+            Detection(
+                int(d["class"]),
+                (d["box"][0], d["box"][1], d["box"][2] - d["box"][0], d["box"][3] - d["box"][1]),
+                float(d["score"]),
+            )
+            for d in items
+        )
+        out.append(ImageDetections(image_id, dets))
+    return out
+
+
+def report(
+    gt: Sequence[GroundTruthImage],
+    dets: Sequence[ImageDetections],
+    names: Sequence[str],
+    *,
+    conf: float,
+    iou: float,
+) -> Report:
+    result = evaluate(gt, dets, names)
+    matrix = confusion_matrix(gt, dets, len(names), conf=conf, iou=iou)
+    errors = sorted(image_errors(gt, dets, conf, iou), key=lambda e: e.worst_first)
+    per_class = [
+        {k: v for k, v in c.as_dict().items() if k != "pr_curve"} for c in result.per_class
+    ]
+    summary = {
+        "images": result.num_images,
+        "map50": result.map50,
+        "map75": result.map75,
+        "map50_95": result.map50_95,
+        "per_class": per_class,
+    }
+    full = {
+        **result.as_dict(),
+        "confusion": matrix.as_dict(),
+        "errors": [e.as_dict(names) for e in errors[:ERROR_IMAGES] if e.total],
+        "settings": {"conf": conf, "iou": iou},
+    }
+    pictures = {
+        "pr_curves.svg": pr_curves_svg(result),
+        "confusion.svg": confusion_svg(matrix, names),
+        "confusion_normalized.svg": confusion_svg(matrix, names, normalize=True),
+    }
+    return Report(summary, full, pictures)
+
+
+def parity(
+    source: Mapping[str, Any], export: Mapping[str, Any], tolerance: float
+) -> dict[str, Any]:
+    """An export against its source on the same split: the mAP drop (in points, so
+    1.0 = one mAP50-95 point) and each class's AP delta; ``passed`` when the drop
+    is within ``tolerance`` points."""
+
+    def points(v: float | None) -> float:
+        return 100.0 * (v or 0.0)
+
+    drop = points(source.get("map50_95")) - points(export.get("map50_95"))
+    by_class = {c["class_id"]: c for c in export.get("per_class", [])}
+    classes = []
+    for c in source.get("per_class", []):
+        other = by_class.get(c["class_id"], {})
+        if c.get("ap50_95") is None:
+            continue
+        classes.append(
+            {
+                "class_id": c["class_id"],
+                "name": c["name"],
+                "source_ap50_95": c["ap50_95"],
+                "export_ap50_95": other.get("ap50_95"),
+                "delta_points": round(points(other.get("ap50_95")) - points(c["ap50_95"]), 3),
+            }
+        )
+    return {
+        "source_map50_95": source.get("map50_95"),
+        "export_map50_95": export.get("map50_95"),
+        "drop_points": round(drop, 3),
+        "tolerance_points": tolerance,
+        "passed": drop <= tolerance,
+        "per_class": classes,
+    }

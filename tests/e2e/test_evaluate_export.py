@@ -1,0 +1,116 @@
+"""Evaluate, compare, export with the parity gate, promote: end to end through
+`ahoy serve` (CLI and SDK) on a model trained here."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import onnx
+import pytest
+
+from appliance.sdk import ApiError
+from tests.e2e.conftest import Appliance
+from tests.integration.yolo_dataset import make_detect_dataset
+
+pytestmark = pytest.mark.e2e
+
+TINY = {"epochs": 3, "imgsz": 64, "batch": 8, "workers": 0}
+
+
+def client(appliance: Appliance) -> Any:
+    assert appliance.client is not None
+    return appliance.client
+
+
+@pytest.fixture(scope="module")
+def trained(appliance: Appliance, tmp_path_factory: pytest.TempPathFactory) -> str:
+    root = tmp_path_factory.mktemp("shapes")
+    make_detect_dataset(root, train=30, val=12)
+    appliance.ahoy("dataset", "create", "shapes", "--split", "train=0.6,val=0.2,test=0.2")
+    appliance.ahoy("dataset", "import-yolo", str(root), "-d", "shapes")
+    appliance.ahoy("dataset", "commit", "shapes", "-m", "generated shapes")
+    c = client(appliance)
+    for seed in (1, 2):
+        job = c.train("shapes", name="shapes-eval", seed=seed, **TINY).wait(timeout=600)
+        assert job["state"] == "succeeded", job
+    return "shapes-eval"
+
+
+def test_evaluate_reports_per_class_ap_curves_confusion_and_errors(
+    appliance: Appliance, trained: str, tmp_path: Path
+) -> None:
+    r = appliance.ahoy_json("model", "evaluate", f"{trained}@1")
+    assert r["split"] == "test" and r["dataset"] == "shapes" and r["version"] == 1
+    assert r["images"] > 0 and 0.0 <= r["map50_95"] <= r["map50"] <= 1.0
+    c = client(appliance)
+    listed = c.evaluations(trained, "1")
+    assert [e["id"] for e in listed] == [r["evaluation"]]
+    report = c.evaluation(r["evaluation"])
+    rep = report["report"]
+    assert [k["name"] for k in rep["per_class"]] == ["red", "blue"]
+    assert len(rep["per_class"][0]["pr_curve"]["recall"]) == 101
+    counts = rep["confusion"]["counts"]
+    assert len(counts) == 3 and all(len(row) == 3 for row in counts), "2 classes + background"
+    assert rep["confusion"]["conf"] == 0.25 and rep["confusion"]["iou"] == 0.45
+    assert sum(map(sum, counts)) > 0
+    for name in report["pictures"]:
+        svg = c.evaluation_picture(r["evaluation"], name)
+        root = ET.fromstring(svg)
+        assert root.tag.endswith("svg")
+    assert "0.25" in c.evaluation_picture(r["evaluation"], "confusion.svg").decode()
+    text = appliance.ahoy("model", "report", r["evaluation"], "--pictures", str(tmp_path)).stdout
+    assert "red" in text and "blue" in text and (tmp_path / "pr_curves.svg").exists()
+
+
+def test_compare_names_the_winner_per_class_on_shared_data(
+    appliance: Appliance, trained: str
+) -> None:
+    c = client(appliance)
+    with pytest.raises(ApiError) as unmeasured:
+        c.compare_models([f"{trained}@1", f"{trained}@2"])
+    assert unmeasured.value.status == 422 and "same data" in str(unmeasured.value.problem)
+    appliance.ahoy_json("model", "evaluate", f"{trained}@1")
+    appliance.ahoy_json("model", "evaluate", f"{trained}@2")
+    r = c.compare_models([f"{trained}@1", f"{trained}@2"])
+    assert r["data"] == {"dataset": "shapes", "version": 1, "split": "test"}
+    assert [m["version"] for m in r["models"]] == [1, 2]
+    assert all(m["trained_on"] == {"dataset": "shapes", "version": 1} for m in r["models"])
+    for row in r["classes"]:
+        assert len(row["ap50_95"]) == 2 and row["winners"]
+        best = max(s for s in row["ap50_95"] if s is not None)
+        assert all(row["ap50_95"][i] == best for i in row["winners"])
+    text = appliance.ahoy("model", "compare", f"{trained}@1", f"{trained}@2").stdout
+    assert "best overall" in text
+
+
+def test_export_to_onnx_records_parity_and_promotion_follows_it(
+    appliance: Appliance, trained: str, tmp_path: Path
+) -> None:
+    c = client(appliance)
+    r = appliance.ahoy_json("model", "export", f"{trained}@1")
+    assert r["format"] == "onnx" and r["source_version"] == 1
+    parity = r["parity"]
+    assert parity["passed"] and abs(parity["drop_points"]) <= 1.0, parity
+    mv = c.model_version(trained, str(r["model_version"]))
+    assert mv["format"] == "onnx" and mv["parent"] == 1 and mv["source"] == "export"
+    assert mv["config"]["opset"] >= 11 and mv["code"]["tools"]["onnx"]
+    assert mv["metrics"]["parity"]["per_class"], "per-class deltas are recorded"
+    # the artifact carries its own metadata: names, size, and where it came from
+    path = tmp_path / "model.onnx"
+    path.write_bytes(c.get_blob(None, mv["weights_sha256"]))
+    meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    manifest = c.get_version(None, "shapes", "1")["manifest_hash"]
+    assert meta["ahoy_model_version"] == "1" and meta["ahoy_dataset_manifest_hash"] == manifest
+    assert "red" in meta["names"] and meta["imgsz"]
+    # evaluating the export alone gives the parity's export figure
+    again = c.wait_job(None, c.evaluate(f"{trained}@{mv['number']}")["id"], timeout=300)
+    assert again["result"]["map50_95"] == pytest.approx(parity["export_map50_95"])
+    # promotion goes through the gate and is audited
+    promoted = c.promote_model(trained, str(mv["number"]), "production")
+    assert "production" in promoted["tags"]
+    # an export is not a starting point for training
+    with pytest.raises(ApiError) as refused:
+        c.train("shapes", name="x", weights=f"{trained}@{mv['number']}", **TINY)
+    assert refused.value.status == 422 and "export" in str(refused.value.problem)
