@@ -151,6 +151,7 @@ def convert(
     std: Sequence[float] = (255, 255, 255),
     timeout: float = 600.0,
     on_event: Callable[[dict[str, Any]], object] | None = None,
+    on_start: Callable[[int], object] | None = None,
 ) -> dict[str, Any]:
     """Convert a static ONNX model to ``output`` (.rknn); with ``simulate``, also run
     those images in the toolkit's x86 simulator, saving inputs and raw outputs in
@@ -184,7 +185,7 @@ def convert(
     with tempfile.TemporaryDirectory(prefix="ahoy-rknn-") as scratch:
         spec_path = Path(scratch) / "spec.json"
         spec_path.write_text(json.dumps(spec))
-        return _run_worker(python, spec_path, Path(scratch), timeout, on_event)
+        return _run_worker(python, spec_path, Path(scratch), timeout, on_event, on_start)
 
 
 def _run_worker(
@@ -193,6 +194,7 @@ def _run_worker(
     scratch: Path,
     timeout: float,
     on_event: Callable[[dict[str, Any]], object] | None,
+    on_start: Callable[[int], object] | None = None,
 ) -> dict[str, Any]:
     env = {**os.environ, "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
     env.pop("PYTHONPATH", None)  # the main venv's paths must not leak into the other one
@@ -211,6 +213,8 @@ def _run_worker(
         )
         timer = threading.Timer(timeout, _kill_group, args=(proc, timed_out))
         timer.start()
+        if on_start is not None:  # its own process group: a cancel can kill it all
+            on_start(proc.pid)
         try:
             assert proc.stdout is not None
             for line in proc.stdout:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-FORMATS = ("pt", "onnx")
+FORMATS = ("pt", "onnx", "tensorrt")
 
 
 Forward = Callable[[np.ndarray], np.ndarray]
@@ -37,6 +37,8 @@ def load(path: str, fmt: str, threads: int = 1) -> Backend:
         return _torch(path, threads)
     if fmt == "onnx":
         return _onnx(path, threads)
+    if fmt == "tensorrt":
+        return _tensorrt(path)
     raise ValueError(f"format {fmt!r} has no inference backend here; use one of {FORMATS}")
 
 
@@ -80,6 +82,17 @@ def _onnx(path: str, threads: int) -> Backend:
         side if isinstance(side, int) else None,
         names,
     )
+
+
+def _tensorrt(path: str) -> Backend:
+    """A static, batch-1 engine (as the export job builds them)."""
+    from pathlib import Path
+
+    from appliance.export.tensorrt import EngineRunner
+
+    runner = EngineRunner(Path(path))
+    shape = runner.engine.get_tensor_shape(runner.inputs[0])
+    return Backend(runner, int(shape[0]), int(shape[2]), {})
 
 
 def _names(text: str) -> dict[int, str]:

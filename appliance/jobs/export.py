@@ -23,7 +23,8 @@ from typing import Any
 
 from appliance.domain.governor import GIB, HostReading, ResourceRequest
 from appliance.errors import ApplianceError, InvalidInput
-from appliance.jobs import on_model
+from appliance.export import tensorrt
+from appliance.jobs import export_rknn, on_model
 from appliance.jobs.evaluate import pin_target, where
 from appliance.jobs.handle import JobHandle
 from appliance.jobs.kinds import JobKind
@@ -32,8 +33,9 @@ from appliance.ports.blobstore import BlobPut
 from appliance.services import measure, registry
 from appliance.services.context import ServiceContext
 
-FORMATS = ("onnx",)
-KNOWN = {"model", "format", "dynamic", "batch", "nms", "opset", "imgsz"}
+FORMATS = ("onnx", "rknn", "tensorrt")
+QUANTIZE = ("fp16", "int8")
+KNOWN = {"model", "format", "dynamic", "batch", "nms", "opset", "imgsz", "quantize"}
 KNOWN |= {"dataset", "version", "split", "conf", "iou"}
 
 
@@ -49,6 +51,8 @@ def validate(params: dict[str, Any]) -> dict[str, Any]:
     for flag in ("dynamic", "nms"):
         if not isinstance(params.get(flag, False), bool):
             problems.append(f"{flag} must be true or false")
+    if params.get("quantize", "fp16") not in QUANTIZE:
+        problems.append(f"quantize must be one of {', '.join(QUANTIZE)} (RKNN, TensorRT)")
     batch, opset = params.get("batch", 8), params.get("opset")
     if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 64:
         problems.append("batch must be a whole number from 1 to 64")
@@ -58,20 +62,25 @@ def validate(params: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("; ".join(problems), hint="`ahoy job kinds --json` lists them")
     from appliance.jobs.evaluate import validate as evaluation
 
-    measured = {k: v for k, v in params.items() if k in KNOWN - {"format", "dynamic", "batch"}}
-    measured.pop("nms", None)
-    measured.pop("opset", None)
+    own = {"format", "dynamic", "batch", "nms", "opset", "quantize"}
+    measured = {k: v for k, v in params.items() if k in KNOWN - own}
+    edge = fmt != "onnx"  # the device runtimes take a static, batch-1 model without NMS
     return {
         **evaluation(measured),
         "format": fmt,
-        "dynamic": params.get("dynamic", True),
-        "batch": batch,
-        "nms": params.get("nms", False),
+        "dynamic": False if edge else params.get("dynamic", True),
+        "batch": 1 if edge else batch,
+        "nms": False if edge else params.get("nms", False),
         "opset": opset,
+        "quantize": params.get("quantize", "fp16"),
     }
 
 
 async def prepare(ctx: ServiceContext, ws: str, params: dict[str, Any]) -> dict[str, Any]:
+    if params["format"] == "rknn":
+        export_rknn.check_available()
+    elif params["format"] == "tensorrt":
+        tensorrt.check_available()
     pinned = await pin_target(ctx, ws, params)
     if pinned["model_format"] != "pt":
         raise InvalidInput(
@@ -90,10 +99,26 @@ async def run(job: JobHandle) -> dict[str, Any]:
     source = await on_model.pin_model(job.ctx, job.ws, p["model"])
     async with holding_version(job) as scratch:
         weights = await on_model.fetch_weights(job, source, scratch / "model")
-        exported, made = await _export(job, source, weights, scratch)
+        images = on_model.SplitImages(scratch / "images")
+        await images.load(job, p["dataset"], p["version"], p["split"])
+        onnx_path, made = await _export(job, source, weights, scratch)
+        exported, simulated = onnx_path, None
+        if p["format"] == "rknn":
+            exported, simulated = onnx_path.with_suffix(".rknn"), scratch / "simulated"
+            made["rknn"] = await export_rknn.convert(job, onnx_path, exported, images, simulated)
+            made["tools"]["rknn-toolkit2"] = made["rknn"].get("toolkit")
+            await job.artifact(exported.name, exported)
+        elif p["format"] == "tensorrt":
+            exported = onnx_path.with_suffix(".engine")
+            made["tensorrt"] = await _engine(job, onnx_path, exported)
+            made["tools"]["tensorrt"] = made["tensorrt"].get("tensorrt")
+            await job.artifact(exported.name, exported)
         digest, size = await asyncio.to_thread(_digest, exported)
         await asyncio.to_thread(job.ctx.blobs.put_many, job.ws, [_put(exported, digest, size)])
         options = {k: p[k] for k in ("dynamic", "batch", "nms", "opset", "imgsz")}
+        if p["format"] != "onnx":
+            options["quantize"] = p["quantize"]
+        shapes = {k: made[k] for k in ("input_shape", "output_shape")}
         mv = await registry.register_export(
             job.ctx,
             job.ws,
@@ -101,17 +126,12 @@ async def run(job: JobHandle) -> dict[str, Any]:
             fmt=p["format"],
             weights=(digest, size),
             code={"tools": made["tools"], "exporter": "ultralytics"},
-            config={
-                **options,
-                "opset": made["opset"],
-                "input_shape": made["input_shape"],
-                "output_shape": made["output_shape"],
-            },
+            config={**options, "opset": made["opset"], **shapes},
             run_id=job.id,
             actor=job.job["created_by"],
         )
         await job.log(f"registered {mv['model']}@{mv['number']} ({p['format']}, {size} bytes)")
-        parity = await _parity(job, source, weights, mv, exported, scratch)
+        parity = await _parity(job, source, weights, mv, exported, images, simulated)
     passed = "within" if parity["passed"] else "OUTSIDE"
     await job.log(
         f"parity on {parity['where']}: mAP50-95 {parity['source_map50_95']} → "
@@ -133,6 +153,7 @@ async def run(job: JobHandle) -> dict[str, Any]:
 async def _export(
     job: JobHandle, source: dict[str, Any], weights: Path, scratch: Path
 ) -> tuple[Path, dict[str, Any]]:
+    """The ONNX export (for RKNN: the static one the toolkit converts)."""
     p = job.params
     output = scratch / f"{source['model']}-{source['number']}.onnx"
     spec = scratch / "export.json"
@@ -170,7 +191,8 @@ async def _export(
     code = await job.run_process(argv, on_event=on_event)
     if code != 0 or not output.exists():
         raise ExportFailed(f"the ONNX export failed (exit {code})", hint="see the job's log")
-    await job.artifact(output.name, output)
+    if p["format"] == "onnx":
+        await job.artifact(output.name, output)
     return output, made
 
 
@@ -180,23 +202,61 @@ async def _parity(
     weights: Path,
     mv: dict[str, Any],
     exported: Path,
-    scratch: Path,
+    images: on_model.SplitImages,
+    simulated: Path | None,
 ) -> dict[str, Any]:
+    """Source and export measured through the same decoding on the same images."""
     p = job.params
-    images = on_model.SplitImages(scratch / "images")
-    await images.load(job, p["dataset"], p["version"], p["split"])
     settings = where(p)
     found = await on_model.predict(job, weights, "pt", images, p["imgsz"], "source")
     before = await on_model.record(job, source, images, found, settings, "source")
-    found = await on_model.predict(job, exported, p["format"], images, p["imgsz"], p["format"])
+    if simulated is not None:  # RKNN: what the toolkit's simulator gave
+        found = await asyncio.to_thread(
+            export_rknn.simulated_predictions, images, simulated, p["imgsz"]
+        )
+    else:
+        found = await on_model.predict(job, exported, p["format"], images, p["imgsz"], "export")
     after = await on_model.record(job, mv, images, found, settings, p["format"])
-    parity = measure.parity(before["summary"], after["summary"], job.ctx.settings.parity_tolerance)
-    parity["where"] = (
-        f"{p['dataset']}@{p['version']} {p['split']} ({before['summary']['images']} images)"
-    )
+    tolerance = job.ctx.settings.parity_tolerance
+    parity = measure.parity(before["summary"], after["summary"], tolerance)
+    count = before["summary"]["images"]
+    parity["where"] = f"{p['dataset']}@{p['version']} {p['split']} ({count} images)"
     parity["evaluations"] = [before["id"], after["id"]]
     await registry.set_parity(job.ctx, job.ws, mv["model"], mv["number"], parity)
     return parity
+
+
+async def _engine(job: JobHandle, onnx_path: Path, engine: Path) -> dict[str, Any]:
+    """A TensorRT engine from the static ONNX, in the job's process group."""
+    p = job.params
+    calib = []
+    if p["quantize"] == "int8":
+        calib = [str(x) for x in await export_rknn.calibration(job, onnx_path.parent / "calib")]
+    spec = onnx_path.parent / "tensorrt.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "onnx": str(onnx_path),
+                "engine": str(engine),
+                "precision": p["quantize"],
+                "calibration": calib,
+                "imgsz": p["imgsz"],
+            }
+        )
+    )
+    made: dict[str, Any] = {}
+
+    async def on_event(event: dict[str, Any]) -> None:
+        if event["kind"] == "result":
+            made.update(event["data"])
+        elif event["kind"] == "progress":
+            await job.progress(event["done"], event["total"], "steps", phase=event["phase"])
+
+    argv = [sys.executable, "-m", "appliance.export.tensorrt_worker", str(spec)]
+    code = await job.run_process(argv, on_event=on_event)
+    if code != 0 or not engine.exists():
+        raise ExportFailed(f"the TensorRT build failed (exit {code})", hint="see the job's log")
+    return made
 
 
 def _digest(path: Path) -> tuple[str, int]:
@@ -210,7 +270,8 @@ def _put(path: Path, digest: str, size: int) -> BlobPut:
 
 KIND = JobKind(
     name="export",
-    summary="Export trained weights (ONNX) as a registered model version, with its"
+    summary="Export trained weights (ONNX, RKNN; TensorRT where the host has it) as a"
+    " registered model version, with its"
     " accuracy against the source measured (the parity gate)",
     validate=validate,
     request=request,
@@ -219,7 +280,8 @@ KIND = JobKind(
     describe=lambda: {
         "parameters": {
             "model": "the trained weights: name or name@ref",
-            "format": f"one of {', '.join(FORMATS)}",
+            "format": f"one of {', '.join(FORMATS)} (rknn and tensorrt: static, batch 1)",
+            "quantize": "fp16 (default) or int8 (RKNN: calibrated on the train split)",
             "dynamic": "dynamic batch and size (default true); false: a static export",
             "batch": "the largest batch a dynamic export is checked with (default 8)",
             "nms": "NMS inside the model (default false)",

@@ -24,7 +24,7 @@ class PredictionFailed(ApplianceError):
 
 
 #: what the predict worker can run (RKNN goes through its own environment)
-RUNNABLE = ("pt", "onnx")
+RUNNABLE = ("pt", "onnx", "tensorrt")
 DEFAULT_IMGSZ = 640
 
 

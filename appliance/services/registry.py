@@ -202,16 +202,17 @@ async def promote(
     async with ctx.catalog.writing(ws) as uow:
         model = await uow.get_model(name)
         mv = await uow.model_version(model["id"], ref)
+        target = f"model:{name}:{mv['number']}"
+        refusal = None
         if mv["source"] == "export":
             refusal = parity_refusal(mv, ctx.settings.parity_tolerance)
-            if refusal is not None:
-                await uow.audit(
-                    actor, "model.promote.refused", f"model:{name}:{mv['number']}", tag=tag
-                )
-                raise ParityFailed(refusal, hint=PARITY_HINT)
-        await uow.set_model_tag(model["id"], tag, mv["id"], actor)
-        await uow.audit(actor, "model.promote", f"model:{name}:{mv['number']}", tag=tag)
-        return await uow.model_version(model["id"], str(mv["number"]))
+        if refusal is not None:  # recorded (this transaction commits), then refused
+            await uow.audit(actor, "model.promote.refused", target, tag=tag, why=refusal)
+        else:
+            await uow.set_model_tag(model["id"], tag, mv["id"], actor)
+            await uow.audit(actor, "model.promote", target, tag=tag)
+            return await uow.model_version(model["id"], str(mv["number"]))
+    raise ParityFailed(refusal, hint=PARITY_HINT)
 
 
 PARITY_HINT = (

@@ -10,6 +10,7 @@ from typing import Any
 import onnx
 import pytest
 
+from appliance.export import rknn, tensorrt
 from appliance.sdk import ApiError
 from tests.e2e.conftest import Appliance
 from tests.integration.yolo_dataset import make_detect_dataset
@@ -114,3 +115,36 @@ def test_export_to_onnx_records_parity_and_promotion_follows_it(
     with pytest.raises(ApiError) as refused:
         c.train("shapes", name="x", weights=f"{trained}@{mv['number']}", **TINY)
     assert refused.value.status == 422 and "export" in str(refused.value.problem)
+
+
+@pytest.mark.skipif(
+    not rknn.status()["available"], reason=f"{rknn.status().get('reason')} (run `make rknn`)"
+)
+def test_export_to_rknn_is_measured_on_the_simulator(appliance: Appliance, trained: str) -> None:
+    c = client(appliance)
+    r = appliance.ahoy_json("model", "export", f"{trained}@1", "--format", "rknn")
+    assert r["format"] == "rknn" and r["source_version"] == 1
+    mv = c.model_version(trained, str(r["model_version"]))
+    assert mv["format"] == "rknn" and mv["parent"] == 1
+    assert mv["config"]["quantize"] == "fp16" and mv["config"]["batch"] == 1
+    assert mv["config"]["dynamic"] is False and mv["code"]["tools"]["rknn-toolkit2"] == "2.3.2"
+    parity = mv["metrics"]["parity"]
+    assert parity["passed"] and abs(parity["drop_points"]) <= 1.0, parity
+    simulated = c.evaluation(parity["evaluations"][1])
+    assert simulated["format"] == "rknn" and simulated["report"]["timing"]["runtime"] == "simulator"
+    # INT8, calibrated on the train split: made and measured the same way
+    job = c.wait_job(
+        None, c.export_model(f"{trained}@1", "rknn", quantize="int8")["id"], timeout=600
+    )
+    assert job["state"] == "succeeded", job
+    assert job["result"]["parity"]["export_map50_95"] is not None
+
+
+def test_a_tensorrt_export_says_why_it_cannot_run_here(appliance: Appliance, trained: str) -> None:
+    if tensorrt.status()["available"]:
+        pytest.skip("this host has TensorRT and a GPU: the export would run")
+    with pytest.raises(ApiError) as refused:
+        client(appliance).export_model(f"{trained}@1", "tensorrt")
+    assert refused.value.status == 422
+    assert refused.value.problem["type"].endswith("job-rejected")
+    assert "TensorRT" in refused.value.problem["detail"]

@@ -99,3 +99,65 @@ def test_uploaded_weights_register_and_bad_input_is_named(engine):
     with pytest.raises(NotFound):
         engine(registry.version, "base", "production")
     assert [m["name"] for m in engine(registry.list_models)] == ["base"]
+
+
+def _export_of(engine, source: dict, parity: dict | None) -> dict:
+    onnx = os.urandom(3000)
+    mv = engine(
+        registry.register_export,
+        source=source,
+        fmt="onnx",
+        weights=(_put(engine, onnx), len(onnx)),
+        code={"tools": {"onnx": "1.23.2"}},
+        config={"dynamic": True},
+        run_id="run1",
+        actor="me",
+    )
+    if parity is not None:
+        mv = engine(registry.set_parity, source["model"], mv["number"], parity)
+    return mv
+
+
+def test_an_export_names_its_source_and_promotion_follows_its_parity(engine):
+    version_id = _version(engine)
+    weights = os.urandom(5000)
+    source = engine(
+        registry.register_run,
+        name="shapes",
+        task="detect",
+        run_id=_run(engine),
+        dataset_version_id=version_id,
+        weights=(_put(engine, weights), len(weights)),
+        metrics={},
+        code={},
+        config={},
+        actor="me",
+    )
+    good = _export_of(engine, source, {"drop_points": 0.4, "passed": True})
+    assert good["parent"] == source["number"] and good["source"] == "export"
+    assert good["dataset_version_id"] == version_id
+    assert (
+        "production"
+        in engine(registry.promote, "shapes", str(good["number"]), "production", "me")["tags"]
+    )
+    lost = _export_of(engine, source, {"drop_points": 3.2, "passed": False, "where": "ds@1 test"})
+    with pytest.raises(registry.ParityFailed) as refused:
+        engine(registry.promote, "shapes", str(lost["number"]), "production", "me")
+    assert (
+        "3.20 mAP50-95 points" in refused.value.message
+        and "tolerance is 1" in refused.value.message
+    )
+    unmeasured = _export_of(engine, source, None)
+    with pytest.raises(registry.ParityFailed, match="no parity measurement"):
+        engine(registry.promote, "shapes", str(unmeasured["number"]), "candidate", "me")
+    # the tag stayed where it was, and the refusals are on the audit trail
+    assert engine(registry.version, "shapes", "production")["number"] == good["number"]
+
+    async def refusals(ctx):
+        async with ctx.catalog.reading(engine.ws) as uow:
+            entries = await uow.audit_entries()
+        return [e for e in entries if e["action"] == "model.promote.refused"]
+
+    assert len(engine.with_ctx(refusals)) == 2
+    # the source itself (trained weights) is promoted without a parity check
+    assert engine(registry.promote, "shapes", str(source["number"]), "candidate", "me")["tags"]

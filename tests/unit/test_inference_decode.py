@@ -1,0 +1,81 @@
+"""The one inference path's pure parts: letterbox geometry, decoding, NMS, and the
+parity arithmetic of the export gate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from appliance.inference.decode import decode, nms
+from appliance.inference.letterbox import letterbox
+from appliance.services.measure import parity
+
+pytestmark = pytest.mark.unit
+
+
+def test_letterbox_centres_and_maps_boxes_back() -> None:
+    image = np.zeros((100, 200, 3), np.uint8)
+    boxed, fitted = letterbox(image, 64)
+    assert boxed.shape == (64, 64, 3) and fitted.scale == pytest.approx(0.32)
+    assert (fitted.pad_x, fitted.pad_y) == (0, 16)
+    assert boxed[0, 0, 0] == 114 and boxed[32, 32, 0] == 0
+    back = fitted.to_image(np.array([[0.0, 16.0, 64.0, 48.0]]))
+    assert back[0].tolist() == pytest.approx([0.0, 0.0, 200.0, 100.0])
+
+
+def head_output(rows: list[tuple[float, float, float, float, float, float]]) -> np.ndarray:
+    """One image, 2 classes: (cx, cy, w, h, score0, score1) per anchor → [1, 6, A]."""
+    return np.array(rows, np.float32).T[None]
+
+
+def test_decode_keeps_the_best_box_per_object_and_class() -> None:
+    _, fitted = letterbox(np.zeros((64, 64, 3), np.uint8), 64)
+    raw = head_output(
+        [
+            (20, 20, 10, 10, 0.9, 0.1),
+            (21, 20, 10, 10, 0.8, 0.1),  # the same object: suppressed
+            (21, 20, 10, 10, 0.1, 0.7),  # same place, other class: kept
+            (50, 50, 8, 8, 0.0005, 0.0),  # under the score threshold
+        ]
+    )
+    (boxes,) = decode(raw, [fitted])
+    assert boxes.classes.tolist() == [0, 1]
+    assert boxes.scores.tolist() == pytest.approx([0.9, 0.7])
+    assert boxes.xyxy[0].tolist() == pytest.approx([15, 15, 25, 25])
+
+
+def test_decode_reads_an_output_with_nms_inside() -> None:
+    _, fitted = letterbox(np.zeros((64, 64, 3), np.uint8), 64)
+    raw = np.array([[[1, 2, 11, 12, 0.9, 1], [0, 0, 0, 0, 0.0, 0]]], np.float32)
+    (boxes,) = decode(raw, [fitted])
+    assert boxes.classes.tolist() == [1] and boxes.xyxy.tolist() == [[1, 2, 11, 12]]
+
+
+def test_nms_stops_at_its_limit() -> None:
+    xyxy = np.array([[i * 20, 0, i * 20 + 10, 10] for i in range(10)], np.float32)
+    kept = nms(xyxy, np.linspace(1, 0.1, 10), np.zeros(10, int), 0.5, limit=3)
+    assert kept.tolist() == [0, 1, 2]
+
+
+def test_parity_in_points_per_class_and_against_the_tolerance() -> None:
+    source = {
+        "map50_95": 0.50,
+        "per_class": [
+            {"class_id": 0, "name": "a", "ap50_95": 0.6},
+            {"class_id": 1, "name": "b", "ap50_95": 0.4},
+            {"class_id": 2, "name": "c", "ap50_95": None},
+        ],
+    }
+    export = {
+        "map50_95": 0.488,
+        "per_class": [
+            {"class_id": 0, "name": "a", "ap50_95": 0.6},
+            {"class_id": 1, "name": "b", "ap50_95": 0.376},
+        ],
+    }
+    p = parity(source, export, tolerance=1.0)
+    assert p["drop_points"] == pytest.approx(1.2) and not p["passed"]
+    assert [c["delta_points"] for c in p["per_class"]] == pytest.approx([0.0, -2.4])
+    assert parity(source, export, tolerance=1.5)["passed"]
+    # "INT8 export returns no detections": everything lost, refused
+    assert not parity(source, {"map50_95": None, "per_class": []}, 1.0)["passed"]
