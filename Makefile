@@ -68,12 +68,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check appliance agent bundle airgap tests benchmarks
 	$(BIN)/mypy appliance
 
-bench: $(STAMP)
+bench: $(STAMP) $(RKNN_STAMP)
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python benchmarks/bench_data_engine.py
 	$(BIN)/python benchmarks/bench_api.py
 	$(BIN)/python benchmarks/bench_platform_training.py --epochs 30
 	$(BIN)/python benchmarks/bench_evaluation.py
+	$(BIN)/python benchmarks/bench_inference.py
 
 clean:
 	rm -rf $(VENV) $(RKNN_VENV) .pytest_cache .mypy_cache .ruff_cache

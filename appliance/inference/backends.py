@@ -48,7 +48,8 @@ def _torch(path: str, threads: int) -> Backend:
 
     torch.set_num_threads(max(1, threads))
     wrapper = YOLO(path)
-    model = wrapper.model.float().eval()  # type: ignore[union-attr]
+    # Conv and BatchNorm folded, as Ultralytics (and every export) runs it
+    model = wrapper.model.fuse(verbose=False).float().eval()  # type: ignore[union-attr]
     names = {int(k): str(v) for k, v in wrapper.names.items()}
 
     def forward(batch: np.ndarray) -> np.ndarray:

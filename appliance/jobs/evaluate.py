@@ -76,7 +76,7 @@ async def pin_target(ctx: ServiceContext, ws: str, params: dict[str, Any]) -> di
     data = {**params, "dataset": dataset, "version": version or "latest"}
     pinned = await pin_version(ctx, ws, data)
     split = params.get("split") or await default_split(ctx, ws, dataset, pinned["version"])
-    imgsz = params.get("imgsz") or int(mv["config"].get("imgsz") or on_model.DEFAULT_IMGSZ)
+    imgsz = params.get("imgsz") or on_model.trained_size(mv)
     return {
         **pinned,
         "model": f"{mv['model']}@{mv['number']}",

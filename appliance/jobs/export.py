@@ -219,6 +219,7 @@ async def _parity(
     after = await on_model.record(job, mv, images, found, settings, p["format"])
     tolerance = job.ctx.settings.parity_tolerance
     parity = measure.parity(before["summary"], after["summary"], tolerance)
+    parity["export_map50"] = after["summary"]["map50"]
     count = before["summary"]["images"]
     parity["where"] = f"{p['dataset']}@{p['version']} {p['split']} ({count} images)"
     parity["evaluations"] = [before["id"], after["id"]]
@@ -271,8 +272,7 @@ def _put(path: Path, digest: str, size: int) -> BlobPut:
 KIND = JobKind(
     name="export",
     summary="Export trained weights (ONNX, RKNN; TensorRT where the host has it) as a"
-    " registered model version, with its"
-    " accuracy against the source measured (the parity gate)",
+    " registered model version, its accuracy against the source measured (the parity gate)",
     validate=validate,
     request=request,
     run=run,

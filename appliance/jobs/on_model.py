@@ -46,6 +46,13 @@ async def pin_model(ctx: ServiceContext, ws: str, ref: str) -> dict[str, Any]:
     return mv
 
 
+def trained_size(mv: dict[str, Any]) -> int:
+    """The input size a version was trained (or exported) at: what it is measured at."""
+    config = mv["config"]
+    size = config.get("imgsz") or (config.get("hyperparameters") or {}).get("imgsz")
+    return int(size or DEFAULT_IMGSZ)
+
+
 async def training_data(ctx: ServiceContext, ws: str, mv: dict[str, Any]) -> tuple[str, str]:
     """The dataset and version a model version was trained on (for defaults)."""
     lineage = await registry.lineage(ctx, ws, mv["model"], str(mv["number"]))

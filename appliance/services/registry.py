@@ -148,7 +148,9 @@ async def set_parity(
     async with ctx.catalog.writing(ws) as uow:
         model = await uow.get_model(name)
         mv = await uow.model_version(model["id"], str(number))
-        await uow.set_model_metrics(mv["id"], {**mv["metrics"], "parity": parity})
+        # the export's own figures are those of its parity measurement
+        own = {"map50": parity.get("export_map50"), "map50_95": parity.get("export_map50_95")}
+        await uow.set_model_metrics(mv["id"], {**mv["metrics"], **own, "parity": parity})
         return await uow.model_version(model["id"], str(number))
 
 

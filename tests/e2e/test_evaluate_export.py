@@ -98,6 +98,8 @@ def test_export_to_onnx_records_parity_and_promotion_follows_it(
     assert mv["format"] == "onnx" and mv["parent"] == 1 and mv["source"] == "export"
     assert mv["config"]["opset"] >= 11 and mv["code"]["tools"]["onnx"]
     assert mv["metrics"]["parity"]["per_class"], "per-class deltas are recorded"
+    assert mv["metrics"]["map50_95"] == parity["export_map50_95"]
+    assert mv["config"]["imgsz"] == 64, "exported and measured at the training size"
     # the artifact carries its own metadata: names, size, and where it came from
     path = tmp_path / "model.onnx"
     path.write_bytes(c.get_blob(None, mv["weights_sha256"]))

@@ -47,8 +47,13 @@ function codeFacts(code) {
     ["Python", c.python],
     ["Appliance", c.appliance],
     ["Config hash", c.config_sha256 ? h("code", { title: c.config_sha256 }, shortHash(c.config_sha256, 16)) : null],
+    ["Exporter", c.exporter],
+    ["Tools", c.tools ? Object.entries(c.tools).map(([k, v]) => `${k} ${v}`).join(", ") : null],
   ]);
 }
+
+/** A config value as text: an export's options and tensor shapes. */
+const shown = (v) => (Array.isArray(v) ? `[${v.join(", ")}]` : String(v));
 
 function configFacts(config) {
   const cfg = config || {};
@@ -59,6 +64,9 @@ function configFacts(config) {
       "Hyperparameters",
       hyper.length ? h("ul", { class: "hyper-list" }, hyper.map(([k, v]) => h("li", {}, h("code", {}, k), ` ${v}`))) : null,
     ],
+    ...Object.entries(cfg)
+      .filter(([k, v]) => k !== "hyperparameters" && k !== "seed" && v !== null && (typeof v !== "object" || Array.isArray(v)))
+      .map(([k, v]) => [k, shown(v)]),
   ]);
 }
 

@@ -1,6 +1,7 @@
 // An image with its labels drawn over it on a <canvas>. Label documents are
 // "ahoy.labels/1": boxes are normalized [cx, cy, w, h], polygons and keypoints
 // normalized points ([[x, y(, v)], ...]; a flat [x, y, ...] list is read too).
+// ``boxedImage`` draws boxes given in image pixels instead (an evaluation's errors).
 
 import { blobJson, blobUrl, wsPath } from "./api.js";
 import { h } from "./dom.js";
@@ -99,5 +100,50 @@ export async function labelledImage(ws, side, pal, caption, testid) {
   const draw = () =>
     drawLabels(canvas, img.clientWidth || img.naturalWidth, img.clientHeight || img.naturalHeight, doc, pal);
   new ResizeObserver(draw).observe(img);
+  return figure;
+}
+
+/**
+ * Draw ``boxes`` ({box: [x0, y0, w, h] in pixels of the image as read, colour,
+ * label, dash}) on ``canvas`` over ``img`` as it is shown; returns how many.
+ */
+export function drawBoxes(canvas, img, boxes) {
+  const width = img.clientWidth || img.naturalWidth;
+  const height = img.clientHeight || img.naturalHeight;
+  const sx = img.naturalWidth ? width / img.naturalWidth : 1;
+  const sy = img.naturalHeight ? height / img.naturalHeight : 1;
+  const ratio = window.devicePixelRatio || 1;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  const ctx = canvas.getContext("2d");
+  ctx.scale(ratio, ratio);
+  ctx.font = "12px system-ui, sans-serif";
+  for (const b of boxes) {
+    const [x0, y0, w, hgt] = b.box;
+    ctx.strokeStyle = b.colour;
+    ctx.lineWidth = b.width || 2;
+    ctx.setLineDash(b.dash || []);
+    ctx.strokeRect(x0 * sx, y0 * sy, w * sx, hgt * sy);
+    if (b.label) tag(ctx, b.label, x0 * sx, y0 * sy, b.colour);
+  }
+  canvas.dataset.boxes = String(boxes.length);
+  return boxes.length;
+}
+
+/**
+ * A <figure> showing the image at ``url`` (an object URL) with ``boxes`` drawn
+ * over it, redrawn whenever the image is resized. Resolves once it is decoded.
+ */
+export async function boxedImage(url, boxes, caption, testid) {
+  const img = h("img", { src: url, alt: caption });
+  const canvas = h("canvas", { class: "overlay", "data-testid": "overlay" });
+  const figure = h(
+    "figure",
+    { class: "labelled", "data-testid": testid },
+    h("div", { class: "stage" }, img, canvas),
+    h("figcaption", {}, caption),
+  );
+  await img.decode().catch(() => {});
+  new ResizeObserver(() => drawBoxes(canvas, img, boxes)).observe(img);
   return figure;
 }

@@ -53,6 +53,9 @@ export function breadcrumb(path) {
     if (kind === "train") trail.push(["train", null]);
     if (kind === "models") trail.push(["models", route("ws", ws, "models")]);
     if (kind === "models" && ds) trail.push([ds, null]);
+    if (kind === "evaluations" || kind === "compare") trail.push(["models", route("ws", ws, "models")]);
+    if (kind === "evaluations" && ds) trail.push([`evaluation ${ds}`, null]);
+    if (kind === "compare") trail.push(["compare", null]);
     if (kind === "datasets" && ds) {
       trail.push([ds, route("ws", ws, "datasets", ds)]);
       if (rest[0] === "versions" && rest[1]) trail.push([`v${rest[1]}`, null]);

@@ -1,12 +1,14 @@
 // One job, live: its state, the governor's answer and what it asked for, progress,
 // the training curves per epoch, a tail of its log, then its result or error, its
-// artifacts (plots shown) and, for a training run, the model version it made.
+// artifacts (plots shown) and what it made: a training run's or an export's model
+// version (with the export's parity), an evaluation's page.
 // Recorded epochs and log lines are read first; the SSE stream (which replays the
 // job's events from the start) then adds only what is new: epochs by number, log
 // lines by sequence number.
 
 import { api, events, query, wsPath } from "../api.js";
-import { h, mount, route, when } from "../dom.js";
+import { bytes, h, mount, route, when } from "../dom.js";
+import { evaluationHref, parityBadge, score } from "../evaluations.js";
 import { TERMINAL, admissionCell, cancelButton, errorText, progressBar, requestText } from "../jobview.js";
 import { artifactsPanel } from "../artifacts.js";
 import { lineChart } from "../linechart.js";
@@ -71,6 +73,32 @@ function resultView(ws, job) {
         ` after ${r.epochs_run} epoch(s) in ${r.seconds}s (best epoch ${r.best_epoch}).`,
       ),
       h("p", { class: "muted" }, `mAP50 ${fmt(m.map50)} · mAP50-95 ${fmt(m.map50_95)} · precision ${fmt(m.precision)} · recall ${fmt(m.recall)}`),
+    );
+  }
+  if (job.kind === "evaluate" && r.evaluation) {
+    return h(
+      "div",
+      { "data-testid": "job-result" },
+      h(
+        "p",
+        {},
+        h("a", { href: evaluationHref(ws, r.evaluation), "data-testid": "evaluation-link" }, `Evaluation of ${r.model}`),
+        ` on ${r.dataset}@${r.version} ${r.split} (${r.images} images): mAP50 ${score(r.map50)} · mAP50-95 ${score(r.map50_95)}`,
+      ),
+    );
+  }
+  if (job.kind === "export" && r.model_version !== undefined) {
+    return h(
+      "div",
+      { "data-testid": "job-result" },
+      h(
+        "p",
+        {},
+        "Registered ",
+        h("a", { href: `${route("ws", ws, "models", r.model)}?v=${r.model_version}`, "data-testid": "model-link" }, `${r.model} v${r.model_version}`),
+        ` (${r.format}, opset ${r.opset}, ${bytes(r.size)}), an export of v${r.source_version}.`,
+      ),
+      r.parity ? h("p", {}, parityBadge(r.parity), r.parity.where ? ` on ${r.parity.where}` : "") : null,
     );
   }
   return h("pre", { class: "result", "data-testid": "job-result" }, JSON.stringify(r, null, 2));

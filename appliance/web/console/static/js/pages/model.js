@@ -1,27 +1,81 @@
-// One model: its versions, newest first, with their metrics and tags; the selected
-// version's lineage (what exact data, run and code made it) and "Promote to
-// production" (PUT .../tags/production; admins and owners).
+// One model: its versions, newest first, with their format, metrics and tags (an
+// export names its source version and its parity); per version Evaluate and Export
+// ONNX (jobs, then their page), a pick for Compare; the selected version's
+// evaluations and lineage (what exact data, run and code made it) and "Promote to
+// production" (PUT .../tags/production; admins and owners; an export that lost too
+// much against its source is refused with the reason).
 
 import { api, wsPath } from "../api.js";
 import { h, mount, route, when } from "../dom.js";
+import { RUNNABLE, compareHref, evaluationsTable, formatBadge, parityBadge, score, submitJob } from "../evaluations.js";
 import { lineagePanel } from "../lineage.js";
-import { guarded, heading, table } from "../ui.js";
+import { go } from "../router.js";
+import { empty, guarded, heading, table } from "../ui.js";
 
 const METRICS = ["map50", "map50_95", "precision", "recall"];
 const PRODUCTION = "production";
 
-const metric = (v) => (v === null || v === undefined ? "—" : Number(v).toFixed(3));
-
 function tagChips(tags) {
   return tags.map((t) => h("span", { class: "tag", "data-testid": "tag" }, t));
+}
+
+function sourceCell(mv) {
+  if (mv.source !== "export") return h("td", { "data-testid": "source" }, mv.source);
+  return h(
+    "td",
+    { "data-testid": "source", "data-parent": mv.parent },
+    h("span", { "data-testid": "export-of" }, `export of v${mv.parent}`),
+    " ",
+    parityBadge((mv.metrics || {}).parity),
+  );
 }
 
 export async function render(root, { ws, name, v }) {
   const model = await api(wsPath(ws, "models", name));
   const versions = model.versions;
   const panel = h("div", { "data-testid": "lineage-slot" });
+  const evaluations = h("section", { class: "evaluations", "data-testid": "evaluations-slot" });
   const body = h("tbody", {});
+  const picked = new Set();
+  const compare = h("button", { type: "button", class: "secondary", "data-testid": "compare", disabled: true }, "Compare");
   let selected = versions.find((x) => String(x.number) === String(v)) || versions[0];
+  const ref = (mv) => `${name}@${mv.number}`;
+
+  const pick = (mv, on) => {
+    if (on) picked.add(mv.number);
+    else picked.delete(mv.number);
+    compare.disabled = picked.size < 2;
+    compare.textContent = picked.size ? `Compare (${picked.size})` : "Compare";
+  };
+  compare.addEventListener("click", () => {
+    const chosen = versions.filter((mv) => picked.has(mv.number)).reverse(); // oldest first
+    go(compareHref(ws, chosen.map(ref)));
+  });
+
+  const actions = (mv) =>
+    h(
+      "td",
+      { class: "row-actions" },
+      h(
+        "button",
+        {
+          type: "button",
+          class: "secondary",
+          "data-testid": "evaluate",
+          disabled: !RUNNABLE.has(mv.format),
+          title: RUNNABLE.has(mv.format) ? "measure it on the test split of the data it was trained on" : `a ${mv.format} version is measured by its export job`,
+          onClick: () => submitJob(ws, "evaluate", { model: ref(mv) }),
+        },
+        "Evaluate",
+      ),
+      mv.format === "pt"
+        ? h(
+            "button",
+            { type: "button", class: "secondary", "data-testid": "export-onnx", title: "export to ONNX and measure it against these weights", onClick: () => submitJob(ws, "export", { model: ref(mv), format: "onnx" }) },
+            "Export ONNX",
+          )
+        : null,
+    );
 
   const drawRows = () =>
     mount(
@@ -29,13 +83,26 @@ export async function render(root, { ws, name, v }) {
       versions.map((mv) =>
         h(
           "tr",
-          { "data-testid": "model-version", "data-number": mv.number, class: mv === selected ? "selected" : null },
+          { "data-testid": "model-version", "data-number": mv.number, "data-format": mv.format, class: mv === selected ? "selected" : null },
+          h(
+            "td",
+            {},
+            h("input", {
+              type: "checkbox",
+              "data-testid": "compare-pick",
+              "aria-label": `compare v${mv.number}`,
+              checked: picked.has(mv.number),
+              onChange: (e) => pick(mv, e.target.checked),
+            }),
+          ),
           h("td", {}, h("button", { type: "button", class: "link", "data-testid": "select-version", onClick: () => select(mv) }, `v${mv.number}`)),
-          h("td", {}, mv.source),
-          METRICS.map((k) => h("td", { class: "num", "data-metric": k }, metric((mv.metrics || {})[k]))),
+          h("td", {}, formatBadge(mv.format)),
+          sourceCell(mv),
+          METRICS.map((k) => h("td", { class: "num", "data-metric": k }, score((mv.metrics || {})[k]))),
           h("td", { "data-testid": "tags" }, tagChips(mv.tags)),
           h("td", {}, when(mv.created_at)),
           h("td", {}, mv.created_by),
+          actions(mv),
         ),
       ),
     );
@@ -50,6 +117,15 @@ export async function render(root, { ws, name, v }) {
       drawRows();
       await showLineage(mv);
     });
+
+  const showEvaluations = async (mv) => {
+    const { items } = await api(wsPath(ws, "models", name, "versions", String(mv.number), "evaluations"));
+    mount(
+      evaluations,
+      h("h2", {}, `Evaluations of v${mv.number}`),
+      items.length ? evaluationsTable(ws, items) : empty("Not evaluated yet: Evaluate measures it on the test split of the data it was trained on."),
+    );
+  };
 
   const showLineage = async (mv) => {
     const lineage = await api(wsPath(ws, "models", name, "versions", String(mv.number), "lineage"));
@@ -72,17 +148,18 @@ export async function render(root, { ws, name, v }) {
       selected = mv;
       drawRows();
       history.replaceState(null, "", `${route("ws", ws, "models", name)}?v=${mv.number}`);
-      await showLineage(mv);
+      await Promise.all([showEvaluations(mv), showLineage(mv)]);
     });
 
   drawRows();
   mount(
     root,
-    heading(`Model ${model.name}`, h("span", { class: "muted" }, model.task), h("a", { class: "button secondary", href: route("ws", ws, "models") }, "All models")),
-    h("p", { class: "muted" }, `Created ${when(model.created_at)} by ${model.created_by}.`),
-    table(["Version", "Source", "mAP50", "mAP50-95", "Precision", "Recall", "Tags", "Created", "By"], [], { "data-testid": "model-versions" }),
+    heading(`Model ${model.name}`, h("span", { class: "muted" }, model.task), compare, h("a", { class: "button secondary", href: route("ws", ws, "models") }, "All models")),
+    h("p", { class: "muted" }, `Created ${when(model.created_at)} by ${model.created_by}. Tick two or more versions to compare them on data they were all evaluated on.`),
+    table(["", "Version", "Format", "Source", "mAP50", "mAP50-95", "Precision", "Recall", "Tags", "Created", "By", ""], [], { "data-testid": "model-versions" }),
+    evaluations,
     panel,
   );
   root.querySelector("[data-testid=model-versions] tbody").replaceWith(body);
-  if (selected) await showLineage(selected);
+  if (selected) await Promise.all([showEvaluations(selected), showLineage(selected)]);
 }
