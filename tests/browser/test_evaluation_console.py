@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from appliance.export import rknn, tensorrt
 from tests.browser.conftest import log_in, shot
 from tests.e2e.conftest import Appliance
 from tests.integration.yolo_dataset import CLASSES, make_detect_dataset
@@ -256,3 +257,30 @@ def test_a_refused_promotion_shows_why(page, appliance, trained):
     assert "loses 4.20" in page.get_by_test_id("problem-detail").inner_text()
     assert page.get_by_test_id("problem-hint").inner_text() == problem["hint"]
     assert not any("production" in t for t in page.get_by_test_id("tag").all_inner_texts())
+
+
+@pytest.mark.skipif(
+    not rknn.status()["available"], reason=f"{rknn.status().get('reason')} (run `make rknn`)"
+)
+def test_export_rknn_from_the_model_page(page, appliance, trained):
+    log_in(page, appliance)
+    row = model_page(page, appliance, 1)
+    body, job_id = submitted(page, row(1).get_by_test_id("export-rknn"))
+    assert body["params"] == {"model": f"{trained}@1", "format": "rknn"}
+    result = wait_done(appliance, job_id, timeout=600)["result"]
+    assert result["format"] == "rknn" and "passed" in result["parity"]
+    row = model_page(page, appliance, result["model_version"])
+    exported = page.locator(f"[data-testid=model-version][data-number='{result['model_version']}']")
+    exported.wait_for()
+    assert exported.get_attribute("data-format") == "rknn"
+
+
+def test_a_tensorrt_export_on_this_box_shows_why_not(page, appliance, trained):
+    if tensorrt.status()["available"]:
+        pytest.skip("this box has TensorRT and a GPU: the export would run")
+    log_in(page, appliance)
+    row = model_page(page, appliance, 1)
+    row(1).get_by_test_id("export-tensorrt").click()
+    page.get_by_test_id("problem").wait_for()
+    assert "TensorRT" in page.get_by_test_id("problem-detail").inner_text()
+    assert "/models/" in page.url, "nothing was queued: the page stays"

@@ -7,7 +7,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import onnx
+import onnxruntime as ort
 import pytest
 
 from appliance.export import rknn, tensorrt
@@ -107,6 +109,12 @@ def test_export_to_onnx_records_parity_and_promotion_follows_it(
     manifest = c.get_version(None, "shapes", "1")["manifest_hash"]
     assert meta["ahoy_model_version"] == "1" and meta["ahoy_dataset_manifest_hash"] == manifest
     assert "red" in meta["names"] and meta["imgsz"]
+    # dynamic batch: 1 and 8 images run through the same file
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    for batch in (1, 8):
+        out = session.run(None, {name: np.zeros((batch, 3, 64, 64), np.float32)})[0]
+        assert out.shape[:2] == (batch, 6), "4 box values + 2 classes per anchor"
     # evaluating the export alone gives the parity's export figure
     again = c.wait_job(None, c.evaluate(f"{trained}@{mv['number']}")["id"], timeout=300)
     assert again["result"]["map50_95"] == pytest.approx(parity["export_map50_95"])

@@ -30,6 +30,14 @@ function sourceCell(mv) {
   );
 }
 
+// Export targets offered for trained weights: [format, button, what it does]. A box
+// without the RKNN environment or TensorRT refuses the job with the reason.
+const EXPORTS = [
+  ["onnx", "Export ONNX", "export to ONNX and measure it against these weights"],
+  ["rknn", "Export RKNN", "export for RK3588 (FP16) and measure it on the toolkit's simulator"],
+  ["tensorrt", "Export TensorRT", "build a TensorRT FP16 engine (needs TensorRT and an NVIDIA GPU on this box)"],
+];
+
 export async function render(root, { ws, name, v }) {
   const model = await api(wsPath(ws, "models", name));
   const versions = model.versions;
@@ -68,13 +76,13 @@ export async function render(root, { ws, name, v }) {
         },
         "Evaluate",
       ),
-      mv.format === "pt"
-        ? h(
-            "button",
-            { type: "button", class: "secondary", "data-testid": "export-onnx", title: "export to ONNX and measure it against these weights", onClick: () => submitJob(ws, "export", { model: ref(mv), format: "onnx" }) },
-            "Export ONNX",
-          )
-        : null,
+      ...(mv.format === "pt" ? EXPORTS.map(([format, label, title]) =>
+        h(
+          "button",
+          { type: "button", class: "secondary", "data-testid": `export-${format}`, title, onClick: () => submitJob(ws, "export", { model: ref(mv), format }) },
+          label,
+        ),
+      ) : []),
     );
 
   const drawRows = () =>
