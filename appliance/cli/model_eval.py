@@ -67,6 +67,9 @@ def export(
     fmt: Annotated[str, typer.Option("--format", help="onnx")] = "onnx",
     static: Annotated[bool, typer.Option(help="A static export (fixed batch and size).")] = False,
     nms: Annotated[bool, typer.Option(help="Put NMS inside the model.")] = False,
+    nms_conf: Annotated[
+        float | None, typer.Option(help="Score threshold baked into that NMS (0.25).")
+    ] = None,
     opset: Annotated[int | None, typer.Option(help="ONNX opset.")] = None,
     dataset: Dataset = None,
     version: Version = None,
@@ -77,6 +80,7 @@ def export(
     """Export trained weights as a new model version, with its accuracy measured
     against the source (promotion refuses an export that lost too much)."""
     options: dict[str, Any] = {"dynamic": not static, "nms": nms, "opset": opset}
+    options["nms_conf"] = nms_conf
     options |= {"dataset": dataset, "version": version, "split": split}
     options = {k: v for k, v in options.items() if v is not None}
     job = api(lambda c: c.export_model(model, fmt, **options), json_)

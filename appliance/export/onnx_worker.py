@@ -1,7 +1,8 @@
 """Export weights to ONNX: ``python -m appliance.export.onnx_worker SPEC``.
 
 SPEC (JSON): ``{"weights": path, "output": path, "imgsz": n, "dynamic": bool,
-"batch": n, "nms": bool, "opset": n|null, "metadata": {...}, "config_dir": path}``.
+"batch": n, "nms": bool, "nms_conf": x, "nms_iou": x, "opset": n|null,
+"metadata": {...}, "config_dir": path}``.
 Ultralytics exports (simplified, opset recorded); the appliance's metadata is
 added to the model's ``metadata_props`` beside Ultralytics' own (class names,
 input size, stride). Offline and network-guarded. Reports with ``@ahoy`` lines."""
@@ -41,6 +42,9 @@ def main(spec_path: Path) -> None:
     }
     if spec["dynamic"]:
         options["batch"] = spec["batch"]
+    if spec["nms"]:  # the thresholds baked into the model's own NMS
+        options["conf"] = spec.get("nms_conf", 0.25)
+        options["iou"] = spec.get("nms_iou", 0.7)
     if spec.get("opset"):
         options["opset"] = spec["opset"]
     made = Path(YOLO(spec["weights"]).export(**options))

@@ -36,6 +36,7 @@ from appliance.services.context import ServiceContext
 FORMATS = ("onnx", "rknn", "tensorrt")
 QUANTIZE = ("fp16", "int8")
 KNOWN = {"model", "format", "dynamic", "batch", "nms", "opset", "imgsz", "quantize"}
+KNOWN |= {"nms_conf", "nms_iou"}
 KNOWN |= {"dataset", "version", "split", "conf", "iou"}
 
 
@@ -53,6 +54,10 @@ def validate(params: dict[str, Any]) -> dict[str, Any]:
             problems.append(f"{flag} must be true or false")
     if params.get("quantize", "fp16") not in QUANTIZE:
         problems.append(f"quantize must be one of {', '.join(QUANTIZE)} (RKNN, TensorRT)")
+    for name, default in (("nms_conf", 0.25), ("nms_iou", 0.7)):
+        value = params.get(name, default)
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value < 1:
+            problems.append(f"{name} must be a number between 0 and 1")
     batch, opset = params.get("batch", 8), params.get("opset")
     if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 64:
         problems.append("batch must be a whole number from 1 to 64")
@@ -62,7 +67,7 @@ def validate(params: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("; ".join(problems), hint="`ahoy job kinds --json` lists them")
     from appliance.jobs.evaluate import validate as evaluation
 
-    own = {"format", "dynamic", "batch", "nms", "opset", "quantize"}
+    own = {"format", "dynamic", "batch", "nms", "opset", "quantize", "nms_conf", "nms_iou"}
     measured = {k: v for k, v in params.items() if k in KNOWN - own}
     edge = fmt != "onnx"  # the device runtimes take a static, batch-1 model without NMS
     return {
@@ -73,6 +78,8 @@ def validate(params: dict[str, Any]) -> dict[str, Any]:
         "nms": False if edge else params.get("nms", False),
         "opset": opset,
         "quantize": params.get("quantize", "fp16"),
+        "nms_conf": float(params.get("nms_conf", 0.25)),
+        "nms_iou": float(params.get("nms_iou", 0.7)),
     }
 
 
@@ -116,6 +123,8 @@ async def run(job: JobHandle) -> dict[str, Any]:
         digest, size = await asyncio.to_thread(_digest, exported)
         await asyncio.to_thread(job.ctx.blobs.put_many, job.ws, [_put(exported, digest, size)])
         options = {k: p[k] for k in ("dynamic", "batch", "nms", "opset", "imgsz")}
+        if p["nms"]:
+            options |= {"nms_conf": p["nms_conf"], "nms_iou": p["nms_iou"]}
         if p["format"] != "onnx":
             options["quantize"] = p["quantize"]
         shapes = {k: made[k] for k in ("input_shape", "output_shape")}
@@ -172,6 +181,8 @@ async def _export(
                 "dynamic": p["dynamic"],
                 "batch": p["batch"],
                 "nms": p["nms"],
+                "nms_conf": p["nms_conf"],
+                "nms_iou": p["nms_iou"],
                 "opset": p["opset"],
                 "metadata": metadata,
                 "config_dir": str(job.ctx.settings.yolo_config_dir),
@@ -285,6 +296,9 @@ KIND = JobKind(
             "dynamic": "dynamic batch and size (default true); false: a static export",
             "batch": "the largest batch a dynamic export is checked with (default 8)",
             "nms": "NMS inside the model (default false)",
+            "nms_conf": "the score threshold baked into that NMS (default 0.25; parity is"
+            " measured as deployed, so a high one lowers the measured mAP)",
+            "nms_iou": "the IoU threshold of that NMS (default 0.7)",
             "opset": "ONNX opset (default: the exporter's)",
             "imgsz": "input size (default: the training size)",
             "dataset": "parity data (default: what the model was trained on)",

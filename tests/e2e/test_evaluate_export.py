@@ -115,6 +115,14 @@ def test_export_to_onnx_records_parity_and_promotion_follows_it(
     for batch in (1, 8):
         out = session.run(None, {name: np.zeros((batch, 3, 64, 64), np.float32)})[0]
         assert out.shape[:2] == (batch, 6), "4 box values + 2 classes per anchor"
+    # NMS inside the model: the same detections (its threshold set low to compare)
+    nms = appliance.ahoy_json(
+        "model", "export", f"{trained}@1", "--nms", "--nms-conf", "0.001", "--static"
+    )
+    nms_mv = c.model_version(trained, str(nms["model_version"]))
+    assert nms_mv["config"]["output_shape"][1:] == [300, 6] and nms_mv["config"]["nms"]
+    assert nms_mv["config"]["input_shape"] == [1, 3, 64, 64], "static"
+    assert nms["parity"]["passed"], nms["parity"]
     # evaluating the export alone gives the parity's export figure
     again = c.wait_job(None, c.evaluate(f"{trained}@{mv['number']}")["id"], timeout=300)
     assert again["result"]["map50_95"] == pytest.approx(parity["export_map50_95"])
