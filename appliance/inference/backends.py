@@ -24,6 +24,7 @@ class Backend:
     fixed_batch: int | None  # None: any batch size
     input_size: int | None  # a static export's side; None: the caller's choice
     names: dict[int, str]
+    nms_inside: bool | None = False  # the model's output is already NMS'd (None: unknown)
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         if self.fixed_batch is None or len(batch) == self.fixed_batch:
@@ -55,7 +56,7 @@ def _torch(path: str, threads: int) -> Backend:
     def forward(batch: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
             out: Any = model(torch.from_numpy(batch))
-        if isinstance(out, (tuple, list)):
+        while isinstance(out, (tuple, list)):  # (predictions, extras), nested for segment
             out = out[0]
         return out.detach().cpu().numpy()
 
@@ -73,6 +74,8 @@ def _onnx(path: str, threads: int) -> Backend:
     batch, side = inp.shape[0], inp.shape[2]
     meta = session.get_modelmeta().custom_metadata_map
     names = _names(meta.get("names", ""))
+    args = _literal(meta.get("args", ""))
+    nms_inside = bool(args.get("nms")) if isinstance(args, dict) and args else None
 
     def forward(batch_: np.ndarray) -> np.ndarray:
         return np.asarray(session.run(None, {inp.name: batch_})[0])
@@ -82,6 +85,7 @@ def _onnx(path: str, threads: int) -> Backend:
         batch if isinstance(batch, int) else None,
         side if isinstance(side, int) else None,
         names,
+        nms_inside,
     )
 
 
@@ -93,15 +97,20 @@ def _tensorrt(path: str) -> Backend:
 
     runner = EngineRunner(Path(path))
     shape = runner.engine.get_tensor_shape(runner.inputs[0])
-    return Backend(runner, int(shape[0]), int(shape[2]), {})
+    return Backend(runner, int(shape[0]), int(shape[2]), {}, None)
 
 
 def _names(text: str) -> dict[int, str]:
     """Ultralytics writes names as a Python dict literal in the metadata."""
+    value = _literal(text)
+    return {int(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _literal(text: str) -> Any:
+    """A Python literal from Ultralytics' metadata (never evaluated as code)."""
     import ast
 
     try:
-        value = ast.literal_eval(text) if text else {}
+        return ast.literal_eval(text) if text else None
     except (ValueError, SyntaxError):
-        return {}
-    return {int(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+        return None

@@ -40,15 +40,26 @@ def decode(
     raw: np.ndarray,
     fitted: list[Fitted],
     *,
+    classes: int | None = None,
+    nms_inside: bool | None = None,
     conf: float = EVAL_CONF,
     iou: float = EVAL_IOU,
     max_det: int = MAX_DET,
 ) -> list[Boxes]:
-    """One :class:`Boxes` per image of the batch."""
+    """One :class:`Boxes` per image of the batch. ``classes``: how many class scores
+    follow the box (a segment or pose head appends mask coefficients or keypoints
+    after them, which box decoding leaves aside); ``None``: all the rest.
+    ``nms_inside``: the model ran NMS itself (``None``: judged from the shape)."""
     if raw.ndim != 3:
         raise ValueError(f"a detection output has 3 dimensions, not shape {raw.shape}")
-    if raw.shape[2] == 6 and raw.shape[1] != 6:
+    if nms_inside is None:
+        nms_inside = raw.shape[2] == 6 and raw.shape[1] != 6
+    if nms_inside:
         return [_from_nms(raw[i], f, conf) for i, f in enumerate(fitted)]
+    if classes is not None:
+        if raw.shape[1] < 4 + classes:
+            raise ValueError(f"an output of shape {raw.shape} has no room for {classes} classes")
+        raw = raw[:, : 4 + classes]
     return [_from_head(raw[i], f, conf, iou, max_det) for i, f in enumerate(fitted)]
 
 

@@ -38,7 +38,9 @@ def main(spec_path: Path) -> None:
         began = time.perf_counter()
         raw = backend.run(to_tensor(list(boxed)))
         forward_s += time.perf_counter() - began
-        for item, fit, found in zip(chunk, fitted, decode(raw, list(fitted)), strict=True):
+        classes = len(backend.names) or None
+        found_all = decode(raw, list(fitted), classes=classes, nms_inside=backend.nms_inside)
+        for item, fit, found in zip(chunk, fitted, found_all, strict=True):
             detections[item["id"]] = found.as_list()
             sizes[item["id"]] = [fit.width, fit.height]
         emit("progress", done=start + len(chunk), total=len(images), phase="predicting")

@@ -82,6 +82,7 @@ async def pin_target(ctx: ServiceContext, ws: str, params: dict[str, Any]) -> di
         "model": f"{mv['model']}@{mv['number']}",
         "model_version_id": mv["id"],
         "model_format": mv["format"],
+        "task": mv["task"],
         "split": split,
         "imgsz": imgsz,
     }
@@ -135,6 +136,7 @@ def where(p: dict[str, Any]) -> dict[str, Any]:
         "imgsz": p["imgsz"],
         "conf": p["conf"],
         "iou": p["iou"],
+        "measures": "boxes",  # a segment or pose model is scored on its boxes
     }
 
 

@@ -89,6 +89,12 @@ async def prepare(ctx: ServiceContext, ws: str, params: dict[str, Any]) -> dict[
     elif params["format"] == "tensorrt":
         tensorrt.check_available()
     pinned = await pin_target(ctx, ws, params)
+    if params["format"] == "rknn" and pinned["task"] != "detect":
+        raise InvalidInput(
+            f"{pinned['model']} is a {pinned['task']} model; the RKNN export handles detect"
+            " models for now",
+            hint="export it to ONNX",
+        )
     if pinned["model_format"] != "pt":
         raise InvalidInput(
             f"{pinned['model']} is already a {pinned['model_format']} export",

@@ -23,6 +23,8 @@ class PredictionFailed(ApplianceError):
     code = "prediction-failed"
 
 
+#: tasks measured by their boxes (a segment or pose model's boxes, for now)
+BOXED = ("detect", "segment", "pose")
 #: what the predict worker can run (RKNN goes through its own environment)
 RUNNABLE = ("pt", "onnx", "tensorrt")
 DEFAULT_IMGSZ = 640
@@ -37,11 +39,11 @@ async def pin_model(ctx: ServiceContext, ws: str, ref: str) -> dict[str, Any]:
     """The model version ``name@ref`` names now; refuses what cannot be measured."""
     name, at = split_name(ref)
     mv = await registry.version(ctx, ws, name, at)
-    if mv["task"] != "detect":
+    if mv["task"] not in BOXED:
         raise InvalidInput(
-            f"{name}@{mv['number']} is a {mv['task']} model; evaluation and export handle"
-            " detect models for now",
-            hint="choose a detect model",
+            f"{name}@{mv['number']} is a {mv['task']} model; evaluation and export measure"
+            f" boxes ({', '.join(BOXED)} models)",
+            hint="choose a model that finds objects",
         )
     return mv
 

@@ -79,3 +79,18 @@ def test_parity_in_points_per_class_and_against_the_tolerance() -> None:
     assert parity(source, export, tolerance=1.5)["passed"]
     # "INT8 export returns no detections": everything lost, refused
     assert not parity(source, {"map50_95": None, "per_class": []}, 1.0)["passed"]
+
+
+def test_a_segment_or_pose_head_is_decoded_on_its_boxes() -> None:
+    _, fitted = letterbox(np.zeros((64, 64, 3), np.uint8), 64)
+    # 2 classes, then 3 extra channels (mask coefficients / keypoints) that are large
+    rows = [(20, 20, 10, 10, 0.9, 0.1, 5.0, 7.0, 9.0), (40, 40, 8, 8, 0.2, 0.6, 8.0, 8.0, 8.0)]
+    raw = np.array(rows, np.float32).T[None]
+    (boxes,) = decode(raw, [fitted], classes=2)
+    assert boxes.classes.tolist() == [0, 1] and boxes.scores.tolist() == pytest.approx([0.9, 0.6])
+    with pytest.raises(ValueError, match="no room for 9 classes"):
+        decode(raw, [fitted], classes=9)
+    # told that the model ran NMS itself, the rows are read as such
+    nms = np.array([[[1, 2, 11, 12, 0.9, 1, 0.5, 0.5]]], np.float32)
+    (inside,) = decode(nms, [fitted], nms_inside=True)
+    assert inside.classes.tolist() == [1] and inside.xyxy.tolist() == [[1, 2, 11, 12]]
