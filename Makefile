@@ -75,6 +75,7 @@ bench: $(STAMP) $(RKNN_STAMP)
 	$(BIN)/python benchmarks/bench_platform_training.py --epochs 30
 	$(BIN)/python benchmarks/bench_evaluation.py
 	$(BIN)/python benchmarks/bench_inference.py
+	$(BIN)/python benchmarks/bench_augment.py
 
 clean:
 	rm -rf $(VENV) $(RKNN_VENV) .pytest_cache .mypy_cache .ruff_cache
