@@ -43,6 +43,7 @@ from appliance.domain.evaluation import (  # noqa: E402
 )
 from benchmarks.data_engine.report import machine, revision  # noqa: E402
 from benchmarks.data_engine.report import write_doc as write_section  # noqa: E402
+from tests.unit.coco_reference import coco_input  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench:evaluation:start -->", "<!-- bench:evaluation:end -->"
@@ -100,39 +101,6 @@ def synthetic(
             )
         )
     return gt, dets
-
-
-def coco_input(
-    gt: list[GroundTruthImage], dets: list[ImageDetections], classes: list[str]
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    number = {img.image_id: k for k, img in enumerate(gt, start=1)}
-    objects = ((number[img.image_id], o) for img in gt for o in img.objects)
-    dataset = {
-        "images": [{"id": k, "width": 1280, "height": 720} for k in number.values()],
-        "annotations": [
-            {
-                "id": k,
-                "image_id": image,
-                "category_id": o.class_id + 1,
-                "bbox": list(o.box),
-                "area": o.box[2] * o.box[3],
-                "iscrowd": int(o.crowd),
-            }
-            for k, (image, o) in enumerate(objects, start=1)
-        ],
-        "categories": [{"id": k + 1, "name": name} for k, name in enumerate(classes)],
-    }
-    results = [
-        {
-            "image_id": number[d.image_id],
-            "category_id": x.class_id + 1,
-            "bbox": list(x.box),
-            "score": x.score,
-        }
-        for d in dets
-        for x in d.detections
-    ]
-    return dataset, results
 
 
 def pycocotools(dataset: dict[str, Any], results: list[dict[str, Any]], all_only: bool) -> COCOeval:

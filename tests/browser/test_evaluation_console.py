@@ -13,8 +13,8 @@ import pytest
 
 from appliance.export import rknn, tensorrt
 from tests.browser.conftest import log_in, shot
-from tests.e2e.conftest import Appliance
-from tests.integration.yolo_dataset import CLASSES, make_detect_dataset
+from tests.e2e.conftest import Appliance, commit_shapes
+from tests.integration.yolo_dataset import CLASSES
 
 pytestmark = pytest.mark.browser
 
@@ -33,10 +33,7 @@ def client(appliance: Appliance) -> Any:
 @pytest.fixture(scope="module")
 def trained(appliance: Appliance, tmp_path_factory: pytest.TempPathFactory) -> str:
     root = tmp_path_factory.mktemp("shapes")
-    make_detect_dataset(root, train=24, val=8)
-    appliance.ahoy("dataset", "create", DATASET, "--split", "train=0.6,val=0.2,test=0.2")
-    appliance.ahoy("dataset", "import-yolo", str(root), "-d", DATASET)
-    appliance.ahoy("dataset", "commit", DATASET, "-m", "generated shapes")
+    commit_shapes(appliance, root, train=24, val=8, name=DATASET)
     for seed in (1, 2):
         job = client(appliance).train(DATASET, name=MODEL, seed=seed, **TINY).wait(timeout=600)
         assert job["state"] == "succeeded", job

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import log_in, shot
-from tests.e2e.conftest import Appliance
-from tests.integration.yolo_dataset import make_detect_dataset
+from tests.e2e.conftest import Appliance, commit_shapes
 
 pytestmark = pytest.mark.browser
 
@@ -27,10 +26,7 @@ RUN_MS = 240_000
 @pytest.fixture(scope="module")
 def shapes(appliance: Appliance, tmp_path_factory: pytest.TempPathFactory) -> str:
     root = tmp_path_factory.mktemp("shapes")
-    make_detect_dataset(root, train=24, val=8)
-    appliance.ahoy("dataset", "create", DATASET)
-    appliance.ahoy("dataset", "import-yolo", str(root), "-d", DATASET)
-    appliance.ahoy("dataset", "commit", DATASET, "-m", "generated shapes")
+    commit_shapes(appliance, root, train=24, val=8, name=DATASET, split=None)
     return DATASET
 
 
@@ -310,7 +306,10 @@ def test_augment_from_the_version_page_to_the_derived_version(page, appliance, s
     job = wait_state(appliance, page.url.rsplit("/", 1)[1], {"succeeded", "failed"}, 120)
     assert job["state"] == "succeeded", job
     assert job["result"]["dataset"] == "shapes-console-aug" and job["result"]["copies"] > 0
-    page.goto(f"{appliance.url}/console/#/ws/{WS}/datasets/shapes-console-aug/versions/1")
+    link = page.get_by_test_id("job-result").get_by_test_id("version-link")
+    assert link.inner_text() == "shapes-console-aug v1"
+    link.click()
+    page.wait_for_url("**/datasets/shapes-console-aug/versions/1")
     derived = page.get_by_test_id("derived-from")
     derived.wait_for()
     assert f"augment of {shapes} v1" in derived.inner_text()

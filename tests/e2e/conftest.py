@@ -140,3 +140,23 @@ def running_appliance(
 def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
     with running_appliance(tmp_path_factory) as app:
         yield app
+
+
+def commit_shapes(
+    appliance: Appliance,
+    root: Path,
+    *,
+    train: int,
+    val: int,
+    name: str = "shapes",
+    split: str | None = "train=0.6,val=0.2,test=0.2",
+) -> str:
+    """Generated shapes (tests/integration/yolo_dataset) imported into dataset
+    ``name`` and committed as its version 1, by default with a test split."""
+    from tests.integration.yolo_dataset import make_detect_dataset
+
+    make_detect_dataset(root, train=train, val=val)
+    appliance.ahoy("dataset", "create", name, *(["--split", split] if split else []))
+    appliance.ahoy("dataset", "import-yolo", str(root), "-d", name)
+    appliance.ahoy("dataset", "commit", name, "-m", "generated shapes")
+    return name

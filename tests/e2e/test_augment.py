@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from appliance.sdk import ApiError
-from tests.e2e.conftest import Appliance
-from tests.integration.yolo_dataset import make_detect_dataset
+from tests.e2e.conftest import Appliance, commit_shapes
 
 pytestmark = pytest.mark.e2e
 
@@ -19,11 +18,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def shapes(appliance: Appliance, tmp_path_factory: pytest.TempPathFactory) -> str:
     root = tmp_path_factory.mktemp("shapes")
-    make_detect_dataset(root, train=12, val=6)
-    appliance.ahoy("dataset", "create", "shapes", "--split", "train=0.6,val=0.2,test=0.2")
-    appliance.ahoy("dataset", "import-yolo", str(root), "-d", "shapes")
-    appliance.ahoy("dataset", "commit", "shapes", "-m", "generated shapes")
-    return "shapes"
+    return commit_shapes(appliance, root, train=12, val=6)
 
 
 def rows_of(appliance: Appliance, dataset: str, ref: str) -> dict[str, dict[str, str]]:

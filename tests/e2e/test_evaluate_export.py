@@ -14,8 +14,7 @@ import pytest
 
 from appliance.export import rknn, tensorrt
 from appliance.sdk import ApiError
-from tests.e2e.conftest import Appliance
-from tests.integration.yolo_dataset import make_detect_dataset
+from tests.e2e.conftest import Appliance, commit_shapes
 
 pytestmark = pytest.mark.e2e
 
@@ -30,10 +29,7 @@ def client(appliance: Appliance) -> Any:
 @pytest.fixture(scope="module")
 def trained(appliance: Appliance, tmp_path_factory: pytest.TempPathFactory) -> str:
     root = tmp_path_factory.mktemp("shapes")
-    make_detect_dataset(root, train=30, val=12)
-    appliance.ahoy("dataset", "create", "shapes", "--split", "train=0.6,val=0.2,test=0.2")
-    appliance.ahoy("dataset", "import-yolo", str(root), "-d", "shapes")
-    appliance.ahoy("dataset", "commit", "shapes", "-m", "generated shapes")
+    commit_shapes(appliance, root, train=30, val=12)
     c = client(appliance)
     for seed in (1, 2):
         job = c.train("shapes", name="shapes-eval", seed=seed, **TINY).wait(timeout=600)

@@ -21,6 +21,7 @@ from appliance.domain.evaluation import (
     ImageDetections,
     evaluate,
 )
+from tests.unit.coco_reference import coco_input
 
 pytestmark = pytest.mark.unit
 
@@ -121,37 +122,11 @@ class CocoNumbers:
 def coco_eval(
     gt: list[GroundTruthImage], dets: list[ImageDetections], classes: list[str]
 ) -> CocoNumbers:
-    """pycocotools on the same data, built in memory; ids start at 1 (COCOeval
-    takes an id of 0 for "unmatched"), images numbered in list order."""
-    number = {img.image_id: i + 1 for i, img in enumerate(gt)}
-    annotations = [
-        {
-            "id": k,
-            "image_id": number[img.image_id],
-            "category_id": o.class_id + 1,
-            "bbox": list(o.box),
-            "area": o.box[2] * o.box[3],
-            "iscrowd": int(o.crowd),
-        }
-        for k, (img, o) in enumerate(((img, o) for img in gt for o in img.objects), start=1)
-    ]
-    results = [
-        {
-            "image_id": number[d.image_id],
-            "category_id": x.class_id + 1,
-            "bbox": list(x.box),
-            "score": x.score,
-        }
-        for d in dets
-        for x in d.detections
-    ]
+    """pycocotools on the same data, built in memory (see ``coco_reference``)."""
+    dataset, results = coco_input(gt, dets, classes)
     with contextlib.redirect_stdout(io.StringIO()):
         coco = COCO()
-        coco.dataset = {
-            "images": [{"id": n, "width": 640, "height": 480} for n in number.values()],
-            "annotations": annotations,
-            "categories": [{"id": k + 1, "name": name} for k, name in enumerate(classes)],
-        }
+        coco.dataset = dataset
         coco.createIndex()
         e = COCOeval(coco, coco.loadRes(results), "bbox")
         e.evaluate()

@@ -75,6 +75,20 @@ function resultView(ws, job) {
       h("p", { class: "muted" }, `mAP50 ${fmt(m.map50)} · mAP50-95 ${fmt(m.map50_95)} · precision ${fmt(m.precision)} · recall ${fmt(m.recall)}`),
     );
   }
+  if (job.kind === "augment" && r.version !== undefined) {
+    const href = route("ws", ws, "datasets", r.dataset, "versions", String(r.version));
+    return h(
+      "div",
+      { "data-testid": "job-result" },
+      h(
+        "p",
+        {},
+        r.new_version ? "Wrote " : "Unchanged: ",
+        h("a", { href, "data-testid": "version-link" }, `${r.dataset} v${r.version}`),
+        `: ${r.copies} train copies of ${r.source}, ${r.files} files in all.`,
+      ),
+    );
+  }
   if (job.kind === "evaluate" && r.evaluation) {
     return h(
       "div",
