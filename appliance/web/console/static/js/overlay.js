@@ -37,15 +37,41 @@ function tag(ctx, text, x, y, colour) {
   ctx.fillText(text, x + pad, top + 12);
 }
 
-/** Draw ``doc``'s objects on ``canvas`` (sized to the shown image); returns how many. */
-export function drawLabels(canvas, width, height, doc, pal) {
+/** ``canvas`` sized for ``width`` × ``height`` CSS pixels at the screen's density;
+ * its 2D context, scaled to CSS pixels, with the label font. */
+function sized(canvas, width, height) {
   const ratio = window.devicePixelRatio || 1;
   canvas.width = Math.round(width * ratio);
   canvas.height = Math.round(height * ratio);
   const ctx = canvas.getContext("2d");
   ctx.scale(ratio, ratio);
-  ctx.lineWidth = 2;
   ctx.font = "12px system-ui, sans-serif";
+  return ctx;
+}
+
+/**
+ * A <figure> of the image at ``url`` (described by ``alt``) with a canvas over it;
+ * ``redraw(canvas, img)`` runs whenever the image's shown size changes. Resolves
+ * once the image is decoded.
+ */
+async function overlaid(url, alt, caption, testid, redraw) {
+  const img = h("img", { src: url, alt });
+  const canvas = h("canvas", { class: "overlay", "data-testid": "overlay" });
+  const figure = h(
+    "figure",
+    { class: "labelled", "data-testid": testid },
+    h("div", { class: "stage" }, img, canvas),
+    h("figcaption", {}, caption),
+  );
+  await img.decode().catch(() => {});
+  new ResizeObserver(() => redraw(canvas, img)).observe(img);
+  return figure;
+}
+
+/** Draw ``doc``'s objects on ``canvas`` (sized to the shown image); returns how many. */
+export function drawLabels(canvas, width, height, doc, pal) {
+  const ctx = sized(canvas, width, height);
+  ctx.lineWidth = 2;
   let drawn = 0;
   for (const o of doc?.objects || []) {
     const { name, colour } = classOf(pal, o.class);
@@ -87,20 +113,11 @@ export async function labelledImage(ws, side, pal, caption, testid) {
     blobUrl(wsPath(ws, "blobs", side.sha256)),
     side.label_sha256 ? blobJson(wsPath(ws, "blobs", side.label_sha256)) : Promise.resolve(null),
   ]);
-  const img = h("img", { src: url, alt: caption });
-  const canvas = h("canvas", { class: "overlay", "data-testid": "overlay" });
-  const figure = h(
-    "figure",
-    { class: "labelled", "data-testid": testid },
-    h("div", { class: "stage" }, img, canvas),
-    h("figcaption", {}, caption, doc ? ` · ${doc.objects.length} objects` : " · no labels"),
-  );
-  await img.decode().catch(() => {});
+  const counted = `${caption}${doc ? ` · ${doc.objects.length} objects` : " · no labels"}`;
   // Drawn at the size the image is shown, again whenever that changes.
-  const draw = () =>
-    drawLabels(canvas, img.clientWidth || img.naturalWidth, img.clientHeight || img.naturalHeight, doc, pal);
-  new ResizeObserver(draw).observe(img);
-  return figure;
+  return overlaid(url, caption, counted, testid, (canvas, img) =>
+    drawLabels(canvas, img.clientWidth || img.naturalWidth, img.clientHeight || img.naturalHeight, doc, pal),
+  );
 }
 
 /**
@@ -112,12 +129,7 @@ export function drawBoxes(canvas, img, boxes) {
   const height = img.clientHeight || img.naturalHeight;
   const sx = img.naturalWidth ? width / img.naturalWidth : 1;
   const sy = img.naturalHeight ? height / img.naturalHeight : 1;
-  const ratio = window.devicePixelRatio || 1;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  const ctx = canvas.getContext("2d");
-  ctx.scale(ratio, ratio);
-  ctx.font = "12px system-ui, sans-serif";
+  const ctx = sized(canvas, width, height);
   for (const b of boxes) {
     const [x0, y0, w, hgt] = b.box;
     ctx.strokeStyle = b.colour;
@@ -134,16 +146,6 @@ export function drawBoxes(canvas, img, boxes) {
  * A <figure> showing the image at ``url`` (an object URL) with ``boxes`` drawn
  * over it, redrawn whenever the image is resized. Resolves once it is decoded.
  */
-export async function boxedImage(url, boxes, caption, testid) {
-  const img = h("img", { src: url, alt: caption });
-  const canvas = h("canvas", { class: "overlay", "data-testid": "overlay" });
-  const figure = h(
-    "figure",
-    { class: "labelled", "data-testid": testid },
-    h("div", { class: "stage" }, img, canvas),
-    h("figcaption", {}, caption),
-  );
-  await img.decode().catch(() => {});
-  new ResizeObserver(() => drawBoxes(canvas, img, boxes)).observe(img);
-  return figure;
+export function boxedImage(url, boxes, caption, testid) {
+  return overlaid(url, caption, caption, testid, (canvas, img) => drawBoxes(canvas, img, boxes));
 }

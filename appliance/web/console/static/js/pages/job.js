@@ -55,6 +55,12 @@ function paramsView(job) {
   );
 }
 
+/** A link to the model version a job registered (its result's model and number). */
+function modelLink(ws, r) {
+  const href = `${route("ws", ws, "models", r.model)}?v=${r.model_version}`;
+  return h("a", { href, "data-testid": "model-link" }, `${r.model} v${r.model_version}`);
+}
+
 function resultView(ws, job) {
   if (job.error) return h("p", { class: "error", "data-testid": "job-error" }, errorText(job.error));
   if (!job.result) return null;
@@ -69,7 +75,7 @@ function resultView(ws, job) {
         "p",
         {},
         "Registered ",
-        h("a", { href: `${route("ws", ws, "models", r.model)}?v=${r.model_version}`, "data-testid": "model-link" }, `${r.model} v${r.model_version}`),
+        modelLink(ws, r),
         ` after ${r.epochs_run} epoch(s) in ${r.seconds}s (best epoch ${r.best_epoch}).`,
       ),
       h("p", { class: "muted" }, `mAP50 ${fmt(m.map50)} · mAP50-95 ${fmt(m.map50_95)} · precision ${fmt(m.precision)} · recall ${fmt(m.recall)}`),
@@ -109,7 +115,7 @@ function resultView(ws, job) {
         "p",
         {},
         "Registered ",
-        h("a", { href: `${route("ws", ws, "models", r.model)}?v=${r.model_version}`, "data-testid": "model-link" }, `${r.model} v${r.model_version}`),
+        modelLink(ws, r),
         ` (${r.format}, opset ${r.opset}, ${bytes(r.size)}), an export of v${r.source_version}.`,
       ),
       r.parity ? h("p", {}, parityBadge(r.parity), r.parity.where ? ` on ${r.parity.where}` : "") : null,
