@@ -25,7 +25,12 @@ from appliance.domain.records import StagedFile
 from appliance.errors import ApplianceError, InvalidInput
 from appliance.jobs.handle import JobHandle
 from appliance.jobs.kinds import JobKind
-from appliance.jobs.on_version import dataset_problems, holding_version, pin_version
+from appliance.jobs.on_version import (
+    dataset_problems,
+    holding_version,
+    pin_version,
+    write_blobs,
+)
 from appliance.ports.blobstore import BlobPut
 from appliance.services import versions
 from appliance.services.context import ServiceContext
@@ -127,12 +132,13 @@ async def _make_copies(
     for item in planned:
         by_source.setdefault(item.source.filename, []).append(item)
     items, made = [], {}
+    wanted: dict[str, list[Path]] = {}
     for n, copies in enumerate(by_source.values()):
         row = copies[0].source
         assert row.label_sha256 is not None
         image, labels = src / f"{n}{Path(row.filename).suffix}", src / f"{n}.json"
-        await asyncio.to_thread(_fetch, job, row.sha256, image)
-        await asyncio.to_thread(_fetch, job, row.label_sha256, labels)
+        wanted.setdefault(row.sha256, []).append(image)
+        wanted.setdefault(row.label_sha256, []).append(labels)
         outs = []
         for c in copies:
             made[c.name] = (out / f"{n}.{c.index}{image.suffix}", out / f"{n}.{c.index}.json")
@@ -145,6 +151,7 @@ async def _make_copies(
                 }
             )
         items.append({"name": row.filename, "src": str(image), "labels": str(labels), "out": outs})
+    await write_blobs(job, wanted, "source files fetched")
     spec = scratch / "spec.json"
     threads = (job.job["request"] or {}).get("cpu_cores") or 1
     spec.write_text(json.dumps({"recipe": recipe.as_dict(), "items": items, "threads": threads}))
@@ -160,10 +167,6 @@ async def _make_copies(
     if code != 0:
         raise AugmentFailed(f"the augmentation process exited with code {code}", hint="see the log")
     return made
-
-
-def _fetch(job: JobHandle, sha256: str, dest: Path) -> None:
-    dest.write_bytes(job.ctx.blobs.read(job.ws, sha256))
 
 
 async def _store(job: JobHandle, made: dict[str, tuple[Path, Path]]) -> dict[Path, BlobPut]:

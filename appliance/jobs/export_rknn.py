@@ -20,6 +20,7 @@ from appliance.inference.decode import decode
 from appliance.inference.letterbox import letterbox, read_image
 from appliance.jobs.handle import JobHandle
 from appliance.jobs.on_model import SplitImages
+from appliance.jobs.on_version import write_blobs
 from appliance.services import versions
 
 T = TypeVar("T")
@@ -49,12 +50,11 @@ async def calibration(job: JobHandle, folder: Path) -> list[Path]:
         )
     chosen = random.Random(0).sample(train, min(CALIBRATION_IMAGES, len(train)))
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for n, row in enumerate(chosen):
-        path = folder / f"{n}{Path(row.filename).suffix}"
-        data = await asyncio.to_thread(job.ctx.blobs.read, job.ws, row.sha256)
-        await asyncio.to_thread(path.write_bytes, data)
-        paths.append(path)
+    paths = [folder / f"{n}{Path(row.filename).suffix}" for n, row in enumerate(chosen)]
+    wanted: dict[str, list[Path]] = {}
+    for row, path in zip(chosen, paths, strict=True):
+        wanted.setdefault(row.sha256, []).append(path)
+    await write_blobs(job, wanted, "calibration images")
     return paths
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from appliance.domain.labels.document import LabelDocument
 from appliance.errors import ApplianceError, InvalidInput
 from appliance.jobs.handle import JobHandle
+from appliance.jobs.on_version import write_blobs
 from appliance.services import measure, registry, versions
 from appliance.services.context import ServiceContext
 from appliance.services.labels import get_schema, read_labels
@@ -98,14 +99,13 @@ class SplitImages:
         digests = {r.label_sha256 for r in chosen if r.label_sha256}
         labels = await asyncio.to_thread(read_labels, ctx, ws, digests)
         self.folder.mkdir(parents=True, exist_ok=True)
+        wanted: dict[str, list[Path]] = {}
         for n, row in enumerate(chosen):
             path = self.folder / f"{n}{Path(row.filename).suffix}"
-            data = await asyncio.to_thread(ctx.blobs.read, ws, row.sha256)
-            await asyncio.to_thread(path.write_bytes, data)
+            wanted.setdefault(row.sha256, []).append(path)
             self.items.append({"id": row.filename, "path": str(path)})
             self.docs[row.filename] = labels.get(row.label_sha256) if row.label_sha256 else None
-            if n % 50 == 0:
-                await job.progress(n, len(chosen), "images laid out")
+        await write_blobs(job, wanted, "images laid out")
         schema = await get_schema(ctx, ws, dataset)
         self.names = schema.names() if schema is not None else []
 
