@@ -13,7 +13,7 @@ import pytest
 
 from appliance.export import rknn, tensorrt
 from tests.browser.conftest import log_in, shot
-from tests.e2e.conftest import Appliance, commit_shapes
+from tests.e2e.conftest import Appliance, client, commit_shapes
 from tests.integration.yolo_dataset import CLASSES
 
 pytestmark = pytest.mark.browser
@@ -23,11 +23,6 @@ DATASET = "shapes"
 MODEL = "shapes-eval"
 #: the smallest runs that still train: two seeds, two versions to compare
 TINY = {"epochs": 2, "imgsz": 64, "batch": 8, "workers": 0}
-
-
-def client(appliance: Appliance) -> Any:
-    assert appliance.client is not None
-    return appliance.client
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import log_in, shot
-from tests.e2e.conftest import Appliance, commit_shapes
+from tests.e2e.conftest import Appliance, client, commit_shapes
 
 pytestmark = pytest.mark.browser
 
@@ -28,11 +28,6 @@ def shapes(appliance: Appliance, tmp_path_factory: pytest.TempPathFactory) -> st
     root = tmp_path_factory.mktemp("shapes")
     commit_shapes(appliance, root, train=24, val=8, name=DATASET, split=None)
     return DATASET
-
-
-def client(appliance: Appliance) -> Any:
-    assert appliance.client is not None
-    return appliance.client
 
 
 def wait_state(appliance: Appliance, job_id: str, states: set[str], timeout: float = 60) -> Any:

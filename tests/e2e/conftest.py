@@ -160,3 +160,9 @@ def commit_shapes(
     appliance.ahoy("dataset", "import-yolo", str(root), "-d", name)
     appliance.ahoy("dataset", "commit", name, "-m", "generated shapes")
     return name
+
+
+def client(appliance: Appliance) -> Any:
+    """The appliance's logged-in SDK client."""
+    assert appliance.client is not None
+    return appliance.client

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import onnx
@@ -14,16 +13,11 @@ import pytest
 
 from appliance.export import rknn, tensorrt
 from appliance.sdk import ApiError
-from tests.e2e.conftest import Appliance, commit_shapes
+from tests.e2e.conftest import Appliance, client, commit_shapes
 
 pytestmark = pytest.mark.e2e
 
 TINY = {"epochs": 3, "imgsz": 64, "batch": 8, "workers": 0}
-
-
-def client(appliance: Appliance) -> Any:
-    assert appliance.client is not None
-    return appliance.client
 
 
 @pytest.fixture(scope="module")
