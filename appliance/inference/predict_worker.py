@@ -27,6 +27,7 @@ def main(spec_path: Path) -> None:
     backend = backends.load(spec["model"], spec["format"], int(spec.get("threads", 1)))
     size = backend.input_size or int(spec["imgsz"])
     batch_size = backend.fixed_batch or int(spec.get("batch", 8))
+    classes = len(backend.names) or None  # a segment or pose head has more channels
     images = spec["images"]
     detections: dict[str, Any] = {}
     sizes: dict[str, list[int]] = {}
@@ -38,7 +39,6 @@ def main(spec_path: Path) -> None:
         began = time.perf_counter()
         raw = backend.run(to_tensor(list(boxed)))
         forward_s += time.perf_counter() - began
-        classes = len(backend.names) or None
         found_all = decode(raw, list(fitted), classes=classes, nms_inside=backend.nms_inside)
         for item, fit, found in zip(chunk, fitted, found_all, strict=True):
             detections[item["id"]] = found.as_list()

@@ -26,6 +26,7 @@ from appliance.errors import ApplianceError, InvalidInput
 from appliance.export import tensorrt
 from appliance.jobs import export_rknn, on_model
 from appliance.jobs.evaluate import pin_target, where
+from appliance.jobs.evaluate import validate as evaluation
 from appliance.jobs.handle import JobHandle
 from appliance.jobs.kinds import JobKind
 from appliance.jobs.on_version import holding_version
@@ -65,8 +66,6 @@ def validate(params: dict[str, Any]) -> dict[str, Any]:
         problems.append("opset must be from 11 to 22")
     if problems:
         raise InvalidInput("; ".join(problems), hint="`ahoy job kinds --json` lists them")
-    from appliance.jobs.evaluate import validate as evaluation
-
     own = {"format", "dynamic", "batch", "nms", "opset", "quantize", "nms_conf", "nms_iou"}
     measured = {k: v for k, v in params.items() if k in KNOWN - own}
     edge = fmt != "onnx"  # the device runtimes take a static, batch-1 model without NMS
