@@ -82,6 +82,27 @@ class ImportRejected(InvalidInput):
         self.problems = problems
 
 
+class WebhookTargetRefused(InvalidInput):
+    """A webhook url whose host is, or resolves to, an address the webhook policy
+    refuses (loopback, link-local, ..., or a private one no admin allow-listed)."""
+
+    def __init__(self, host: str, verdict: str, message: str, *, hint: str) -> None:
+        super().__init__(message, hint=hint)
+        self.host = host
+        self.verdict = verdict
+
+
+class WebhookHostUnresolvable(InvalidInput):
+    """A webhook url whose host name resolves to no address on the appliance."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(
+            f"webhook host {host!r} does not resolve on the appliance",
+            hint="check the name, or register the receiver by its address",
+        )
+        self.host = host
+
+
 class NothingToCommit(Conflict):
     code = "nothing-to-commit"
 

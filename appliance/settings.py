@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from appliance.domain.webhook_targets import parse_allow_list
 from appliance.errors import ConfigError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -68,6 +69,12 @@ class Settings:
         5, "Delivery attempts per webhook event before it is logged as failed."
     )
     webhook_timeout: float = _setting(5.0, "Seconds a webhook receiver has to answer.")
+    webhook_allow_private: str = _setting(
+        "",
+        "Private (LAN) networks and host names webhooks may reach, comma-separated "
+        "(e.g. '10.0.5.0/24, ci.lan'); empty: public addresses only. Loopback, "
+        "link-local, unspecified, multicast and reserved addresses are never allowed.",
+    )
     job_workers: int = _setting(
         4, "Jobs the worker process may run at once; the governor admits within that."
     )
@@ -138,6 +145,7 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        self._validate_webhooks()
         if self.blob_store not in ("seaweedfs", "local"):
             raise ConfigError(
                 f"blob_store {self.blob_store!r} is not known",
@@ -159,6 +167,16 @@ class Settings:
         for name in ("session_ttl_seconds", "token_max_days", "max_request_bytes", "job_workers"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive", hint=f"set AHOY_{name.upper()}")
+
+    def _validate_webhooks(self) -> None:
+        try:
+            parse_allow_list(self.webhook_allow_private)
+        except ValueError as exc:
+            raise ConfigError(
+                f"webhook_allow_private: {exc}",
+                hint="set AHOY_WEBHOOK_ALLOW_PRIVATE to LAN networks (10.0.5.0/24) "
+                "or host names, comma-separated",
+            ) from None
 
     def as_env(self) -> dict[str, str]:
         """The ``AHOY_*`` variables that make ``from_env`` rebuild these settings

@@ -12,6 +12,7 @@ scheme). ``verify_signature`` is what a receiver runs.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
 from collections.abc import Iterable
@@ -124,3 +125,40 @@ def backoff(attempt: int, base: float = 1.0, cap: float = 60.0) -> float:
     if attempt < 1:
         return 0.0
     return float(min(cap, base * 2 ** min(attempt - 1, 32)))
+
+
+class Outcome(enum.StrEnum):
+    """How one delivery attempt ended: all the delivery log says about it. No
+    exception text is kept: it would name the hosts and ports a receiver's
+    address led to, and the log is read by workspace admins."""
+
+    DELIVERED = "delivered"
+    #: The address policy refused the target (not retried).
+    REFUSED = "refused"
+    #: No connection (refused, unreachable, TLS failed, the name did not resolve).
+    CONNECTION_FAILED = "connection_failed"
+    TIMED_OUT = "timed_out"
+    #: The receiver answered, with a status other than 2xx (``status_code``).
+    HTTP_STATUS = "http_status"
+
+    @property
+    def retried(self) -> bool:
+        """Whether another attempt may change it (a policy refusal will not)."""
+        return self not in (Outcome.DELIVERED, Outcome.REFUSED)
+
+
+_OUTCOME_TEXT = {
+    Outcome.REFUSED: "the webhook address policy refused the receiver's address",
+    Outcome.CONNECTION_FAILED: "could not connect to the receiver",
+    Outcome.TIMED_OUT: "the receiver did not answer in time",
+}
+
+
+def outcome_error(outcome: Outcome | str, status_code: int | None) -> str | None:
+    """The delivery log's ``error`` text for an outcome: fixed wording per class."""
+    outcome = Outcome(outcome)
+    if outcome is Outcome.DELIVERED:
+        return None
+    if outcome is Outcome.HTTP_STATUS:
+        return f"the receiver answered HTTP {status_code}"
+    return _OUTCOME_TEXT[outcome]

@@ -249,11 +249,16 @@ class UnitOfWork(Protocol):
         event_id: int,
         event_type: str,
         attempt: int,
+        outcome: str,
         status_code: int | None,
-        error: str | None,
         duration_ms: float,
-    ) -> None: ...
-    async def deliveries(self, hook_id: str, limit: int = 100) -> list[dict[str, Any]]: ...
+    ) -> None:
+        """One attempt: its outcome class (``appliance.domain.webhooks.Outcome``), never
+        an error text, which would name the hosts and ports the url led to."""
+
+    async def deliveries(self, hook_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """``{id, event_id, type, attempt, outcome, status_code, error, duration_ms, at}``,
+        newest first; ``error`` is the outcome's fixed wording."""
 
 
 class Accounts(Protocol):

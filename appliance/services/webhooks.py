@@ -5,6 +5,10 @@ changes state never calls into webhooks: the dispatcher reads what was audited
 after each hook's cursor and POSTs it. Delivery is at least once and in order per
 hook; receivers dedupe on the event ``id`` (or ``X-Ahoy-Delivery``). Each hook is
 drained by its own task, so a slow or dead receiver delays only itself.
+
+Where a hook may point is checked when it is registered and again before every
+attempt, and the POST goes only to the addresses that check saw
+(``appliance.services.webhook_delivery``).
 """
 
 from __future__ import annotations
@@ -18,41 +22,22 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
-
 from appliance.domain import webhooks as hooks
 from appliance.domain.canonical import canonical_json
+from appliance.domain.webhook_targets import AllowList
 from appliance.errors import InvalidInput, NotFound
+from appliance.services import webhook_delivery as delivery
 from appliance.services.context import ServiceContext
 
 log = logging.getLogger("ahoy.webhooks")
 
 #: Audit entries read per query while draining one hook.
 BATCH = 200
-#: Longest error text kept in the delivery log.
-MAX_ERROR = 500
 #: Most deliveries the API pages through, newest first.
 MAX_DELIVERIES = 10_000
-USER_AGENT = "ahoy-webhooks/1"
 
 
 # -- registrations ------------------------------------------------------------
-
-
-def _check_url(url: str) -> str:
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-        hostname = parts.hostname
-        parts.port  # noqa: B018 (raises on a port that is not a number)
-    except ValueError:
-        parts, hostname = None, None
-    if parts is None or parts.scheme not in ("http", "https") or not hostname:
-        raise InvalidInput(
-            f"webhook url {url!r} is not an http(s) address",
-            hint="e.g. https://ci.example.lan/hooks/ahoy",
-        )
-    return url
 
 
 def _shown_url(url: str) -> str:
@@ -79,11 +64,20 @@ def _check_events(events: list[str]) -> list[str]:
 
 
 async def create(
-    ctx: ServiceContext, ws: str, actor: str, url: str, events: list[str]
+    ctx: ServiceContext,
+    ws: str,
+    actor: str,
+    url: str,
+    events: list[str],
+    *,
+    resolve: delivery.Resolver = delivery.system_resolve,
 ) -> dict[str, Any]:
-    """Register a hook. The answer holds its signing ``secret``: the only time it is shown."""
-    url = _check_url(url)
+    """Register a hook. The answer holds its signing ``secret``: the only time it is shown.
+    A url whose host is (or resolves to) an address the policy refuses is InvalidInput."""
+    url = url.strip()
     events = _check_events(events)
+    allow = delivery.allow_list(ctx.settings.webhook_allow_private)
+    await asyncio.to_thread(delivery.check_target, url, allow, resolve)
     secret = secrets.token_urlsafe(32)
     hook_id = secrets.token_hex(8)
     async with ctx.catalog.writing(ws) as uow:
@@ -117,48 +111,28 @@ async def deliveries(
 # -- delivery -------------------------------------------------------------------
 
 
-def _redact(text: str, secret: str) -> str:
-    if secret:
-        text = text.replace(secret, "***")
-    return text[:MAX_ERROR]
-
-
 def post_event(
-    url: str, secret: str, body: bytes, kind: str, delivery: str, timeout: float
-) -> tuple[int | None, str | None, float]:
-    """One signed POST (blocking): ``(status_code, error, duration_ms)``.
+    url: str,
+    allow: AllowList,
+    secret: str,
+    body: bytes,
+    kind: str,
+    delivery_id: str,
+    timeout: float,
+    resolve: delivery.Resolver = delivery.system_resolve,
+) -> delivery.Attempt:
+    """One signed POST (blocking), to where the address policy lets ``url`` lead.
 
     Redirects are not followed (the signed body goes only where it was registered)
     and proxy variables and .netrc are ignored: receivers are on the appliance's LAN.
     """
     headers = {
         "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
         "X-Ahoy-Event": kind,
-        "X-Ahoy-Delivery": delivery,
+        "X-Ahoy-Delivery": delivery_id,
         "X-Ahoy-Signature": hooks.sign(secret, int(time.time()), body),
     }
-    started = time.monotonic()
-    status: int | None = None
-    error: str | None = None
-    try:
-        with requests.Session() as session:
-            session.trust_env = False
-            answer = session.post(
-                url,
-                data=body,
-                headers=headers,
-                timeout=timeout,
-                allow_redirects=False,
-                stream=True,
-            )
-            answer.close()
-        status = answer.status_code
-        if not 200 <= status < 300:
-            error = f"the receiver answered HTTP {status}"
-    except requests.RequestException as exc:
-        error = _redact(f"{type(exc).__name__}: {exc}", secret)
-    return status, error, round((time.monotonic() - started) * 1000, 1)
+    return delivery.attempt(url, allow, headers, body, timeout, resolve)
 
 
 class WebhookDispatcher:
@@ -175,10 +149,13 @@ class WebhookDispatcher:
         *,
         interval: float = 0.5,
         backoff: Callable[[int], float] = hooks.backoff,
+        resolve: delivery.Resolver = delivery.system_resolve,
     ) -> None:
         self.ctx = ctx
         self.interval = interval
         self.backoff = backoff
+        self.resolve = resolve
+        self.allow = delivery.allow_list(ctx.settings.webhook_allow_private)
         self.max_attempts = max(1, ctx.settings.webhook_max_attempts)
         self.timeout = ctx.settings.webhook_timeout
         self._poked = asyncio.Event()
@@ -282,34 +259,54 @@ class WebhookDispatcher:
         self, ws: str, hook: dict[str, Any], secret: str, entry: dict[str, Any], kind: str
     ) -> bool:
         """Try one event up to ``max_attempts`` times, logging each attempt, then move
-        the cursor past it. False when the hook was deleted meanwhile."""
+        the cursor past it. A policy refusal is not tried again. False when the hook
+        was deleted meanwhile."""
         hook_id, event_id = hook["id"], entry["id"]
         body = canonical_json(hooks.event_payload(entry, kind))
-        delivery = f"{hook_id}-{event_id}"
+        delivery_id = f"{hook_id}-{event_id}"
         for attempt in range(1, self.max_attempts + 1):
             if attempt > 1:
                 await asyncio.sleep(self.backoff(attempt - 1))
             if await self._hook(ws, hook_id) is None:  # deleted since: not one more POST
                 return False
-            status, error, ms = await asyncio.to_thread(
-                post_event, hook["url"], secret, body, kind, delivery, self.timeout
+            result = await asyncio.to_thread(
+                post_event,
+                hook["url"],
+                self.allow,
+                secret,
+                body,
+                kind,
+                delivery_id,
+                self.timeout,
+                self.resolve,
             )
-            ok = error is None
-            last = ok or attempt == self.max_attempts
+            outcome = result.outcome
+            last = not outcome.retried or attempt == self.max_attempts
             async with self.ctx.catalog.writing(ws) as uow:
-                await uow.log_delivery(hook_id, event_id, kind, attempt, status, error, ms)
+                await uow.log_delivery(
+                    hook_id,
+                    event_id,
+                    kind,
+                    attempt,
+                    outcome,
+                    result.status_code,
+                    result.duration_ms,
+                )
                 if last:
                     await uow.advance_webhook(hook_id, event_id)
-            if ok:
+            if outcome is hooks.Outcome.DELIVERED:
                 log.info("webhook %s: event %s (%s) delivered", hook_id, event_id, kind)
                 return True
             log.warning(
-                "webhook %s: event %s attempt %d/%d failed: %s",
+                "webhook %s: event %s attempt %d/%d: %s (%s)",
                 hook_id,
                 event_id,
                 attempt,
                 self.max_attempts,
-                error,
+                outcome,
+                result.status_code,
             )
+            if last:
+                break
         log.error("webhook %s: gave up on event %s (%s)", hook_id, event_id, kind)
         return True

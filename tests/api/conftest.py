@@ -33,6 +33,9 @@ MAX_REQUEST_BYTES = 8_000_000
 ADMIN, ADMIN_PW = "root", "api-tier-admin-password"
 PASSWORD = "api-tier-user-password"
 SETUP_TOKEN = re.compile(r"^\s*(ahoy_setup_\S+)\s*$", re.MULTILINE)
+#: Where the API tier's webhook points: a LAN address its servers allow-list
+#: (only the registration matters; no test waits for a delivery).
+HOOK_HOST = "10.77.127.254"
 _FOREIGN = ("AHOY_URL", "AHOY_TOKEN", "AHOY_PROFILE", "AHOY_WORKSPACE", "AHOY_CONFIG_DIR")
 
 
@@ -72,6 +75,8 @@ class Server:
             "AHOY_PORT": str(self.port),
             "AHOY_BLOB_STORE": blob_store,
             "AHOY_MAX_REQUEST_BYTES": str(MAX_REQUEST_BYTES),
+            # Webhooks never reach loopback: the tier's hook names this LAN address.
+            "AHOY_WEBHOOK_ALLOW_PRIVATE": HOOK_HOST,
             **env,
         }
         self.proc: subprocess.Popen[bytes] | None = None
@@ -279,7 +284,7 @@ def _fill_ws_b(world: World) -> None:
             "POST",
             base + "/webhooks",
             201,
-            json={"url": "http://127.0.0.1:9/ahoy-api-tier", "events": ["version.created"]},
+            json={"url": f"http://{HOOK_HOST}:9/ahoy-api-tier", "events": ["version.created"]},
         )
         for key in ("hook_id", "webhook_id"):
             world.ids.setdefault(key, hook["id"])

@@ -6,14 +6,23 @@ from __future__ import annotations
 import json
 import stat
 import subprocess
+from collections.abc import Iterator
 
 import pytest
 
 from appliance.sdk import ApiError, Client
 from tests.conftest import make_tree, tree_digests
-from tests.e2e.conftest import BIN, PASSWORD, free_port
+from tests.e2e.conftest import BIN, PASSWORD, Appliance, free_port, running_appliance
+from tests.integration.lan import POOL
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Appliance]:
+    """The shared appliance, letting webhooks reach test LAN hosts (never loopback)."""
+    with running_appliance(tmp_path_factory, {"AHOY_WEBHOOK_ALLOW_PRIVATE": POOL}) as app:
+        yield app
 
 
 def test_login_keeps_only_a_personal_token_in_a_0600_profile(appliance):
@@ -200,35 +209,27 @@ def test_human_output_of_every_reading_command(appliance, tmp_path):
 def test_webhooks_deliver_signed_events_and_log_them(appliance):
     import hashlib
     import hmac
-    import threading
     import time
-    from http.server import BaseHTTPRequestHandler, HTTPServer
 
-    got: list[tuple[dict[str, str], bytes]] = []
+    from tests.integration.lan import lan_host
+    from tests.integration.webhook_receiver import receiver
 
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            got.append((dict(self.headers), body))
-            self.send_response(204)
-            self.end_headers()
+    refused = appliance.ahoy("webhook", "add", "http://127.1:8888/x", check=False)
+    assert refused.returncode != 0
+    assert "loopback" in refused.stderr + refused.stdout
+    assert "AHOY_WEBHOOK_ALLOW_PRIVATE" in refused.stderr + refused.stdout
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-        hook = appliance.ahoy_json("webhook", "add", url, "-e", "dataset.created")
+    # The receiver is on a test LAN host, which this module's appliance allow-lists.
+    with lan_host() as lan, receiver(lan) as rx:
+        hook = appliance.ahoy_json("webhook", "add", rx.url + "/hook", "-e", "dataset.created")
         assert hook["secret"] and hook["events"] == ["dataset.created"]
         assert hook["id"] in [h["id"] for h in appliance.ahoy_json("webhook", "list")]
         appliance.ahoy("dataset", "create", "hooked")
         deadline = time.monotonic() + 30
-        while not got and time.monotonic() < deadline:
+        while not rx.requests and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert got, "no delivery within 30 s"
-        headers, body = got[0]
+        assert rx.requests, "no delivery within 30 s"
+        headers, body = rx.requests[0].headers, rx.requests[0].body
         event = json.loads(body)
         assert event["type"] == "dataset.created" and event["workspace"] == "default"
         sig = dict(p.split("=", 1) for p in headers["X-Ahoy-Signature"].split(","))
@@ -236,12 +237,14 @@ def test_webhooks_deliver_signed_events_and_log_them(appliance):
         assert hmac.compare_digest(mac.hexdigest(), sig["v1"])
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            if appliance.ahoy_json("webhook", "deliveries", str(hook["id"])):
+            if log := appliance.ahoy_json("webhook", "deliveries", str(hook["id"])):
                 break
             time.sleep(0.2)
         else:
             raise AssertionError("the delivery was not logged")
+        assert [(d["outcome"], d["status_code"], d["error"]) for d in log] == [
+            ("delivered", 200, None)
+        ]
+        assert "delivered" in appliance.ahoy("webhook", "deliveries", str(hook["id"])).stdout
         appliance.ahoy("webhook", "rm", str(hook["id"]))
         assert appliance.ahoy_json("webhook", "list") == []
-    finally:
-        server.shutdown()

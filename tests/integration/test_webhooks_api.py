@@ -1,10 +1,14 @@
-"""The webhook endpoints, in process: real app, real catalog, real receiver."""
+"""The webhook endpoints, in process: real app, real catalog, real receiver.
+
+Deliveries go to a receiver on a LAN host (``tests.integration.lan``) that the
+settings allow-list; registrations that must be refused need no receiver at all.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +20,7 @@ from appliance.services.context import ServiceContext
 from appliance.services.webhooks import WebhookDispatcher
 from appliance.settings import Settings
 from appliance.web.app import create_app
+from tests.integration.lan import Lan, lan_host
 from tests.integration.webhook_receiver import Receiver, receiver
 
 pytestmark = pytest.mark.integration
@@ -28,7 +33,18 @@ Scenario = Callable[
 ]
 
 
-def api(settings: Settings, scenario: Scenario) -> None:
+@pytest.fixture(scope="module")
+def lan() -> Iterator[Lan]:
+    with lan_host() as host:
+        yield host
+
+
+@pytest.fixture
+def settings(local_settings: Settings, lan: Lan) -> Settings:
+    return local_settings.with_(webhook_allow_private=lan.address)
+
+
+def api(settings: Settings, scenario: Scenario, lan: Lan | None = None) -> None:
     async def main() -> None:
         async with open_services(settings) as ctx:
             await accounts.init_admin(ctx, "admin", PASSWORD)
@@ -38,11 +54,11 @@ def api(settings: Settings, scenario: Scenario) -> None:
                 token = (await client.post("/v1/sessions", json=login)).json()["token"]
                 await scenario(client, {"Authorization": f"Bearer {token}"}, ctx, rx)
 
-    with receiver() as rx:
+    with receiver(lan) as rx:
         asyncio.run(main())
 
 
-def test_create_list_deliveries_delete(local_settings: Settings):
+def test_create_list_deliveries_delete(settings: Settings, lan: Lan):
     async def scenario(
         client: AsyncTestClient[Any], auth: dict[str, str], ctx: ServiceContext, rx: Receiver
     ) -> None:
@@ -75,6 +91,8 @@ def test_create_list_deliveries_delete(local_settings: Settings):
         assert delivery["type"] == "dataset.created"
         assert delivery["attempt"] == 1
         assert delivery["status_code"] == 200
+        assert delivery["outcome"] == "delivered"
+        assert delivery["error"] is None
 
         r = await client.delete(f"{HOOKS}/{created['id']}", headers=auth)
         assert r.status_code == 204
@@ -86,14 +104,14 @@ def test_create_list_deliveries_delete(local_settings: Settings):
         assert "webhook.create" in audit and "webhook.delete" in audit
         assert secret not in audit
 
-    api(local_settings, scenario)
+    api(settings, scenario, lan)
     # The secret is kept where the dispatcher needs it, and nowhere else.
-    with sqlite3.connect(local_settings.catalog_path) as db:
+    with sqlite3.connect(settings.catalog_path) as db:
         assert db.execute("SELECT COUNT(*) FROM idempotency_keys").fetchone() == (0,)
         assert db.execute("SELECT COUNT(*) FROM webhooks").fetchone() == (1,)
 
 
-def test_an_idempotency_key_never_stores_the_secret(local_settings: Settings):
+def test_an_idempotency_key_never_stores_the_secret(settings: Settings, lan: Lan):
     async def scenario(
         client: AsyncTestClient[Any], auth: dict[str, str], ctx: ServiceContext, rx: Receiver
     ) -> None:
@@ -103,8 +121,8 @@ def test_an_idempotency_key_never_stores_the_secret(local_settings: Settings):
         assert r.json()["events"] == ["*"]
         assert "Idempotency-Replayed" not in r.headers
 
-    api(local_settings, scenario)
-    with sqlite3.connect(local_settings.catalog_path) as db:
+    api(settings, scenario, lan)
+    with sqlite3.connect(settings.catalog_path) as db:
         assert db.execute("SELECT COUNT(*) FROM idempotency_keys").fetchone() == (0,)
 
 
@@ -130,7 +148,7 @@ def test_bad_registrations_are_refused(local_settings: Settings, body, status, n
     api(local_settings, scenario)
 
 
-def test_a_viewer_may_not_manage_webhooks(local_settings: Settings):
+def test_a_viewer_may_not_manage_webhooks(settings: Settings, lan: Lan):
     async def scenario(
         client: AsyncTestClient[Any], auth: dict[str, str], ctx: ServiceContext, rx: Receiver
     ) -> None:
@@ -156,5 +174,78 @@ def test_a_viewer_may_not_manage_webhooks(local_settings: Settings):
             assert r.status_code == 403, r.text
             assert r.json()["type"] == "urn:ahoy:problem:forbidden"
         assert len((await client.get(HOOKS, headers=auth)).json()["items"]) == 1
+
+    api(settings, scenario, lan)
+
+
+# fmt: off
+#: Hosts a workspace admin must not point a webhook at, through the real API and
+#: the real resolver ("localhost" is read from the hosts file). (url, what the
+#: refusal says, whether an admin could allow it)
+REFUSED = [
+    ("http://127.0.0.1:8888/filer?mv.from=/x",   "is a loopback address",       False),
+    ("http://localhost:8888/h",                  "resolves to a loopback",      False),
+    ("http://[::1]:8888/h",                      "is a loopback address",       False),
+    ("http://[::ffff:127.0.0.1]:8888/h",         "is a loopback address",       False),
+    ("http://[::ffff:7f00:1]:8888/h",            "is a loopback address",       False),
+    ("http://0.0.0.0:8888/h",                    "is an unspecified address",    False),
+    ("http://[::]:8888/h",                       "is an unspecified address",    False),
+    ("http://2130706433:8888/h",                 "is a loopback address",       False),
+    ("http://0x7f000001:8888/h",                 "is a loopback address",       False),
+    ("http://127.1:8888/h",                      "is a loopback address",       False),
+    ("http://0177.0.0.1:8888/h",                 "is a loopback address",       False),
+    ("http://169.254.169.254/latest/meta-data/", "is a link-local address",     False),
+    ("http://[fe80::1%25eth0]/h",                "is a link-local address",     False),
+    ("http://224.0.0.1/h",                       "is a multicast address",      False),
+    ("http://255.255.255.255/h",                 "is a reserved address",       False),
+    ("https://10.1.2.3/h",                       "is a private (LAN) address",  True),
+    ("http://192.168.1.20:8080/h",               "is a private (LAN) address",  True),
+    ("http://100.64.0.1/h",                      "is a private (LAN) address",  True),
+    ("http://[fd00::1]/h",                       "is a private (LAN) address",  True),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("url", "says", "allowable"), REFUSED)
+def test_a_webhook_to_the_box_or_its_lan_is_refused_naming_the_setting(
+    local_settings: Settings, url: str, says: str, allowable: bool
+):
+    async def scenario(
+        client: AsyncTestClient[Any], auth: dict[str, str], ctx: ServiceContext, rx: Receiver
+    ) -> None:
+        r = await client.post(HOOKS, json={"url": url, "events": ["*"]}, headers=auth)
+        assert r.status_code == 422, r.text
+        problem = r.json()
+        assert problem["type"] == "urn:ahoy:problem:invalid-input"
+        assert says in problem["detail"]
+        assert "AHOY_WEBHOOK_ALLOW_PRIVATE" in problem["hint"]
+        assert ("may allow" in problem["hint"]) is allowable
+        assert (await client.get(HOOKS, headers=auth)).json()["items"] == []
+
+    api(local_settings, scenario)
+
+
+def test_an_allow_list_admits_its_lan_and_never_loopback(local_settings: Settings):
+    async def scenario(
+        client: AsyncTestClient[Any], auth: dict[str, str], ctx: ServiceContext, rx: Receiver
+    ) -> None:
+        r = await client.post(HOOKS, json={"url": "https://10.1.2.3/h"}, headers=auth)
+        assert r.status_code == 201, r.text
+        for url in ("http://10.2.0.1/h", "http://127.0.0.1/h", "http://169.254.169.254/"):
+            r = await client.post(HOOKS, json={"url": url}, headers=auth)
+            assert r.status_code == 422, r.text
+        assert len((await client.get(HOOKS, headers=auth)).json()["items"]) == 1
+
+    api(local_settings.with_(webhook_allow_private="10.1.0.0/16"), scenario)
+
+
+def test_a_name_that_does_not_resolve_is_refused(local_settings: Settings):
+    async def scenario(
+        client: AsyncTestClient[Any], auth: dict[str, str], ctx: ServiceContext, rx: Receiver
+    ) -> None:
+        body = {"url": "http://no-such-host.invalid/h"}
+        r = await client.post(HOOKS, json=body, headers=auth)
+        assert r.status_code == 422, r.text
+        assert "does not resolve" in r.json()["detail"]
 
     api(local_settings, scenario)

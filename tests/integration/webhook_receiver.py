@@ -1,4 +1,6 @@
-"""A real HTTP webhook receiver on 127.0.0.1 that records what it is sent."""
+"""A real HTTP webhook receiver that records what it is sent: on a LAN host
+(``tests.integration.lan``), where webhooks may go, or on 127.0.0.1, where they
+must never arrive."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.integration.lan import Lan
+
 
 @dataclass
 class Received:
@@ -17,6 +21,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int
+    method: str = "POST"
 
 
 @dataclass
@@ -28,6 +33,8 @@ class Receiver:
     always_fail: set[str] = field(default_factory=set)
     #: Seconds to wait before answering requests on these paths.
     slow: dict[str, float] = field(default_factory=dict)
+    #: Answer 302 with this Location to requests on these paths.
+    redirect: dict[str, str] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -53,7 +60,8 @@ class Receiver:
 
 
 @contextmanager
-def receiver() -> Iterator[Receiver]:
+def receiver(lan: Lan | None = None, port: int = 0) -> Iterator[Receiver]:
+    """Listening on ``lan``'s address, or on 127.0.0.1 when there is none."""
     state = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -66,18 +74,29 @@ def receiver() -> Iterator[Receiver]:
                 failing = state.fail_first > 0 or self.path in state.always_fail
                 if state.fail_first > 0:
                     state.fail_first -= 1
-                status = 500 if failing else 200
-                state.requests.append(Received(self.path, dict(self.headers), body, status))
+                location = state.redirect.get(self.path)
+                status = 500 if failing else 302 if location else 200
+                state.requests.append(
+                    Received(self.path, dict(self.headers), body, status, self.command)
+                )
             self.send_response(status)
+            if location:
+                self.send_header("Location", location)
             self.send_header("Content-Length", "0")
             self.end_headers()
+
+        do_GET = do_PUT = do_POST  # a followed redirect may change the method
 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    host = lan.address if lan else "127.0.0.1"
+    if lan:
+        server = lan.inside(lambda: ThreadingHTTPServer((host, port), Handler))
+    else:
+        server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    state.url = f"http://{host}:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -353,4 +353,18 @@ CREATE INDEX evaluations_model ON evaluations(model_version_id);
 CREATE INDEX evaluations_data ON evaluations(dataset_version_id);
 """,
     ),
+    (
+        9,
+        "webhook deliveries keep an outcome class, not error texts naming hosts and ports",
+        """
+ALTER TABLE webhook_deliveries ADD COLUMN outcome TEXT;
+UPDATE webhook_deliveries SET outcome = CASE
+    WHEN status_code BETWEEN 200 AND 299 THEN 'delivered'
+    WHEN status_code IS NOT NULL THEN 'http_status'
+    WHEN error LIKE '%Timeout%' THEN 'timed_out'
+    ELSE 'connection_failed'
+END;
+UPDATE webhook_deliveries SET error = NULL;
+""",
+    ),
 ]

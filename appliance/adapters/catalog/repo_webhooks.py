@@ -7,6 +7,7 @@ from typing import Any
 
 import aiosqlite
 
+from appliance.domain.webhooks import outcome_error
 from appliance.errors import NotFound
 
 _HOOK = "id, url, events_json, created_by, created_at"
@@ -105,22 +106,25 @@ class WebhookRepo:
         event_id: int,
         event_type: str,
         attempt: int,
+        outcome: str,
         status_code: int | None,
-        error: str | None,
         duration_ms: float,
     ) -> None:
         await self.conn.execute(
             "INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, attempt,"
-            " status_code, error, duration_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (hook_id, event_id, event_type, attempt, status_code, error, duration_ms, self.now),
+            " outcome, status_code, duration_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (hook_id, event_id, event_type, attempt, outcome, status_code, duration_ms, self.now),
         )
 
     async def deliveries(self, hook_id: str, limit: int = 100) -> list[dict[str, Any]]:
         await self.get_webhook(hook_id)
         cur = await self.conn.execute(
-            "SELECT id, event_id, event_type, attempt, status_code, error, duration_ms, at"
+            "SELECT id, event_id, event_type, attempt, outcome, status_code, duration_ms, at"
             " FROM webhook_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ?",
             (hook_id, limit),
         )
-        keys = ("id", "event_id", "type", "attempt", "status_code", "error", "duration_ms", "at")
-        return [dict(zip(keys, r, strict=True)) for r in await cur.fetchall()]
+        keys = ("id", "event_id", "type", "attempt", "outcome", "status_code", "duration_ms", "at")
+        rows = [dict(zip(keys, r, strict=True)) for r in await cur.fetchall()]
+        for row in rows:  # the fixed wording of the outcome, where the API always had it
+            row["error"] = outcome_error(row["outcome"], row["status_code"])
+        return rows
