@@ -14,6 +14,8 @@ from typing import Any, cast
 
 from appliance.adapters.catalog.uow import SqliteCatalog
 from appliance.adapters.prelabel.ultralytics import UltralyticsModels
+from appliance.adapters.signing.appliance_key import ApplianceKey
+from appliance.adapters.signing.checkpoint_log import CHECKPOINT_FILE, CheckpointLog
 from appliance.errors import BlobStoreUnavailable
 from appliance.ports.blobstore import BlobStore
 from appliance.services.context import ServiceContext
@@ -79,14 +81,24 @@ async def open_services(settings: Settings, *, blobs: bool = True) -> AsyncItera
     """``blobs=False`` opens only the catalog, so it works while the appliance is down."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     catalog = await SqliteCatalog(settings.catalog_path).open()
+    anchor = make_audit_anchor(settings)
     try:
         if not blobs:
-            yield ServiceContext(settings, catalog, cast(BlobStore, _NoBlobStore()))
+            yield ServiceContext(settings, catalog, cast(BlobStore, _NoBlobStore()), anchor=anchor)
             return
         store = make_blob_store(settings)
         try:
-            yield ServiceContext(settings, catalog, store, UltralyticsModels(settings.cache_dir))
+            yield ServiceContext(
+                settings, catalog, store, UltralyticsModels(settings.cache_dir), anchor
+            )
         finally:
             store.close()
     finally:
+        anchor.close()
         await catalog.close()
+
+
+def make_audit_anchor(settings: Settings) -> CheckpointLog:
+    """Signed audit checkpoints in the data dir, signed with the appliance key."""
+    key = ApplianceKey.load_or_create(settings.keys_dir)
+    return CheckpointLog(settings.data_dir / "audit" / CHECKPOINT_FILE, key, settings.audit_syslog)

@@ -84,6 +84,16 @@ class Settings:
     reserved_ram_bytes: int = _setting(
         2 << 30, "RAM the governor keeps for the appliance, weed and the OS; jobs never get it."
     )
+    audit_checkpoint_seconds: float = _setting(
+        60.0,
+        "How often `ahoy serve` signs the audit chain's head with the appliance key and "
+        "records it outside the catalog (a rewrite or cut since then is what goes unseen).",
+    )
+    audit_syslog: str = _setting(
+        "",
+        "Where signed audit checkpoints are also sent: /dev/log, udp:HOST:PORT or "
+        "tcp:HOST:PORT (empty: only the checkpoint file and the appliance's log).",
+    )
     parity_tolerance: float = _setting(
         1.0, "mAP50-95 points an export may lose against its source and still be promoted."
     )
@@ -108,6 +118,10 @@ class Settings:
     @property
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
 
     @property
     def run_dir(self) -> Path:
@@ -164,7 +178,13 @@ class Settings:
             raise ConfigError(
                 "only one of tls_cert_file and tls_key_file is set", hint="set both, or neither"
             )
-        for name in ("session_ttl_seconds", "token_max_days", "max_request_bytes", "job_workers"):
+        for name in (
+            "session_ttl_seconds",
+            "token_max_days",
+            "max_request_bytes",
+            "job_workers",
+            "audit_checkpoint_seconds",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive", hint=f"set AHOY_{name.upper()}")
 

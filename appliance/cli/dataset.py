@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from appliance.cli.common import JsonOpt, api, done, want_json
-from appliance.cli.output import BarProgress, out
+from appliance.cli.output import BarProgress, local_time, out
 from appliance.domain.split import SplitConfig
 from appliance.sdk import ApiError, Client
 from appliance.sdk.profile import config_dir
@@ -17,12 +16,6 @@ from appliance.sdk.profile import config_dir
 app = typer.Typer(help="Create, import, commit, compare and pull datasets.", no_args_is_help=True)
 
 Name = Annotated[str, typer.Argument(help="Dataset name.")]
-
-
-def _when(ts: Any) -> str:
-    if isinstance(ts, int | float):
-        return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
-    return str(ts or "")
 
 
 def split_body(cfg: SplitConfig) -> dict[str, Any]:
@@ -213,7 +206,7 @@ def log(name: Name, json_: JsonOpt = False) -> None:
             parent = f"v{v['parent']}" if v.get("parent") else "-"
             out.print(
                 f"v{v['number']}{tags}  {v['manifest_hash'][:16]}  parent {parent}  "
-                f"{v['file_count']} files  {_when(v.get('created_at'))}  "
+                f"{v['file_count']} files  {local_time(v.get('created_at'))}  "
                 f"{v.get('created_by', '')}  {v.get('message', '')}",
                 markup=False,
             )

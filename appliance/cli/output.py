@@ -3,6 +3,7 @@ progress bars on stderr, and errors in one shape."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from typing import Any
@@ -23,6 +24,13 @@ from appliance.errors import ApplianceError
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def local_time(ts: Any) -> str:
+    """A Unix time as local date and time; anything else as it is."""
+    if isinstance(ts, int | float):
+        return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+    return str(ts or "")
 
 
 def emit_json(value: Any) -> None:

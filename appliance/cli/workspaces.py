@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from appliance.cli.common import JsonOpt, api, done
-from appliance.cli.output import out
+from appliance.cli.output import local_time, out
 
 workspaces = typer.Typer(
     help="Workspaces: separate datasets, members and quotas.", no_args_is_help=True
@@ -122,11 +122,20 @@ def audit_verify(json_: JsonOpt = False) -> None:
 
     def human() -> None:
         if r.get("ok"):
-            out.print(
-                f"audit chain intact: {r.get('entries', 0)} entries; head {r.get('head')}\n"
-                "(keep the head elsewhere: the chain cannot tell that its newest entries "
-                "were cut off)"
-            )
+            out.print(f"audit chain intact: {r.get('entries', 0)} entries; head {r.get('head')}")
+            anchored = r.get("anchored")
+            if anchored:
+                out.print(
+                    f"held against {r.get('checkpoints')} signed checkpoint(s); the newest "
+                    f"covers entry {anchored['entry_id']} ({local_time(anchored['at'])}), "
+                    f"key {r.get('key_id')}\n"
+                    "(entries after it are chained but not yet anchored)"
+                )
+            else:
+                out.print(
+                    "no signed checkpoint yet: the chain alone cannot tell that its newest "
+                    "entries were cut off"
+                )
         else:
             out.print(f"audit chain BROKEN at entry {r.get('broken_at')}: {r.get('reason')}")
 

@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from appliance.domain.audit_chain import ChainCheck
+from appliance.domain.audit_chain import ChainCheck, Checkpoint
 from appliance.domain.identity import Token, User, Workspace
 from appliance.domain.manifest import ManifestRow, WorkingFile
 from appliance.domain.records import Dataset, Hold, StagedFile, StageResult, Version
@@ -308,7 +308,12 @@ class Accounts(Protocol):
         outcome: str = "ok",
         **detail: Any,
     ) -> None: ...
-    async def check_audit(self) -> ChainCheck: ...
+    async def check_audit(self, checkpoints: Sequence[Checkpoint] = ()) -> ChainCheck:
+        """Walk the whole chain, holding it against signed ``checkpoints``."""
+
+    async def audit_head(self) -> tuple[int, str] | None:
+        """The newest chained entry's (id, hash); None while nothing is chained."""
+
     async def workspaces_with_webhooks(self) -> list[str]:
         """Workspaces that have at least one live (not deleted) webhook."""
 

@@ -23,6 +23,7 @@ import uvicorn
 
 from appliance.bootstrap import WEED_STATE, open_services
 from appliance.errors import ServiceFailed
+from appliance.runtime.anchoring import anchor_audit
 from appliance.runtime.governor import start_governor
 from appliance.runtime.offline import apply_offline_env
 from appliance.services import accounts
@@ -195,6 +196,9 @@ async def _serve_api(settings: Settings, sup: Supervisor, ctx: ServiceContext) -
     # Webhooks read the audit log; nothing that changes state waits on them.
     hooks_stop = asyncio.Event()
     hooks = asyncio.create_task(WebhookDispatcher(ctx).run(hooks_stop))
+    anchoring = asyncio.create_task(
+        anchor_audit(ctx, hooks_stop, settings.audit_checkpoint_seconds)
+    )
     governor.worker.start()
     scheduling = asyncio.create_task(governor.scheduler.run(sup.stopping))
     worker_watch = asyncio.create_task(governor.watch_worker(sup))
@@ -231,6 +235,8 @@ async def _serve_api(settings: Settings, sup: Supervisor, ctx: ServiceContext) -
     hooks_stop.set()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await asyncio.wait_for(hooks, timeout=5)
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await asyncio.wait_for(anchoring, timeout=5)  # the last checkpoint, after the jobs
     await asyncio.to_thread(sup.stop_weed)
     if sup.failure:
         log.error(sup.failure)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from appliance.ports.audit_anchor import AuditAnchor
 from appliance.ports.blobstore import BlobStore
 from appliance.ports.catalog import Catalog
 from appliance.ports.prelabel import NO_MODELS, PrelabelerRegistry
@@ -17,3 +18,5 @@ class ServiceContext:
     blobs: BlobStore
     #: models that can pre-label images (none until training exists)
     models: PrelabelerRegistry = NO_MODELS
+    #: signed audit checkpoints outside the catalog (none: verify the chain alone)
+    anchor: AuditAnchor | None = None

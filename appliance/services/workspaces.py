@@ -128,9 +128,3 @@ async def set_member(
         await acc.set_role(grant.workspace, user.id, role)
         await acc.audit_box(grant.workspace, grant.actor, "member.set", username, role=role)
     return {"username": username, "role": role}
-
-
-async def verify_audit(ctx: ServiceContext) -> dict[str, object]:
-    async with ctx.catalog.accounts() as acc:
-        check = await acc.check_audit()
-    return check.as_dict()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
 
-from appliance.adapters.catalog.repo_audit import append_audit, check_audit_chain
-from appliance.domain.audit_chain import ChainCheck
+from appliance.adapters.catalog.repo_audit import append_audit, audit_head, check_audit_chain
+from appliance.domain.audit_chain import ChainCheck, Checkpoint
 from appliance.domain.identity import Token, User, Workspace
 from appliance.errors import Conflict, NotFound
 
@@ -241,5 +242,8 @@ class AccountsRepo:
     ) -> None:
         await append_audit(self.conn, ws, actor, action, target, outcome, detail, self.now)
 
-    async def check_audit(self) -> ChainCheck:
-        return await check_audit_chain(self.conn)
+    async def check_audit(self, checkpoints: Sequence[Checkpoint] = ()) -> ChainCheck:
+        return await check_audit_chain(self.conn, checkpoints)
+
+    async def audit_head(self) -> tuple[int, str] | None:
+        return await audit_head(self.conn)

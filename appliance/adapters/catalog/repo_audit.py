@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
 
-from appliance.domain.audit_chain import GENESIS, ChainCheck, entry_hash, verify_chain
+from appliance.domain.audit_chain import (
+    GENESIS,
+    ChainCheck,
+    Checkpoint,
+    entry_hash,
+    verify_chain,
+)
 
 _COLUMNS = "id, workspace_id, actor, action, target, outcome, detail_json, at"
 
@@ -58,10 +65,21 @@ async def append_audit(
     )
 
 
-async def check_audit_chain(conn: aiosqlite.Connection) -> ChainCheck:
+async def check_audit_chain(
+    conn: aiosqlite.Connection, checkpoints: Sequence[Checkpoint] = ()
+) -> ChainCheck:
     cur = await conn.execute(f"SELECT {_COLUMNS}, prev_hash, entry_hash FROM audit_log ORDER BY id")
     rows = [(_entry(r), r[8], r[9]) for r in await cur.fetchall()]
-    return verify_chain(rows)
+    return verify_chain(rows, checkpoints)
+
+
+async def audit_head(conn: aiosqlite.Connection) -> tuple[int, str] | None:
+    """The newest chained entry's (id, hash); None while nothing is chained."""
+    cur = await conn.execute(
+        "SELECT id, entry_hash FROM audit_log WHERE entry_hash != '' ORDER BY id DESC LIMIT 1"
+    )
+    row = await cur.fetchone()
+    return (int(row[0]), str(row[1])) if row else None
 
 
 class AuditRepo:
