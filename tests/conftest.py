@@ -118,3 +118,17 @@ def tree_digests(root: Path) -> dict[str, str]:
             p = Path(dirpath) / n
             result[p.relative_to(root).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
     return result
+
+
+TRACEBACK = "Traceback (most recent call last)"
+
+
+def assert_no_server_tracebacks(log: Path) -> None:
+    """A server-side traceback in any test run is a failure: the appliance answers
+    every request, and ends every job, without one reaching its log."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    if TRACEBACK not in text:
+        return
+    start = text.index(TRACEBACK)
+    excerpt = text[max(0, start - 400) : start + 3000]
+    raise AssertionError(f"the server logged a traceback ({log}):\n{excerpt}")

@@ -27,6 +27,8 @@ from typing import Any
 import pytest
 import requests
 
+from tests.conftest import assert_no_server_tracebacks
+
 BIN = Path(sys.executable).parent
 #: Small enough that exceeding it costs nothing, big enough for every other test.
 MAX_REQUEST_BYTES = 8_000_000
@@ -118,6 +120,7 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        assert_no_server_tracebacks(self.log)
 
     def sql(self, statement: str, *args: Any) -> list[tuple[Any, ...]]:
         """Reach behind the API into the live catalog (the server reads it per request)."""

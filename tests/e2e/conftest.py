@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from appliance.sdk import Client, ProfileStore
+from tests.conftest import assert_no_server_tracebacks
 
 BIN = Path(sys.executable).parent
 
@@ -97,7 +98,9 @@ class Appliance:
     def stop(self, timeout: float = 90) -> int:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=timeout)
+        code = self.proc.wait(timeout=timeout)
+        assert_no_server_tracebacks(self.log)
+        return code
 
     def ahoy(
         self, *args: str, check: bool = True, stdin: str | None = None

@@ -122,13 +122,15 @@ async def job_events(
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
         async for message in runner.watch(grant.workspace, job_id, after=max(0, after)):
-            kind = message.pop("event")
+            # The message is shared with other watchers of the job: read, never change it.
+            kind = message["event"]
             if kind == "ping":
                 yield ServerSentEventMessage(comment="ping")
             else:
+                body = {k: v for k, v in message.items() if k != "event"}
                 seq = message.get("seq")
                 yield ServerSentEventMessage(
-                    data=json.dumps(message), event=kind, id=str(seq) if seq else None
+                    data=json.dumps(body), event=kind, id=str(seq) if seq else None
                 )
 
     return ServerSentEvent(events())
