@@ -10,7 +10,8 @@ import fcntl
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from appliance.adapters.catalog.uow import SqliteCatalog
 from appliance.adapters.prelabel.ultralytics import UltralyticsModels
@@ -20,6 +21,9 @@ from appliance.errors import BlobStoreUnavailable
 from appliance.ports.blobstore import BlobStore
 from appliance.services.context import ServiceContext
 from appliance.settings import Settings
+
+if TYPE_CHECKING:
+    from appliance.adapters.seaweed.credentials import WeedCredentials
 
 WEED_STATE = "weed.json"
 
@@ -42,11 +46,34 @@ def make_blob_store(settings: Settings) -> BlobStore:
     weed = json.loads(state.read_text())
     # master_url lets packs skip the filer; a state file without it (written by
     # an older `ahoy serve`) still works, through the filer.
+    creds = weed.get("credentials_dir")
     store = SeaweedBlobStore(
-        weed["filer_url"], settings.blob_index_path, master_url=weed.get("master_url")
+        weed["filer_url"],
+        settings.blob_index_path,
+        master_url=weed.get("master_url"),
+        credentials=_weed_credentials(Path(creds)) if creds else None,
     )
     store.ping()
     return store
+
+
+def _weed_credentials(directory: Path) -> WeedCredentials:
+    """weed takes only clients holding the appliance's certificate; a process
+    that cannot read it (another user) is told so, not handed a TLS error."""
+    from appliance.adapters.seaweed.credentials import WeedCredentials
+
+    creds = WeedCredentials(directory)
+    for path in (creds.client_cert, creds.client_key, creds.ca):
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise BlobStoreUnavailable(
+                str(directory),
+                f"its client certificate cannot be read ({exc.strerror}); "
+                "run this as the user that runs `ahoy serve`",
+            ) from None
+    return creds
 
 
 def serve_is_running(settings: Settings) -> bool:

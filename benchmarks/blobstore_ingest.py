@@ -120,8 +120,8 @@ def main() -> None:
         url = server.filer_url
         pid = server.pid or 0
         sample = datas[: args.per_file_sample]
-        http = requests.Session()
-        http.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=16))
+        http = server.client_session()
+        http.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=16))
 
         def put_one(i: int, root: str) -> None:
             http.put(f"{url}{root}/{i}", data=sample[i]).raise_for_status()
@@ -144,6 +144,7 @@ def main() -> None:
             return SeaweedBlobStore(
                 url, work / f"index-{uuid.uuid4().hex}.sqlite", root=f"/bench/{uuid.uuid4().hex}",
                 master_url=server.master_url if path == "volume" else None, fsync=fsync,
+                credentials=server.credentials,
             )  # fmt: skip
 
         # weed's first hundreds of MB after a start cost it more CPU (page cache

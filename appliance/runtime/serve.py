@@ -64,9 +64,9 @@ class Supervisor:
         weed.start(timeout=self.settings.weed_start_timeout)
         state = self.settings.run_dir / WEED_STATE
         tmp = state.with_suffix(".tmp")
-        # master_url: the blob store sends packs straight to the volume servers.
-        urls = {"filer_url": weed.filer_url, "master_url": weed.master_url}
-        tmp.write_text(json.dumps({**urls, "pid": weed.pid}))
+        # master_url: the blob store sends packs straight to the volume servers;
+        # credentials_dir: where the client certificate weed requires lies.
+        tmp.write_text(json.dumps(weed.state()))
         os.replace(tmp, state)
         self.weed_state = "running"
         log.info("blob store ready: weed pid %s, filer %s", self.weed.pid, self.weed.filer_url)

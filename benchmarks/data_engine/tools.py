@@ -122,8 +122,7 @@ def blob_service(settings: Settings) -> Iterator[None]:
         weed.start(timeout=settings.weed_start_timeout)
         settings.run_dir.mkdir(parents=True, exist_ok=True)
         tmp = state.with_suffix(".tmp")
-        urls = {"filer_url": weed.filer_url, "master_url": weed.master_url}
-        tmp.write_text(json.dumps({**urls, "pid": weed.pid}))
+        tmp.write_text(json.dumps(weed.state()))
         os.replace(tmp, state)
         yield
     finally:

@@ -7,6 +7,7 @@ appliance uses) and packs on the filer (``filer``, a store without master_url).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import random
@@ -47,11 +48,27 @@ def master_for(mode: str, server: WeedServer) -> str | None:
     return server.master_url if mode == "volume" else None
 
 
-def filer_objects(server_url: str, root: str, ws: str = WS) -> dict[str, int]:
+@functools.cache
+def http(server: WeedServer) -> requests.Session:
+    """Raw requests to weed, with the appliance's client certificate."""
+    return server.client_session()
+
+
+def open_store(server: WeedServer, index: Path, **kwargs: object) -> SeaweedBlobStore:
+    return SeaweedBlobStore(
+        server.filer_url,
+        index,
+        credentials=server.credentials,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def filer_objects(server: WeedServer, root: str, ws: str = WS) -> dict[str, int]:
     """Every object under the store's packs/ and loose/ folders: path → size."""
     found: dict[str, int] = {}
     for kind in ("packs", "loose"):
-        r = requests.get(f"{server_url}{root}/{ws}/{kind}/", headers={"Accept": "application/json"})
+        url = f"{server.filer_url}{root}/{ws}/{kind}/"
+        r = http(server).get(url, headers={"Accept": "application/json"})
         if r.status_code == 404:
             continue
         for e in r.json().get("Entries") or ():
@@ -61,13 +78,13 @@ def filer_objects(server_url: str, root: str, ws: str = WS) -> dict[str, int]:
 
 def needle_url(server: WeedServer, fid: str) -> str:
     vid = fid.split(",")[0]
-    r = requests.get(f"{server.master_url}/dir/lookup", params={"volumeId": vid})
-    return f"http://{r.json()['locations'][0]['url']}/{fid}"
+    r = http(server).get(f"{server.master_url}/dir/lookup", params={"volumeId": vid})
+    return f"https://{r.json()['locations'][0]['url']}/{fid}"
 
 
 def needle_size(server: WeedServer, fid: str) -> int | None:
     """The size of a volume needle; None if it is not there."""
-    r = requests.get(
+    r = http(server).get(
         needle_url(server, fid), headers={"Range": "bytes=0-0", "Accept-Encoding": "identity"}
     )
     if r.status_code == 404:
@@ -82,7 +99,7 @@ def stored_objects(
     """Every object of the store that exists in weed, locator → size: its filer
     objects, and the needles among the indexed, pending and ``also`` fids (weed
     cannot list a volume's needles)."""
-    found = filer_objects(server.filer_url, store.root)
+    found = filer_objects(server, store.root)
     fids = store._index.object_locators() | set(store._index.pending()) | set(also)
     for fid in filter(is_fid, fids):
         size = needle_size(server, fid)
@@ -102,8 +119,8 @@ class TestSeaweedBlobStore(BlobStoreContract):
 
     def make_store(self, tmp_path: Path) -> SeaweedBlobStore:
         # Small packs, so that even the contract's few blobs span several packs.
-        return SeaweedBlobStore(
-            self.server.filer_url,
+        return open_store(
+            self.server,
             tmp_path / "index.sqlite",
             master_url=self.server.master_url if self.master else None,
             root=fresh_root(),
@@ -116,10 +133,11 @@ class TestSeaweedBlobStore(BlobStoreContract):
             url = needle_url(self.server, loc.locator)
         else:
             url = self.server.filer_url + loc.locator
-        raw = bytearray(requests.get(url, headers={"Accept-Encoding": "identity"}).content)
+        weed = http(self.server)
+        raw = bytearray(weed.get(url, headers={"Accept-Encoding": "identity"}).content)
         raw[loc.offset + loc.size // 2] ^= 0xFF
         headers = {"Content-Type": "application/octet-stream"}
-        requests.put(url, data=bytes(raw), headers=headers).raise_for_status()
+        weed.put(url, data=bytes(raw), headers=headers).raise_for_status()
 
 
 class TestSeaweedBlobStoreFilerPacks(TestSeaweedBlobStore):
@@ -130,8 +148,8 @@ class TestSeaweedBlobStoreFilerPacks(TestSeaweedBlobStore):
 
 @pytest.fixture(params=MODES)
 def store(request: pytest.FixtureRequest, weed_server: WeedServer, tmp_path: Path):  # type: ignore[no-untyped-def]
-    s = SeaweedBlobStore(
-        weed_server.filer_url,
+    s = open_store(
+        weed_server,
         tmp_path / "index.sqlite",
         master_url=master_for(request.param, weed_server),
         root=fresh_root(),
@@ -166,13 +184,17 @@ def test_index_rows_always_point_at_whole_bytes_after_kill_9(
     be indexed or named in the pending journal (and so swept)."""
     root, index, fid_log = fresh_root(), tmp_path / "index.sqlite", tmp_path / "fids.log"
     master = master_for(mode, weed_server)
+    assert weed_server.credentials is not None
+    creds = weed_server.credentials.dir
     child = textwrap.dedent(f"""
         import hashlib, os
         from pathlib import Path
         from appliance.adapters.blobs.seaweed import SeaweedBlobStore
+        from appliance.adapters.seaweed.credentials import WeedCredentials
         from appliance.ports.blobstore import BlobPut
         store = SeaweedBlobStore({weed_server.filer_url!r}, Path({str(index)!r}),
                                  master_url={master!r}, root={root!r},
+                                 credentials=WeedCredentials(Path({str(creds)!r})),
                                  pack_bytes=256 << 10, upload_workers=3)
         if store._volumes is not None:
             fid_log = open({str(fid_log)!r}, "a", buffering=1)
@@ -203,7 +225,7 @@ def test_index_rows_always_point_at_whole_bytes_after_kill_9(
         proc.send_signal(signal.SIGKILL)
         proc.wait()
 
-    store = SeaweedBlobStore(weed_server.filer_url, index, master_url=master, root=root)
+    store = open_store(weed_server, index, master_url=master, root=root)
     try:
         with sqlite3.connect(index) as db:
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -217,7 +239,7 @@ def test_index_rows_always_point_at_whole_bytes_after_kill_9(
         stored = stored_objects(weed_server, store, also=assigned)
         assert indexed <= set(stored)
         assert not indexed & pending
-        assert set(stored) - indexed <= pending | set(filer_objects(weed_server.filer_url, root))
+        assert set(stored) - indexed <= pending | set(filer_objects(weed_server, root))
         if master:
             assert all(is_fid(p) for p in indexed)
             assert len(assigned) >= len(indexed)
@@ -242,8 +264,8 @@ def _count_objects(index: Path) -> int:
 def test_compaction_reclaims_space_and_keeps_the_rest(
     weed_server: WeedServer, tmp_path: Path, mode: str
 ) -> None:
-    store = SeaweedBlobStore(
-        weed_server.filer_url,
+    store = open_store(
+        weed_server,
         tmp_path / "index.sqlite",
         master_url=master_for(mode, weed_server),
         root=fresh_root(),
@@ -296,7 +318,7 @@ def test_deleting_every_blob_of_an_object_deletes_the_object(
     store.put_many(WS, [big, *small])
     first = stored_objects(weed_server, store)
     assert len(first) == 2
-    assert len(filer_objects(weed_server.filer_url, store.root)) == (1 if store.master_url else 2)
+    assert len(filer_objects(weed_server, store.root)) == (1 if store.master_url else 2)
     store.delete_many(WS, [big.sha256, *(p.sha256 for p in small)])
     assert stored_objects(weed_server, store, also=first) == {}
 
@@ -304,10 +326,10 @@ def test_deleting_every_blob_of_an_object_deletes_the_object(
 def test_sweep_spares_young_objects(store: SeaweedBlobStore, weed_server: WeedServer) -> None:
     store.put_many(WS, [blob(b"indexed")])
     stray = f"{weed_server.filer_url}{store.root}/{WS}/packs/stray.pack"
-    requests.put(stray, data=b"left by a killed writer").raise_for_status()
+    http(weed_server).put(stray, data=b"left by a killed writer").raise_for_status()
     assert store.sweep_unindexed(older_than_seconds=3600) == 0
     assert store.sweep_unindexed(older_than_seconds=0) == 1
-    assert requests.get(stray).status_code == 404
+    assert http(weed_server).get(stray).status_code == 404
     assert store.read(WS, blob(b"indexed").sha256) == b"indexed"
 
 
@@ -315,8 +337,8 @@ def test_sweep_deletes_journalled_packs_once_and_spares_young_ones(
     weed_server: WeedServer, tmp_path: Path
 ) -> None:
     """A killed writer's needles: one uploaded, one assigned but never written."""
-    store = SeaweedBlobStore(
-        weed_server.filer_url,
+    store = open_store(
+        weed_server,
         tmp_path / "index.sqlite",
         master_url=weed_server.master_url,
         root=fresh_root(),
@@ -342,8 +364,8 @@ def test_a_pack_swept_before_its_commit_is_never_indexed(
 ) -> None:
     """A writer stalled past the sweep's age guard between upload and commit:
     the sweep claims its pack, deletes the needle, and the commit refuses."""
-    store = SeaweedBlobStore(
-        weed_server.filer_url,
+    store = open_store(
+        weed_server,
         tmp_path / "index.sqlite",
         master_url=weed_server.master_url,
         root=fresh_root(),
@@ -379,11 +401,11 @@ def test_filer_packs_stay_readable_beside_volume_packs(
     root, index = fresh_root(), tmp_path / "index.sqlite"
     old = [blob(d) for d in randoms(50, 3000)]
     new = [blob(d) for d in randoms(50, 3000)]
-    urls = (weed_server.filer_url, index)
-    with_filer = SeaweedBlobStore(*urls, root=root, pack_bytes=64 << 10)
+    urls = (weed_server, index)
+    with_filer = open_store(*urls, root=root, pack_bytes=64 << 10)
     with_filer.put_many(WS, old)
     with_filer.close()
-    both = SeaweedBlobStore(*urls, master_url=weed_server.master_url, root=root)
+    both = open_store(*urls, master_url=weed_server.master_url, root=root)
     try:
         assert both.put_many(WS, old + new) == 50
         locators = both._index.object_locators()
@@ -393,7 +415,7 @@ def test_filer_packs_stay_readable_beside_volume_packs(
         }
     finally:
         both.close()
-    filer_only = SeaweedBlobStore(*urls, root=root)
+    filer_only = open_store(*urls, root=root)
     try:
         with pytest.raises(BlobStoreError, match="master"):
             filer_only.read(WS, new[0].sha256)
@@ -433,15 +455,13 @@ def test_index_can_be_rebuilt_from_the_objects(weed_server: WeedServer, tmp_path
     """Filer objects only: a store with master_url keeps packs on volumes,
     which weed cannot list (docs/blobstore.md)."""
     root = fresh_root()
-    first = SeaweedBlobStore(
-        weed_server.filer_url, tmp_path / "a.sqlite", root=root, pack_bytes=64 << 10
-    )
+    first = open_store(weed_server, tmp_path / "a.sqlite", root=root, pack_bytes=64 << 10)
     puts = [blob(d) for d in randoms(60, 3000)] + [blob(os.urandom(9 << 20))]
     first.put_many(WS, puts)
     listed = {b.sha256: b for b in first.list_blobs(WS)}
     first.close()
 
-    second = SeaweedBlobStore(weed_server.filer_url, tmp_path / "b.sqlite", root=root)
+    second = open_store(weed_server, tmp_path / "b.sqlite", root=root)
     try:
         assert second.stats(WS) == BlobStats(0, 0)
         assert second.rebuild_index() == len(puts)
@@ -459,6 +479,8 @@ def test_index_can_be_rebuilt_from_the_objects(weed_server: WeedServer, tmp_path
 
 def test_several_processes_share_one_index(weed_server: WeedServer, tmp_path: Path) -> None:
     root, index = fresh_root(), tmp_path / "index.sqlite"
+    assert weed_server.credentials is not None
+    creds = weed_server.credentials.dir
     seeds = [tmp_path / f"seed{i}" for i in range(3)]
     shared = randoms(200, 3000)
     for seed in seeds:  # every writer: the shared blobs plus its own
@@ -467,11 +489,13 @@ def test_several_processes_share_one_index(weed_server: WeedServer, tmp_path: Pa
         import hashlib, sys
         from pathlib import Path
         from appliance.adapters.blobs.seaweed import SeaweedBlobStore
+        from appliance.adapters.seaweed.credentials import WeedCredentials
         from appliance.ports.blobstore import BlobPut
         raw = Path(sys.argv[1]).read_bytes()
         datas = [raw[i:i + 3000] for i in range(0, len(raw), 3000)]
         store = SeaweedBlobStore({weed_server.filer_url!r}, Path({str(index)!r}),
                                  master_url={weed_server.master_url!r}, root={root!r},
+                                 credentials=WeedCredentials(Path({str(creds)!r})),
                                  pack_bytes=128 << 10)
         puts = [BlobPut(hashlib.sha256(d).hexdigest(), len(d), data=d) for d in datas]
         print(store.put_many({WS!r}, puts))
@@ -483,9 +507,7 @@ def test_several_processes_share_one_index(weed_server: WeedServer, tmp_path: Pa
     stored = [int(p.communicate(timeout=120)[0]) for p in procs]
     assert all(p.returncode == 0 for p in procs)
     assert 300 <= sum(stored) <= 200 * 3 + 300  # shared blobs may race, none is lost
-    store = SeaweedBlobStore(
-        weed_server.filer_url, index, master_url=weed_server.master_url, root=root
-    )
+    store = open_store(weed_server, index, master_url=weed_server.master_url, root=root)
     try:
         assert store._index.pending() == {}
         assert all(is_fid(x) for x in store._index.object_locators())
@@ -504,11 +526,13 @@ def test_weed_lifecycle_and_unavailable_store(tmp_path: Path) -> None:
     store: SeaweedBlobStore | None = None
     try:
         url = server.filer_url
-        store = SeaweedBlobStore(
-            url, tmp_path / "index.sqlite", master_url=server.master_url, pack_bytes=64 << 10
+        store = open_store(
+            server, tmp_path / "index.sqlite", master_url=server.master_url, pack_bytes=64 << 10
         )
         puts = [blob(d) for d in randoms(50, 5000)]
         assert store.put_many(WS, puts) == 50
+        assert server.credentials is not None
+        keys = {p.name: p.read_bytes() for p in server.credentials.dir.iterdir()}
 
         server.stop()
         assert server.pid is None and server.poll() is not None
@@ -524,8 +548,9 @@ def test_weed_lifecycle_and_unavailable_store(tmp_path: Path) -> None:
             store.put_many(WS, [blob(b"while down")])
         assert store.missing(WS, {blob(b"while down").sha256}) == {blob(b"while down").sha256}
 
-        server.start()  # on existing data: raft election, then the same ports
+        server.start()  # on existing data: raft election, then the same ports and keys
         assert server.filer_url == url
+        assert {p.name: p.read_bytes() for p in server.credentials.dir.iterdir()} == keys
         assert dict(store.read_many(WS, [p.sha256 for p in puts])) == {
             p.sha256: p.data for p in puts
         }
@@ -550,8 +575,8 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 def test_full_disk_raises_storage_full(tiny_disk: Path, tmp_path: Path, mode: str) -> None:
     server = WeedServer(tiny_disk / "data", tmp_path / "log", volume_size_limit_mb=16)
     server.start()
-    store = SeaweedBlobStore(
-        server.filer_url,
+    store = open_store(
+        server,
         tmp_path / "index.sqlite",
         master_url=master_for(mode, server),
         pack_bytes=4 << 20,
@@ -564,7 +589,7 @@ def test_full_disk_raises_storage_full(tiny_disk: Path, tmp_path: Path, mode: st
                 store.put_many(WS, batch)
                 stored += [p.sha256 for p in batch]
         assert server.ports is not None
-        volume_url = f"http://127.0.0.1:{server.ports.volume}"
+        volume_url = f"https://127.0.0.1:{server.ports.volume}"
         assert err.value.where in (server.filer_url, server.master_url, volume_url)
         assert stored, "the disk filled before anything was stored"
         listed = [b.sha256 for b in store.list_blobs(WS)]

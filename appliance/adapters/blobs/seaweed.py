@@ -34,6 +34,7 @@ from appliance.adapters.blobs.pack_index import PackIndex
 from appliance.adapters.blobs.packs import PackBuilder, PackEntry
 from appliance.adapters.blobs.seaweed_objects import SeaweedObjects
 from appliance.adapters.blobs.spans import Span, coalesce
+from appliance.adapters.seaweed.credentials import WeedCredentials
 from appliance.adapters.seaweed.filer import FilerClient
 from appliance.adapters.seaweed.volume import VolumeClient, is_fid
 from appliance.errors import BlobCorrupt, BlobMissing, BlobStoreError, InvalidInput
@@ -55,6 +56,7 @@ class SeaweedBlobStore:
 
     ``master_url``: packs go straight to volume servers (the fast path); None
     keeps them on the filer. Packs already stored either way stay readable.
+    ``credentials``: the client certificate weed requires (``WeedServer.credentials``).
     """
 
     name = "seaweedfs"
@@ -65,6 +67,7 @@ class SeaweedBlobStore:
         index_path: Path,
         *,
         master_url: str | None = None,
+        credentials: WeedCredentials | None = None,
         root: str = "/ahoy/blobs",
         pack_bytes: int = 16 * MiB,
         loose_bytes: int = 8 * MiB,
@@ -86,9 +89,13 @@ class SeaweedBlobStore:
         self.auto_compact = auto_compact
         self.min_live_ratio = min_live_ratio
         pool_size = self.upload_workers + self.read_workers + 2
-        self._filer = FilerClient(filer_url, pool_size=pool_size, fsync=fsync)
+        self._filer = FilerClient(
+            filer_url, pool_size=pool_size, fsync=fsync, credentials=credentials
+        )
         self._volumes = (
-            VolumeClient(master_url, pool_size=pool_size, fsync=fsync) if master_url else None
+            VolumeClient(master_url, pool_size=pool_size, fsync=fsync, credentials=credentials)
+            if master_url
+            else None
         )
         self._index = PackIndex(index_path)
         self._objects = SeaweedObjects(self._filer, self._volumes, self._index, root)

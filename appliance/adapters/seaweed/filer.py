@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import requests
 
+from appliance.adapters.seaweed.credentials import WeedCredentials
 from appliance.adapters.seaweed.httpio import (
     cause,
     pooled_session,
@@ -52,13 +53,14 @@ class FilerClient:
         connect_timeout: float = 5.0,
         read_timeout: float = 300.0,
         fsync: bool = False,
+        credentials: WeedCredentials | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         # fsync=true makes the volume server fsync before answering; with packs
         # that is one fsync per pack (~16 MiB), not one per file.
         self._put_params = {"fsync": "true"} if fsync else {}
-        self._http = pooled_session(2, pool_size)
+        self._http = pooled_session(2, pool_size, credentials)
 
     def _u(self, path: str) -> str:
         return self.url + quote(path)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import requests
 from requests.adapters import HTTPAdapter
 
+from appliance.adapters.seaweed.credentials import WeedCredentials
 from appliance.errors import BlobStoreError, BlobStoreUnavailable, StorageFull
 
 # Phrases weed uses when it cannot place a write: a full disk, no volume left to
@@ -27,10 +28,20 @@ FULL_HINTS = (
 )
 
 
-def pooled_session(pool_connections: int, pool_maxsize: int) -> requests.Session:
+def pooled_session(
+    pool_connections: int, pool_maxsize: int, credentials: WeedCredentials | None = None
+) -> requests.Session:
     """A session keeping connections to weed open, with no silent retries (a
-    failed write must surface, not be replayed behind our back)."""
+    failed write must surface, not be replayed behind our back). With
+    ``credentials`` it presents the appliance's client certificate and trusts
+    only the install's CA."""
     session = requests.Session()
+    # Nothing from the environment: no proxy for loopback, and REQUESTS_CA_BUNDLE
+    # would otherwise replace the CA below on every request.
+    session.trust_env = False
+    if credentials is not None:
+        session.cert = (str(credentials.client_cert), str(credentials.client_key))
+        session.verify = str(credentials.ca)
     adapter = HTTPAdapter(
         pool_connections=pool_connections, pool_maxsize=pool_maxsize, max_retries=0
     )

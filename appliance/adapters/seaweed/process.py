@@ -1,7 +1,11 @@
 """Run one SeaweedFS ``weed server`` (master + volume + filer) as a child process.
 
-The filer's HTTP API has no authentication, so every listener is bound to
-127.0.0.1. Flags and timings are the measured ones in PLATFORM_NOTES: ready in
+Every listener is bound to 127.0.0.1, and since any process on the box can reach
+loopback, weed also requires the install's client certificate on every port:
+HTTPS with a required client certificate on the master, volume and filer ports,
+mTLS on their gRPC ports (``credentials.py``; ``security.toml`` is written
+before each start). The filer's unix socket (plain HTTP) lives in a 0700
+directory. Flags and timings are the measured ones in PLATFORM_NOTES: ready in
 ~3.5 s on a fresh directory, ~15 s on a restart with data (raft leader
 election), and ~15 s to stop even with ``-volume.preStopSeconds=0``.
 """
@@ -17,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -25,6 +30,8 @@ from typing import IO
 
 import requests
 
+from appliance.adapters.seaweed.credentials import WeedCredentials
+from appliance.adapters.seaweed.httpio import pooled_session
 from appliance.errors import ServiceFailed
 
 # weed listens on each HTTP port p and on p + 10000 for gRPC; drawing p from
@@ -33,6 +40,7 @@ _PORT_LOW, _PORT_HIGH, _GRPC_OFFSET = 20000, 29999, 10000
 _PORTS_FILE = "ahoy-weed-ports.json"
 _LOG_NAME = "weed.out.log"
 _PROBE_DIR = "/.ahoy-ready"
+_SECURITY_DIR = "security"
 # AF_UNIX paths are limited to 108 bytes; keep a margin for weed's own suffixes.
 _MAX_SOCKET_PATH = 100
 
@@ -81,6 +89,8 @@ class WeedServer:
         # fails, so volumes are kept small.
         self.volume_size_limit_mb = volume_size_limit_mb
         self.ports: WeedPorts | None = None
+        self.credentials: WeedCredentials | None = None
+        self._socket_dir: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -90,11 +100,26 @@ class WeedServer:
 
     @property
     def filer_url(self) -> str:
-        return f"http://127.0.0.1:{self._ports().filer}"
+        return f"https://127.0.0.1:{self._ports().filer}"
 
     @property
     def master_url(self) -> str:
-        return f"http://127.0.0.1:{self._ports().master}"
+        return f"https://127.0.0.1:{self._ports().master}"
+
+    def state(self) -> dict[str, object]:
+        """What ``ahoy serve`` announces in ``run/weed.json`` for clients: the URLs,
+        the pid and where the client certificate lies (a path, never a key)."""
+        creds = self._credentials()
+        return {
+            "filer_url": self.filer_url,
+            "master_url": self.master_url,
+            "credentials_dir": str(creds.dir),
+            "pid": self.pid,
+        }
+
+    def client_session(self) -> requests.Session:
+        """A requests session weed accepts: the appliance's client certificate."""
+        return pooled_session(2, 8, self._credentials())
 
     @property
     def pid(self) -> int | None:
@@ -110,8 +135,12 @@ class WeedServer:
     def start(self, timeout: float = 90.0) -> None:
         if self._proc is not None and self._proc.poll() is None:
             return
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # The volumes, the filer's store and the keys: for this user only.
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o700)
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.credentials = WeedCredentials.ensure(self.data_dir / _SECURITY_DIR)
+        self.credentials.write_config()
         deadline = time.monotonic() + timeout
         # Another process can take a port between our bind test and weed's bind;
         # that shows up as an early exit, and fresh ports are worth one more try.
@@ -142,6 +171,9 @@ class WeedServer:
             _signal_group(proc.pid, signal.SIGKILL)
             proc.wait()
             self._remove_stale_sockets()
+        if self._socket_dir is not None:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+            self._socket_dir = None
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -159,6 +191,11 @@ class WeedServer:
         if self.ports is None:
             raise ServiceFailed("weed has not been started", hint="call start() first")
         return self.ports
+
+    def _credentials(self) -> WeedCredentials:
+        if self.credentials is None:
+            raise ServiceFailed("weed has not been started", hint="call start() first")
+        return self.credentials
 
     def _choose_ports(self, *, reuse: bool) -> WeedPorts:
         # Reusing the ports of the last run keeps URLs stable across restarts and
@@ -186,6 +223,7 @@ class WeedServer:
         binary = self.binary or weed_binary()
         cmd = [
             str(binary),
+            f"-config_dir={self._credentials().dir}",
             f"-logdir={self.log_dir}",
             "server",
             f"-dir={self.data_dir}",
@@ -203,18 +241,31 @@ class WeedServer:
             "-volume.max=0",
             "-volume.preStopSeconds=0",
         ]
-        sock = self.data_dir.resolve() / "filer.sock"
-        if len(str(sock)) <= _MAX_SOCKET_PATH:  # else weed's /tmp default is used
-            cmd.append(f"-filer.localSocket={sock}")
+        cmd.append(f"-filer.localSocket={self._filer_socket()}")
         return cmd
+
+    def _filer_socket(self) -> Path:
+        """The filer also serves plain HTTP on a unix socket, with no client
+        certificate: it must sit where only this user can reach it (weed's
+        default is /tmp). The data dir is 0700; a path too long for AF_UNIX
+        gets a private temporary directory instead."""
+        sock = self.data_dir.resolve() / "filer.sock"
+        if len(str(sock)) <= _MAX_SOCKET_PATH:
+            return sock
+        if self._socket_dir is None:
+            self._socket_dir = Path(tempfile.mkdtemp(prefix="ahoy-weed-"))  # mode 0700
+        return self._socket_dir / "filer.sock"
 
     def _spawn(self) -> None:
         if self._log is None:
             self._log = open(self.log_path, "ab")  # noqa: SIM115 (held until stop)
         self._log.write(f"\n--- ahoy: starting weed at {time.ctime()} ---\n".encode())
         self._log.flush()
+        # WEED_* variables override security.toml in weed: none may reach it.
+        env = {k: v for k, v in os.environ.items() if not k.upper().startswith("WEED_")}
         self._proc = subprocess.Popen(
             self._command(),
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -228,7 +279,7 @@ class WeedServer:
         probe = f"{self.filer_url}{_PROBE_DIR}/{uuid.uuid4().hex}"
         payload = uuid.uuid4().bytes
         last = "no answer yet"
-        with requests.Session() as http:
+        with pooled_session(1, 1, self._credentials()) as http:
             while time.monotonic() < deadline:
                 code = self.poll()
                 if code is not None:
