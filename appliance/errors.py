@@ -336,3 +336,74 @@ class JobRejected(ApplianceError):
         )
         self.kind = kind
         self.needed = needed
+
+
+class TooManyRequests(ApplianceError):
+    """Refused for now, not for good: ``retry_after`` says in how many seconds."""
+
+    code = "too-many-requests"
+    exit_code = 10
+
+    def __init__(self, message: str, retry_after: int, *, hint: str = "") -> None:
+        super().__init__(message, hint=hint or f"wait {retry_after} s and try again")
+        self.retry_after = retry_after
+
+
+class TooManyLogins(TooManyRequests):
+    """Failed logins to one account, or from one source address, came too fast."""
+
+    code = "too-many-logins"
+
+    def __init__(self, scope: str, retry_after: int) -> None:
+        super().__init__(
+            f"too many failed logins {scope}; logins there are slowed for now",
+            retry_after,
+            hint=f"wait {retry_after} s before the next try; "
+            "a token you already have (`ahoy token create`) keeps working",
+        )
+        self.scope = scope
+
+
+class TooManyUploads(TooManyRequests):
+    """A user (or the whole appliance) has as many uploads in flight as allowed."""
+
+    code = "too-many-uploads"
+
+    def __init__(self, limit: int, retry_after: int, *, everyone: bool = False) -> None:
+        who = "the appliance is already receiving" if everyone else "you already have"
+        super().__init__(
+            f"{who} {limit} upload(s) in flight, the most allowed at once",
+            retry_after,
+            hint=f"let one finish (or wait {retry_after} s) and send this one again",
+        )
+        self.limit = limit
+        self.everyone = everyone
+
+
+class RequestTimeout(ApplianceError):
+    """The request body stopped arriving; nothing of it was kept."""
+
+    code = "request-timeout"
+    exit_code = 10
+
+    def __init__(self, idle_seconds: float) -> None:
+        super().__init__(
+            f"the request body sent nothing for {idle_seconds:g} s, so it was cut off",
+            hint="check the network and send the request again; nothing of it was stored",
+        )
+        self.idle_seconds = idle_seconds
+
+
+class UrlTooLong(ApplianceError):
+    """The request target is longer than the appliance reads."""
+
+    code = "uri-too-long"
+    exit_code = 2
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(
+            f"the request URL is {length:,} bytes; the limit is {limit:,}",
+            hint="shorten the path and query (send long lists in a request body instead)",
+        )
+        self.length = length
+        self.limit = limit

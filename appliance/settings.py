@@ -62,6 +62,55 @@ class Settings:
     max_request_bytes: int = _setting(
         1 << 30, "Largest request body the API accepts (one upload request); bigger is 413."
     )
+    max_url_bytes: int = _setting(
+        8 << 10,
+        "Longest request URL (path and query) the API reads; longer is refused with 414 "
+        "before routing or authentication.",
+    )
+    max_header_bytes: int = _setting(
+        64 << 10,
+        "Largest request head (request line and headers) the web server reads; more is "
+        "refused with 431 and the connection closed. Keep it above max_url_bytes.",
+    )
+    body_idle_seconds: float = _setting(
+        30.0,
+        "A request body that sends nothing for this long is cut off with 408 (the web "
+        "server has no body timeout of its own; the app enforces this one).",
+    )
+    uploads_per_user: int = _setting(
+        4, "Blob uploads one user may have in flight at once; more are refused with 429."
+    )
+    upload_workers: int = _setting(
+        16,
+        "Uploads the appliance receives at once, each on a thread of the uploads' own pool "
+        "(never the pool every request needs); more are refused with 429.",
+    )
+    http_max_connections: int = _setting(
+        1000,
+        "Connections and running requests the web server holds at once (uvicorn's "
+        "limit_concurrency); beyond it a request is answered 503 at once.",
+    )
+    http_keep_alive_seconds: int = _setting(
+        5, "How long the web server keeps an idle keep-alive connection open."
+    )
+    login_failures_per_account: int = _setting(
+        10,
+        "Wrong passwords one account may take in a burst; then logins to it are slowed "
+        "(429 with Retry-After) to one try per login_failure_window_seconds / this.",
+    )
+    login_failures_per_source: int = _setting(
+        30,
+        "Failed logins one source address may make in a burst (any accounts); then its "
+        "logins are slowed the same way.",
+    )
+    login_failure_window_seconds: float = _setting(
+        300.0, "The window over which the login failure allowances above refill."
+    )
+    refusal_audit_seconds: float = _setting(
+        60.0,
+        "Refused anonymous requests (bad tokens, failed logins, over-long URLs) are counted "
+        "per source address and written as one audit entry per source and this window.",
+    )
     workspace_quota_bytes: int = _setting(
         0, "Default storage quota per workspace in bytes (0: unlimited); admins may set one."
     )
@@ -159,6 +208,7 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        self._validate_limits()
         self._validate_webhooks()
         if self.blob_store not in ("seaweedfs", "local"):
             raise ConfigError(
@@ -197,6 +247,30 @@ class Settings:
                 hint="set AHOY_WEBHOOK_ALLOW_PRIVATE to LAN networks (10.0.5.0/24) "
                 "or host names, comma-separated",
             ) from None
+
+    def _validate_limits(self) -> None:
+        """The web server's and the API's own limits (docs/security.md)."""
+        for name in (
+            "max_url_bytes",
+            "body_idle_seconds",
+            "uploads_per_user",
+            "upload_workers",
+            "http_max_connections",
+            "http_keep_alive_seconds",
+            "login_failures_per_account",
+            "login_failures_per_source",
+            "login_failure_window_seconds",
+            "refusal_audit_seconds",
+        ):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive", hint=f"set AHOY_{name.upper()}")
+        if self.max_header_bytes <= self.max_url_bytes:
+            raise ConfigError(
+                f"max_header_bytes ({self.max_header_bytes}) must be above max_url_bytes "
+                f"({self.max_url_bytes}), or a long URL is cut by the server before the "
+                "API can answer it",
+                hint="raise AHOY_MAX_HEADER_BYTES or lower AHOY_MAX_URL_BYTES",
+            )
 
     def as_env(self) -> dict[str, str]:
         """The ``AHOY_*`` variables that make ``from_env`` rebuild these settings

@@ -25,6 +25,7 @@ from appliance.bootstrap import WEED_STATE, open_services
 from appliance.errors import ServiceFailed
 from appliance.runtime.anchoring import anchor_audit
 from appliance.runtime.governor import start_governor
+from appliance.runtime.http_limits import server_options
 from appliance.runtime.offline import apply_offline_env
 from appliance.services import accounts
 from appliance.services.context import ServiceContext
@@ -32,6 +33,7 @@ from appliance.services.jobs import JobRunner
 from appliance.services.webhooks import WebhookDispatcher
 from appliance.settings import Settings
 from appliance.web.app import create_app
+from appliance.web.edge import Edge
 
 log = logging.getLogger("ahoy.serve")
 
@@ -176,18 +178,20 @@ async def _serve_api(settings: Settings, sup: Supervisor, ctx: ServiceContext) -
         "ssl_certfile": settings.tls_cert_file,
         "ssl_keyfile": settings.tls_key_file,
     }
+    app = create_app(
+        ctx,
+        lambda: {**sup.health(), "worker": governor.worker.state},
+        runner,
+        governor=governor,
+    )
     config = uvicorn.Config(
-        create_app(
-            ctx,
-            lambda: {**sup.health(), "worker": governor.worker.state},
-            runner,
-            governor=governor,
-        ),
+        Edge(app, settings, ctx.shield),
         host=settings.host,
         port=settings.port,
         log_level="warning",
         log_config=None,
         lifespan="off",
+        **server_options(settings),
         **({k: v for k, v in tls.items() if v}),
     )
     server = _QuietServer(config)
@@ -196,6 +200,7 @@ async def _serve_api(settings: Settings, sup: Supervisor, ctx: ServiceContext) -
     # Webhooks read the audit log; nothing that changes state waits on them.
     hooks_stop = asyncio.Event()
     hooks = asyncio.create_task(WebhookDispatcher(ctx).run(hooks_stop))
+    refusals = asyncio.create_task(ctx.shield.audit_refusals(ctx, hooks_stop))
     anchoring = asyncio.create_task(
         anchor_audit(ctx, hooks_stop, settings.audit_checkpoint_seconds)
     )
@@ -235,6 +240,9 @@ async def _serve_api(settings: Settings, sup: Supervisor, ctx: ServiceContext) -
     hooks_stop.set()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await asyncio.wait_for(hooks, timeout=5)
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await asyncio.wait_for(refusals, timeout=5)  # the last window's summaries
+    ctx.shield.close()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await asyncio.wait_for(anchoring, timeout=5)  # the last checkpoint, after the jobs
     await asyncio.to_thread(sup.stop_weed)

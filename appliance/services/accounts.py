@@ -16,6 +16,8 @@ from appliance.services.context import ServiceContext
 
 SETUP_TTL = 24 * 3600
 DAY = 24 * 3600
+#: The source of a call made on the box itself (no network address).
+LOCAL = "local"
 
 
 def _check_new_user(username: str, password: str) -> None:
@@ -56,16 +58,16 @@ async def issue_setup_token(ctx: ServiceContext) -> str | None:
 
 
 async def setup(
-    ctx: ServiceContext, setup_token: str, username: str, password: str
+    ctx: ServiceContext, setup_token: str, username: str, password: str, source: str = LOCAL
 ) -> tuple[User, str]:
     """Trade the setup token for the first admin and a session for them."""
-    await _check_setup_token(ctx, setup_token)
+    await _check_setup_token(ctx, setup_token, source)
     await init_admin(ctx, username, password)
-    _, token, user = await login(ctx, username, password)
+    _, token, user = await login(ctx, username, password, source=source)
     return user, token
 
 
-async def _check_setup_token(ctx: ServiceContext, setup_token: str) -> None:
+async def _check_setup_token(ctx: ServiceContext, setup_token: str, source: str) -> None:
     parts = cred.split_token(setup_token)
     async with ctx.catalog.accounts() as acc:
         found = await acc.token(parts[1]) if parts and parts[0] == "setup" else None
@@ -76,8 +78,8 @@ async def _check_setup_token(ctx: ServiceContext, setup_token: str) -> None:
         and cred.secret_matches(parts[2], found[1])
     )
     if not ok:
-        async with ctx.catalog.accounts(write=True) as acc:
-            await acc.audit_box(None, "anonymous", "admin.setup", "setup", "denied")
+        # Counted, not written per try: anyone may send these (see ``Shield.refused``).
+        ctx.shield.refused(ctx.settings, source, "setup token not valid", account="setup")
         raise Unauthenticated(
             "the setup token is not valid (used, expired or mistyped)",
             hint="restart `ahoy serve` for a fresh one, or run `ahoy admin init` on the box",
@@ -85,17 +87,25 @@ async def _check_setup_token(ctx: ServiceContext, setup_token: str) -> None:
 
 
 async def login(
-    ctx: ServiceContext, username: str, password: str, ttl: int | None = None
+    ctx: ServiceContext,
+    username: str,
+    password: str,
+    ttl: int | None = None,
+    source: str = LOCAL,
 ) -> tuple[Token, str, User]:
-    """A short-lived session token for a user name and password."""
+    """A short-lived session token for a user name and password.
+
+    Failed logins are throttled per account and per ``source`` address (429 with
+    Retry-After; docs/security.md) and audited as one summary per source and window."""
+    ctx.shield.admit_login(ctx.settings, username, source)
     async with ctx.catalog.accounts() as acc:
         found = await acc.user_by_name(username)
     stored = found[1] if found else cred.DUMMY_HASH
     ok = await asyncio.to_thread(cred.check_password, password, stored)
     if not found or not ok or found[0].disabled_at is not None:
-        async with ctx.catalog.accounts(write=True) as acc:
-            await acc.audit_box(None, f"user:{username}", "session.create", username, "denied")
+        ctx.shield.refused(ctx.settings, source, "wrong user name or password", account=username)
         raise Unauthenticated("wrong user name or password", hint="check both and try again")
+    ctx.shield.login_succeeded(ctx.settings, username, source)
     user = found[0]
     ttl = min(ttl or ctx.settings.session_ttl_seconds, ctx.settings.session_ttl_seconds)
     token_id, token, secret_hash = cred.new_token("session")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from appliance.ports.audit_anchor import AuditAnchor
 from appliance.ports.blobstore import BlobStore
 from appliance.ports.catalog import Catalog
 from appliance.ports.prelabel import NO_MODELS, PrelabelerRegistry
+from appliance.services.shield import Shield
 from appliance.settings import Settings
 
 
@@ -20,3 +21,5 @@ class ServiceContext:
     models: PrelabelerRegistry = NO_MODELS
     #: signed audit checkpoints outside the catalog (none: verify the chain alone)
     anchor: AuditAnchor | None = None
+    #: in-memory limits: login throttles, refusal tallies, upload slots and their pool
+    shield: Shield = field(default_factory=Shield)

@@ -132,10 +132,10 @@ class _TarIntake:
 async def receive_tar(
     ctx: ServiceContext, ws: str, stream: BinaryIO, budget: Budget
 ) -> UploadReport:
-    """``stream`` is read in a worker thread (it may block on the network)."""
+    """``stream`` is read on the uploads' own pool (it may block on the network)."""
     intake = _TarIntake(stream, budget)
     try:
-        stored = await asyncio.to_thread(ctx.blobs.put_many, ws, intake.blobs())
+        stored = await ctx.shield.run_upload(ctx.settings, ctx.blobs.put_many, ws, intake.blobs())
     except BaseException:
         await forget_new_blobs(ctx, ws, intake.queued)
         raise
@@ -152,8 +152,9 @@ async def receive_one(
     tmp_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
     try:
-        size = await asyncio.to_thread(_spool, stream, fd, sha256, budget)
-        stored = await asyncio.to_thread(ctx.blobs.put_many, ws, [BlobPut(sha256, size, path=tmp)])
+        size = await ctx.shield.run_upload(ctx.settings, _spool, stream, fd, sha256, budget)
+        put = [BlobPut(sha256, size, path=tmp)]
+        stored = await ctx.shield.run_upload(ctx.settings, ctx.blobs.put_many, ws, put)
     except BaseException:
         await forget_new_blobs(ctx, ws, {sha256})
         raise

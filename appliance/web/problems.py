@@ -26,9 +26,12 @@ STATUS: list[tuple[type[e.ApplianceError], int]] = [
     (e.NothingToCommit, 409),
     (e.VersionHeld, 409),
     (e.Conflict, 409),
+    (e.RequestTimeout, 408),
     (e.QuotaExceeded, 413),
     (e.PayloadTooLarge, 413),
+    (e.UrlTooLong, 414),
     (e.UnsupportedMediaType, 415),
+    (e.TooManyRequests, 429),
     (e.LabelsRejected, 400),
     (e.ReviewIncomplete, 400),
     (e.HashMismatch, 422),
@@ -54,6 +57,8 @@ _EXTRA_FIELDS = (
     "kind",
     "ref",
     "location",
+    "retry_after",
+    "limit",
 )
 
 _HTTP_CODES = {
@@ -88,7 +93,11 @@ def problem(
     if hint:
         body["hint"] = hint
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"WWW-Authenticate": 'Bearer realm="ahoy"'} if status == 401 else None
+    headers = {"WWW-Authenticate": 'Bearer realm="ahoy"'} if status == 401 else {}
+    if "retry_after" in body:
+        headers["Retry-After"] = str(body["retry_after"])
+    if status == 408:
+        headers["Connection"] = "close"  # the rest of the body is not waited for
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -149,9 +158,12 @@ PROBLEM_RESPONSES = {
     403: "Your role (or not being a box admin) does not allow this",
     404: "Not found; a workspace you are not a member of is not found either",
     409: "Conflicts with the current state (held, nothing to commit, last owner, ...)",
+    408: "The request body stopped arriving (nothing for body_idle_seconds)",
     413: "The body is over the request limit, or over the workspace's quota",
+    414: "The URL is longer than max_url_bytes",
     415: "The body's content type is not accepted here",
     422: "Well-formed but refused: names, hashes, roles, ranges",
+    429: "Too many failed logins, or uploads in flight; Retry-After says when to retry",
     503: "The blob store is not answering",
 }
 

@@ -56,7 +56,10 @@ async def upload_batch(
 ) -> dict[str, Any]:
     _content_type(request, TAR_TYPES)
     budget = await uploads.budget_for(ctx, grant.workspace, _declared_length(request))
-    async with RequestBody(request.stream(), budget) as body:
+    async with (
+        ctx.shield.upload_slot(ctx.settings, grant.actor),
+        RequestBody(request.stream(), budget) as body,
+    ):
         report = await uploads.receive_tar(ctx, grant.workspace, body, budget)
     return report.as_dict()
 
@@ -72,7 +75,10 @@ async def upload_one(
 ) -> dict[str, Any]:
     _content_type(request, ("application/octet-stream",))
     budget = await uploads.budget_for(ctx, grant.workspace, _declared_length(request))
-    async with RequestBody(request.stream(), budget) as body:
+    async with (
+        ctx.shield.upload_slot(ctx.settings, grant.actor),
+        RequestBody(request.stream(), budget) as body,
+    ):
         report = await uploads.receive_one(ctx, grant.workspace, sha256, body, budget)
     return {"sha256": sha256, "size": report.bytes, "stored": bool(report.stored)}
 

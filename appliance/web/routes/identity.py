@@ -4,23 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Router, delete, get, post
+from litestar import Request, Router, delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from appliance.services import accounts, audit, workspaces
-from appliance.web.access import CtxDep, PrincipalDep, admin, public, user
+from appliance.web.access import CtxDep, PrincipalDep, admin, public, source_of, user
 from appliance.web.dto import LoginIn, SetupIn, TokenIn, UserIn
 
 
 @post("/setup", opt=public(), summary="Create the first admin with the one-time setup token")
-async def setup(ctx: CtxDep, data: JSONBody[SetupIn]) -> dict[str, Any]:
-    who, token = await accounts.setup(ctx, data.setup_token, data.username, data.password)
+async def setup(
+    request: Request[Any, Any, Any], ctx: CtxDep, data: JSONBody[SetupIn]
+) -> dict[str, Any]:
+    who, token = await accounts.setup(
+        ctx, data.setup_token, data.username, data.password, source_of(request)
+    )
     return {"user": who.as_dict(), "token": token}
 
 
 @post("/sessions", opt=public(), summary="Log in: a short-lived session token")
-async def login(ctx: CtxDep, data: JSONBody[LoginIn]) -> dict[str, Any]:
-    record, token, who = await accounts.login(ctx, data.username, data.password, data.ttl_seconds)
+async def login(
+    request: Request[Any, Any, Any], ctx: CtxDep, data: JSONBody[LoginIn]
+) -> dict[str, Any]:
+    record, token, who = await accounts.login(
+        ctx, data.username, data.password, data.ttl_seconds, source_of(request)
+    )
     return {"token": token, "expires_at": record.expires_at, "user": who.as_dict()}
 
 
