@@ -67,6 +67,22 @@ class InvalidFilename(InvalidInput):
         self.reason = reason
 
 
+class InvalidName(InvalidInput):
+    """A name (tag, model, token, dataset, ...) holds a character that does not show."""
+
+    code = "invalid-name"
+
+    def __init__(self, kind: str, name: str, reason: str) -> None:
+        super().__init__(
+            f"{kind} name {name!r} is not allowed: {reason}",
+            hint="names may not hold control, invisible or bidirectional-control "
+            "characters; retype the name",
+        )
+        self.kind = kind
+        self.name = name
+        self.reason = reason
+
+
 class ImportRejected(InvalidInput):
     """The source tree has problems; nothing was stored."""
 

@@ -10,6 +10,7 @@ import asyncio
 import time
 
 from appliance.domain.identity import USERNAME_HINT, Principal, Token, User, valid_username
+from appliance.domain.names import check_name
 from appliance.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from appliance.services import credentials as cred
 from appliance.services.context import ServiceContext
@@ -21,6 +22,7 @@ LOCAL = "local"
 
 
 def _check_new_user(username: str, password: str) -> None:
+    check_name("user", username)
     if not valid_username(username):
         raise InvalidInput(f"user name {username!r} is not allowed", hint=USERNAME_HINT)
     problem = cred.password_problem(password, username)
@@ -146,6 +148,7 @@ async def create_token(
             f"a token may live 1 to {ctx.settings.token_max_days} days, not {days}",
             hint="pass expires_in_days in that range",
         )
+    check_name("token", name)
     if not name.strip() or len(name) > 100:
         raise InvalidInput("a token needs a name of 1-100 characters", hint="e.g. 'ci-runner'")
     token_id, token, secret_hash = cred.new_token("pat")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from appliance.domain.diff import ManifestDiff, diff_manifests
 from appliance.domain.manifest import freeze
-from appliance.domain.names import check_filename
+from appliance.domain.names import check_filename, check_name
 from appliance.domain.records import Dataset, Version
 from appliance.domain.split import SplitConfig
 from appliance.errors import InvalidInput, NotFound, VersionHeld
@@ -16,6 +16,7 @@ SLUG_HINT = "use 1-64 lower-case letters, digits, '-' or '_', starting with a le
 
 
 def check_slug(slug: str) -> str:
+    check_name("dataset", slug)
     ok = (
         0 < len(slug) <= 64
         and slug[0].isalnum()
@@ -143,6 +144,8 @@ async def tag(
     ctx: ServiceContext, ws: str, slug: str, name: str, ref: str | None, actor: str
 ) -> Version | None:
     """Point tag ``name`` at version ``ref``; with ``ref=None`` delete the tag."""
+    if ref is not None:
+        check_name("tag", name)
     if not name or name.lstrip("v").isdigit() or name == "latest" or "/" in name:
         raise InvalidInput(
             f"tag name {name!r} is not allowed",

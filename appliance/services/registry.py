@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from appliance.domain import names
 from appliance.errors import BlobsNotUploaded, Conflict, InvalidInput, NotFound
 from appliance.services.context import ServiceContext
 
@@ -18,11 +19,12 @@ HOLD_KIND = "model"
 TASKS = ("detect", "segment", "pose", "classify")
 
 
-def check_name(name: str) -> None:
+def check_name(name: str, kind: str = "model") -> None:
+    names.check_name(kind, name)
     ok = name and len(name) <= 64 and all(c.isalnum() or c in "-_." for c in name)
     if not ok or name[0] in "-.":
         raise InvalidInput(
-            f"model name {name!r} is not valid",
+            f"{kind} name {name!r} is not valid",
             hint="use up to 64 letters, digits, '-', '_' or '.', not starting with '-' or '.'",
         )
 
@@ -200,7 +202,7 @@ async def promote(
     ctx: ServiceContext, ws: str, name: str, ref: str, tag: str, actor: str
 ) -> dict[str, Any]:
     """Point ``tag`` (``production``, ``candidate``, ...) at a model version."""
-    check_name(tag)
+    check_name(tag, "model tag")
     async with ctx.catalog.writing(ws) as uow:
         model = await uow.get_model(name)
         mv = await uow.model_version(model["id"], ref)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from appliance.domain.access import ROLES, Permission, allows, can_assign
 from appliance.domain.identity import Principal, Workspace
+from appliance.domain.names import check_name
 from appliance.errors import Conflict, Forbidden, InvalidInput, NotFound
 from appliance.services.context import ServiceContext
 
@@ -44,6 +45,7 @@ async def authorize(ctx: ServiceContext, who: Principal, ws: str, permission: Pe
 
 
 async def create(ctx: ServiceContext, who: Principal, ws_id: str, description: str) -> Workspace:
+    check_name("workspace", ws_id)
     if not (
         0 < len(ws_id) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_") for c in ws_id)
     ):

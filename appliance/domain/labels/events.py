@@ -35,7 +35,7 @@ from appliance.domain.labels.document import (
     parse_document,
     parse_object,
 )
-from appliance.domain.names import check_filename
+from appliance.domain.names import check_filename, check_name
 from appliance.errors import InvalidFilename, InvalidInput
 
 OPS = ("set", "add", "clear")
@@ -86,6 +86,7 @@ class EventProblem:
 
 def check_stream(name: str) -> str:
     """A stream name is a short slug: lowercase letters, digits, '-', '_' and '.'."""
+    check_name("stream", name)
     ok = (
         0 < len(name) <= MAX_STREAM
         and name[0].isalnum()
