@@ -3,10 +3,13 @@
 Every endpoint declares one permission; the web chokepoint checks it against the
 caller's role in the workspace named by the path. Box-wide acts (creating users
 and workspaces, verifying the audit chain) need the user's ``is_admin`` flag.
+Box-wide reads that serve work inside workspaces (the box's capacity, its model
+plugins) need a permission in at least one workspace: ``allows_somewhere``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -63,6 +66,11 @@ OWNER_ONLY_ROLES = frozenset({"owner", "admin"})
 
 def allows(role: str, permission: Permission) -> bool:
     return permission in ROLES.get(role, frozenset())
+
+
+def allows_somewhere(roles: Iterable[str], permission: Permission) -> bool:
+    """Whether one of a user's roles (one per workspace) grants ``permission``."""
+    return any(allows(role, permission) for role in roles)
 
 
 def can_assign(actor_role: str, old_role: str | None, new_role: str | None) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from appliance.domain.access import ROLES, Permission, allows, can_assign
+from appliance.domain.access import ROLES, Permission, allows, allows_somewhere, can_assign
 from appliance.domain.identity import Principal, Workspace
 from appliance.domain.names import check_name
 from appliance.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -42,6 +42,23 @@ async def authorize(ctx: ServiceContext, who: Principal, ws: str, permission: Pe
     if role is None:
         raise NotFound("workspace", ws, hint="`ahoy workspace list` shows yours")
     raise Forbidden(str(permission), role)
+
+
+async def authorize_somewhere(
+    ctx: ServiceContext, who: Principal, permission: Permission, target: str
+) -> None:
+    """A box-wide read for whoever holds ``permission`` in some workspace (box admins
+    always); anyone else (no workspace, or only roles without it, such as
+    ``viewer`` or ``device``) gets Forbidden, audited."""
+    if who.user.is_admin:
+        return
+    async with ctx.catalog.accounts() as acc:
+        roles = [role for _, role in await acc.memberships_of(who.user.id)]
+    if allows_somewhere(roles, permission):
+        return
+    async with ctx.catalog.accounts(write=True) as acc:
+        await acc.audit_box(None, who.actor, str(permission), target, "denied")
+    raise Forbidden(f"{permission} (in some workspace)", None)
 
 
 async def create(ctx: ServiceContext, who: Principal, ws_id: str, description: str) -> Workspace:

@@ -4,8 +4,9 @@ authorizes it against the permission its handler declares.
 Each handler declares exactly one policy in ``opt``:
 ``public=True``, ``auth="user"`` (any valid token), ``auth="admin"`` (box admin), or
 ``permission=Permission.X`` (a role in the workspace named by the ``{ws}`` path
-parameter). ``check_policies`` refuses to build an app with a handler that declares
-none, so a new endpoint cannot be left open by forgetting.
+parameter), or ``somewhere=Permission.X`` (box-wide: a box admin, or a role that
+grants X in at least one workspace). ``check_policies`` refuses to build an app
+with a handler that declares none, so a new endpoint cannot be left open by forgetting.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def needs(permission: Permission) -> dict[str, Any]:
     return {"permission": permission}
 
 
+def somewhere(permission: Permission) -> dict[str, Any]:
+    """A box-wide read for box admins and whoever holds ``permission`` in a workspace."""
+    return {"somewhere": permission}
+
+
 def source_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The caller's address: the TCP peer (X-Forwarded-For only from a proxy on the
     box itself: uvicorn trusts it from 127.0.0.1 alone)."""
@@ -78,6 +84,8 @@ async def chokepoint(
     if permission is not None:
         ws = connection.path_params["ws"]
         connection.state.grant = await workspaces.authorize(ctx, who, ws, permission)
+    elif (anywhere := opt.get("somewhere")) is not None:
+        await workspaces.authorize_somewhere(ctx, who, anywhere, connection.url.path)
     elif opt.get("auth") == "admin" and not who.user.is_admin:
         async with ctx.catalog.accounts(write=True) as acc:
             await acc.audit_box(None, who.actor, "admin", connection.url.path, "denied")
@@ -92,11 +100,11 @@ def check_policies(app: Litestar) -> None:
             if handler.handler_name == "options_handler":
                 continue  # litestar's own; it falls to the guard's default: authenticate
             opt = handler.opt
-            declared = [k for k in ("public", "auth", "permission") if opt.get(k)]
+            declared = [k for k in ("public", "auth", "permission", "somewhere") if opt.get(k)]
             if len(declared) != 1:
                 raise RuntimeError(
                     f"{route.path}: handler {handler.handler_name} must declare exactly one "
-                    f"access policy (public, auth or permission), not {declared}"
+                    f"access policy (public, auth, permission or somewhere), not {declared}"
                 )
             if "permission" in declared and "{ws" not in route.path:
                 raise RuntimeError(f"{route.path}: a permission needs a {{ws}} path parameter")

@@ -14,7 +14,7 @@ from appliance.domain.access import Permission as P
 from appliance.errors import ServiceFailed
 from appliance.jobs.kinds import registry
 from appliance.services import governed
-from appliance.web.access import CtxDep, GrantDep, needs, user
+from appliance.web.access import CtxDep, GrantDep, needs, somewhere
 from appliance.web.dto import JobIn
 from appliance.web.idempotency import idempotent
 from appliance.web.routes.plugins import list_plugins
@@ -99,7 +99,11 @@ async def job_kinds() -> dict[str, Any]:
     }
 
 
-@get("/capacity", opt=user(), summary="The box's capacity now, and how many jobs run and wait")
+@get(
+    "/capacity",
+    opt=somewhere(P.JOB_SUBMIT),
+    summary="The box's capacity now, and how many jobs run and wait",
+)
 async def capacity(request: Request[Any, Any, Any], ctx: CtxDep) -> dict[str, Any]:
     gov = _governor(request)
     reading = await asyncio.to_thread(gov.probe.read)  # NVML calls block
