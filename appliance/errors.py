@@ -146,6 +146,25 @@ class VersionHeld(Conflict):
         self.holders = holders
 
 
+class SchemaChangeRefused(Conflict):
+    """A new label schema would make existing labels read as other classes."""
+
+    code = "schema-change-refused"
+
+    def __init__(
+        self, dataset: str, affected: list[dict[str, object]], lines: list[str], maps: list[str]
+    ) -> None:
+        example = " ".join(f"--map {m}" for m in maps)
+        super().__init__(
+            f"the new schema of {dataset!r} would change what existing labels mean: "
+            + "; ".join(lines),
+            hint=f"say where each class goes (old id=new id, or drop), e.g. {example}"
+            ' (API: "mapping"); or leave the schema as it is',
+        )
+        self.dataset = dataset
+        self.affected = affected
+
+
 class BlobStoreError(ApplianceError):
     code = "blob-store-error"
     exit_code = 3

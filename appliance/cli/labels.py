@@ -7,10 +7,29 @@ from typing import Annotated, Any
 
 import typer
 
-from appliance.cli.common import JsonOpt, api, done, want_json
+from appliance.cli.common import JsonOpt, api, done, fail, want_json
 from appliance.cli.dataset import Name, app
-from appliance.cli.output import BarProgress, out
+from appliance.cli.output import BarProgress, err, out
+from appliance.domain.labels.document import LabelError
+from appliance.domain.labels.schema_change import parse_map_option
+from appliance.errors import InvalidInput
 from appliance.sdk import coco, yolo
+
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        help="Where existing labels of a class go if the new classes change what its id"
+        " means: OLD=NEW, or OLD=drop (repeat the option).",
+    ),
+]
+
+
+def _mapping(items: list[str] | None) -> dict[int, int | None]:
+    try:
+        return dict(parse_map_option(i) for i in items or [])
+    except LabelError as exc:
+        raise fail(InvalidInput(str(exc), hint="e.g. --map 3=5 --map 7=drop")) from None
 
 
 @app.command("import-yolo")
@@ -22,20 +41,26 @@ def import_yolo(
         ),
     ],
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset to import into.")],
+    map_: MapOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Import a YOLO dataset (detect, segment, pose, or classify folders) with its
-    labels; a bad label file refuses the whole import, listing each file and line."""
+    labels; a bad label file refuses the whole import, listing each file and line.
+    Class ids stay as data.yaml numbers them; images go to the dataset's own
+    content-hash split (the import says how many leave their folder's split)."""
+    mapping = _mapping(map_)
     bar = BarProgress(not want_json(json_))
-    r = api(lambda c: yolo.import_yolo(c, None, dataset, source, bar), json_)
-    done(
-        r,
-        json_,
-        lambda: out.print(
+    r = api(lambda c: yolo.import_yolo(c, None, dataset, source, bar, mapping), json_)
+
+    def human() -> None:
+        out.print(
             f"imported {r['images']} images ({r['labelled']} labelled) into {dataset}: "
             f"{r['added']} added, {r['updated']} changed, {r['unchanged']} unchanged"
-        ),
-    )
+        )
+        _schema_line(dataset, r.get("schema"))
+        _split_lines(r.get("split"))
+
+    done(r, json_, human)
 
 
 @app.command("import-coco")
@@ -43,19 +68,51 @@ def import_coco(
     annotations: Annotated[Path, typer.Argument(help="The COCO annotations JSON.")],
     images: Annotated[Path, typer.Option(help="Folder holding the images it names.")],
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset to import into.")],
+    map_: MapOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Import a COCO dataset (boxes, polygons, RLE, keypoints); any problem in the
     JSON refuses the whole import, each named with where it is."""
+    mapping = _mapping(map_)
     bar = BarProgress(not want_json(json_))
-    r = api(lambda c: coco.import_coco(c, None, dataset, annotations, images, bar), json_)
-    done(
-        r,
-        json_,
-        lambda: out.print(
+    r = api(lambda c: coco.import_coco(c, None, dataset, annotations, images, bar, mapping), json_)
+
+    def human() -> None:
+        out.print(
             f"imported {r['images']} images, {r['annotations']} annotations in "
             f"{r['categories']} categories into {dataset}"
-        ),
+        )
+        _schema_line(dataset, r.get("schema"))
+
+    done(r, json_, human)
+
+
+def _schema_line(dataset: str, s: dict[str, Any] | None) -> None:
+    if not s:
+        return
+    if s.get("changed"):
+        out.print(f"schema of {dataset}: now {s['classes']} classes")
+    _relabelled_line(s.get("relabelled"))
+
+
+def _relabelled_line(r: dict[str, Any] | None) -> None:
+    if r and r.get("files"):
+        out.print(
+            f"relabelled {r['files']} files: {r['reclassed']} objects reclassed, "
+            f"{r['dropped']} dropped (back to in_progress for review)"
+        )
+
+
+def _split_lines(s: dict[str, Any] | None) -> None:
+    if not s or not s.get("moved"):
+        return
+    moves = ", ".join(f"{k} {n}" for k, n in s["moves"].items())
+    total = s["moved"] + s["kept"]
+    out.print(
+        f"split: the dataset's content-hash split ({s['split']}) keeps {s['kept']} of"
+        f" {total} images in their folder's split; {s['moved']} move ({moves}) at the next"
+        " commit (why: docs/data-engine.md, Split)",
+        markup=False,
     )
 
 
@@ -71,7 +128,8 @@ def export(
     json_: JsonOpt = False,
 ) -> None:
     """Write a version as a YOLO dataset in its frozen split (data.yaml, images, labels)
-    or as COCO (annotations.json and images/)."""
+    or as COCO (annotations.json and images/). A YOLO export of a version without
+    val images is written with a warning: Ultralytics cannot train on it as it is."""
     r = api(
         lambda c: yolo.export_yolo(
             c, None, name, version, dest, task=task, split=split, force=force, format=format_
@@ -79,17 +137,29 @@ def export(
         json_,
     )
     done(r, json_, lambda: out.print(f"exported {name} v{version}: {r['files']} files in {dest}"))
+    for warning in r.get("warnings") or []:
+        err.print(f"warning: {warning}", markup=False)
 
 
 @app.command("schema")
 def schema(
     name: Name,
     preset: Annotated[str | None, typer.Option(help="Set a preset, e.g. weather-17x3.")] = None,
+    map_: MapOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Show the dataset's label classes, or set them from a preset."""
+    """Show the dataset's label classes, or set them from a preset. A change that
+    would make existing labels read as other classes is refused unless --map says
+    where each affected class goes (the working area's labels are rewritten)."""
+    mapping = _mapping(map_)
+    if mapping and not preset:
+        raise fail(InvalidInput("--map goes with a schema change", hint="add --preset NAME"))
     r: dict[str, Any] = api(
-        lambda c: c.set_schema(None, name, preset=preset) if preset else c.get_schema(None, name),
+        lambda c: (
+            c.set_schema(None, name, preset=preset, mapping=mapping)
+            if preset
+            else c.get_schema(None, name)
+        ),
         json_,
     )
 
@@ -98,6 +168,7 @@ def schema(
         out.print(f"{name}: {len(used)} classes in {len(r.get('classes', []))} slots")
         for c in used:
             out.print(f"  {c['id']:>4}  {c['name']}", markup=False)
+        _relabelled_line(r.get("relabelled"))
 
     done(r, json_, human)
 

@@ -77,11 +77,25 @@ def erase(
     reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
     sha256: Annotated[str | None, typer.Option(help="Content to erase.")] = None,
     dataset_name: Annotated[str | None, typer.Option("--dataset", "-d")] = None,
-    file: Annotated[str | None, typer.Option(help="File of the dataset's working area.")] = None,
+    file: Annotated[
+        str | None,
+        typer.Option(
+            help="A file of the dataset: of --version, else the working area or any version."
+        ),
+    ] = None,
+    version: Annotated[
+        str | None,
+        typer.Option("--version", "-v", help="The version --file is in (number or tag)."),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """GDPR erasure: destroy a content's bytes everywhere, with an audited tombstone."""
-    r = api(lambda c: c.erase(None, reason, sha256=sha256, dataset=dataset_name, file=file), json_)
+    r = api(
+        lambda c: c.erase(
+            None, reason, sha256=sha256, dataset=dataset_name, file=file, version=version
+        ),
+        json_,
+    )
     dropped = r.get("dropped_from_working") or []
     done(
         r,

@@ -10,6 +10,8 @@ moves a file.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from appliance.errors import InvalidInput
@@ -81,3 +83,9 @@ def assign_split(config: SplitConfig, content_sha256: str) -> str:
         if b < cumulative:
             return name
     return config.ratios[-1][0]
+
+
+def split_moves(config: SplitConfig, placed: Iterable[tuple[str, str]]) -> Counter[tuple[str, str]]:
+    """(split a source folder gave, content sha256) → how many files go from each
+    source split to each split of ``config`` (pairs with equal names stayed put)."""
+    return Counter((given, assign_split(config, sha)) for given, sha in placed)

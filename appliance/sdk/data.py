@@ -6,7 +6,7 @@ versions, tags, storage jobs, erasures and webhooks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import requests
@@ -152,10 +152,19 @@ class DataApi(Transport):
         classes: Sequence[dict[str, Any]] | None = None,
         coco_categories: Sequence[dict[str, Any]] | None = None,
         coco_top: dict[str, Any] | None = None,
+        mapping: Mapping[int, int | None] | None = None,
     ) -> dict[str, Any]:
         """Set the label schema from a preset (e.g. ``weather-17x3``) or class list
-        (a COCO import also keeps its categories and top-level keys beside it)."""
+        (a COCO import also keeps its categories and top-level keys beside it).
+
+        A change that would make existing labels read as other classes is refused
+        (409 ``schema-change-refused``, ``affected`` lists each class) unless
+        ``mapping`` says where each goes: old id → new id, or None to drop its
+        objects. The working area's label documents are then rewritten, and the
+        answer's ``relabelled`` counts files, reclassed and dropped objects."""
         body: dict[str, Any] = {"preset": preset} if preset else {"classes": list(classes or [])}
+        if mapping:
+            body["mapping"] = {str(k): "drop" if v is None else v for k, v in mapping.items()}
         if coco_categories:
             body["coco_categories"] = list(coco_categories)
         if coco_top:
@@ -177,7 +186,9 @@ class DataApi(Transport):
         split: str | None,
         format: str = "yolo",
     ) -> Any:
-        """The streamed export of a version, YOLO or COCO (a ``requests`` response)."""
+        """The streamed export of a version, YOLO or COCO (a ``requests`` response).
+        Its ``X-Ahoy-Warning`` header, when present, says what the user must know
+        (a version without val images: Ultralytics cannot train on its data.yaml)."""
         path = self._ws(ws, "datasets", name, "versions", ref, "export")
         params = {"format": format, "task": task, **({"split": split} if split else {})}
         return self._request("GET", path, params=params, stream=True)
@@ -248,13 +259,18 @@ class DataApi(Transport):
         sha256: str | None = None,
         dataset: str | None = None,
         file: str | None = None,
+        version: str | int | None = None,
     ) -> dict[str, Any]:
-        """GDPR erasure of a content (by digest, or by a working-area file)."""
+        """GDPR erasure of a content: by digest, or by a dataset's file (of
+        ``version`` when given, else of the working area, else of whichever
+        versions hold that name)."""
         body: dict[str, Any] = {"reason": reason}
         if sha256 is not None:
             body["sha256"] = sha256
         else:
             body.update(dataset=dataset, file=file)
+            if version is not None:
+                body["version"] = str(version)
         return dict(self._json("POST", self._ws(ws, "erasures"), json=body))
 
     # --- jobs ----------------------------------------------------------------

@@ -236,6 +236,7 @@ class LabelledUpload:
     images_sent: int
     image_bytes_sent: int
     labels_sent: int
+    digests: dict[str, str]  # image name → content sha256
 
 
 def upload_labelled(
@@ -264,4 +265,5 @@ def upload_labelled(
         if img.name in labels:
             row |= {"label_sha256": label_sha[img.name], "label_size": len(labels[img.name])}
         rows.append(row)
-    return LabelledUpload(client.stage_files(ws, dataset, rows), sent, sent_bytes, len(lacking))
+    staged = client.stage_files(ws, dataset, rows)
+    return LabelledUpload(staged, sent, sent_bytes, len(lacking), digests)

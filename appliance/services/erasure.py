@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from appliance.domain.canonical import is_sha256_hex
 from appliance.domain.manifest import ManifestRow
 from appliance.errors import ApplianceError, InvalidInput, NotFound
+from appliance.ports.catalog import UnitOfWork
 from appliance.services.context import ServiceContext
 
 
@@ -34,7 +35,12 @@ async def erase(
     sha256: str | None = None,
     dataset: str | None = None,
     filename: str | None = None,
+    version: str | None = None,
 ) -> ErasureReport:
+    """Erase a content, named by ``sha256`` or by a dataset's ``filename``: the
+    file of ``version`` (a number, vN, tag or latest) when given, else of the
+    working area, else of whichever versions hold that name (refused, listing
+    them, when they hold different contents under it)."""
     if not reason.strip():
         raise InvalidInput("an erasure needs a reason", hint="pass --reason 'GDPR request #123'")
     async with ctx.catalog.writing(ws) as uow:
@@ -43,11 +49,7 @@ async def erase(
                 raise InvalidInput(
                     "say what to erase", hint="give --sha256, or a dataset and a file"
                 )
-            ds = await uow.get_dataset(dataset)
-            working = await uow.working_files(ds.id)
-            if filename not in working:
-                raise NotFound("file", filename, hint="name a file of the working area")
-            sha256 = working[filename].sha256
+            sha256 = await _content_of(uow, dataset, filename, version)
         if not is_sha256_hex(sha256) or not await uow.known_digests({sha256}):
             raise NotFound("content", sha256, hint="it is unknown here or already erased")
         dropped = await uow.erase_file(sha256, reason, actor)
@@ -58,6 +60,37 @@ async def erase(
         except ApplianceError:
             deleted = False  # the tombstone stands; `ahoy gc` finishes the deletion
     return ErasureReport(sha256, dropped, deleted)
+
+
+async def _content_of(uow: UnitOfWork, dataset: str, filename: str, version: str | None) -> str:
+    ds = await uow.get_dataset(dataset)
+    if version is not None:
+        v = await uow.get_version(ds.id, version)
+        for row in await uow.manifest(v.id):
+            if row.filename == filename:
+                return row.sha256
+        raise NotFound("file", f"{dataset}@{v.number}:{filename}", hint="see `ahoy dataset ls`")
+    working = await uow.working_files(ds.id)
+    if filename in working:
+        return working[filename].sha256
+    held: dict[str, list[int]] = {}  # content → the versions that hold it under this name
+    for v in await uow.list_versions(ds.id):
+        for row in await uow.manifest(v.id):
+            if row.filename == filename:
+                held.setdefault(row.sha256, []).append(v.number)
+    if not held:
+        raise NotFound(
+            "file", f"{dataset}:{filename}", hint="no version and not the working area has it"
+        )
+    if len(held) > 1:
+        where = "; ".join(
+            f"v{', v'.join(map(str, sorted(ns)))}: sha256 {sha[:12]}…" for sha, ns in held.items()
+        )
+        raise InvalidInput(
+            f"{filename!r} names different contents in versions of {dataset!r} ({where})",
+            hint="say which with --version N, or give --sha256",
+        )
+    return next(iter(held))
 
 
 async def erased_rows(

@@ -1,11 +1,12 @@
-"""Label schemas, label statistics, and a version exported as a YOLO dataset."""
+"""Label schemas (setting one: ``label_schema``), label statistics, and a version
+exported as a YOLO or COCO dataset."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from appliance.domain.diff import ManifestDiff
@@ -13,17 +14,12 @@ from appliance.domain.labels import classify
 from appliance.domain.labels.coco import CocoCategory, categories_from_names, documents_to_coco
 from appliance.domain.labels.diff import diff_labels
 from appliance.domain.labels.document import LabelDocument, LabelError, parse_document
-from appliance.domain.labels.schema import (
-    PRESETS,
-    LabelSchema,
-    schema_from_dict,
-    schema_from_names,
-    schema_to_dict,
-)
+from appliance.domain.labels.schema import LabelSchema, schema_from_dict, schema_from_names
 from appliance.domain.labels.stats import DatasetStats, dataset_stats
 from appliance.domain.labels.yolo import TASKS, YoloSpec, format_yolo
 from appliance.domain.manifest import ManifestRow
 from appliance.errors import ImportRejected, InvalidInput
+from appliance.ingest.image_size import image_size
 from appliance.services.archive import ArchivePlan, tar_chunks
 from appliance.services.archive import plan as archive_plan
 from appliance.services.context import ServiceContext
@@ -35,43 +31,6 @@ async def get_schema(ctx: ServiceContext, ws: str, slug: str) -> LabelSchema | N
         ds = await uow.get_dataset(slug)
         raw = await uow.label_schema(ds.id)
     return schema_from_dict(raw) if raw else None
-
-
-async def set_schema(
-    ctx: ServiceContext,
-    ws: str,
-    slug: str,
-    actor: str,
-    *,
-    preset: str | None = None,
-    schema: dict[str, object] | None = None,
-    coco_categories: list[dict[str, object]] | None = None,
-    coco_top: dict[str, object] | None = None,
-) -> LabelSchema:
-    """From a preset name (see ``PRESETS``) or a ``{classes, skeletons}`` document."""
-    if (preset is None) == (schema is None):
-        raise InvalidInput("give either a preset or a schema", hint=f"presets: {sorted(PRESETS)}")
-    if preset is not None:
-        if preset not in PRESETS:
-            raise InvalidInput(
-                f"preset {preset!r} is not known", hint=f"use one of {sorted(PRESETS)}"
-            )
-        chosen = PRESETS[preset]()
-    else:
-        try:
-            chosen = schema_from_dict(schema or {})
-        except ValueError as exc:
-            raise InvalidInput(str(exc), hint="see docs/api.md for the schema shape") from None
-    async with ctx.catalog.writing(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        stored = schema_to_dict(chosen)
-        if coco_categories:  # a COCO import's own categories, so export writes them back
-            stored["coco_categories"] = coco_categories
-        if coco_top:  # and its info, licenses and other top-level keys
-            stored["coco_top"] = coco_top
-        await uow.set_label_schema(ds.id, stored, actor)
-        await uow.audit(actor, "dataset.schema", slug, classes=len(chosen.classes))
-    return chosen
 
 
 async def coco_extras(ctx: ServiceContext, ws: str, slug: str) -> dict[str, object]:
@@ -122,9 +81,23 @@ class YoloExport:
         stem = row.filename.rsplit(".", 1)[0]
         return f"labels/{row.split}/{stem}.txt"
 
+    def warning(self, slug: str) -> str | None:
+        """What a whole export of a version without val images must say: its
+        data.yaml names no ``val:``, and Ultralytics cannot train on that."""
+        splits = {r.split for r in self.archive.rows}
+        if not splits or "val" in splits:
+            return None
+        return (
+            f"{slug}@{self.archive.version.number} has no val images: data.yaml names only "
+            f"{', '.join(sorted(splits))}, and Ultralytics cannot train on it until it has"
+            f" a val split (commit with e.g. --split train=0.8,val=0.1,test=0.1)"
+        )
+
     def data_yaml(self) -> str:
         splits = sorted({r.split for r in self.archive.rows})
         lines = ["path: ."]
+        if "val" not in splits:
+            lines.append("# no val images: add a val split before training with Ultralytics")
         lines += [f"{s}: images/{s}" for s in splits]
         if self.spec.kpt_shape:
             lines.append(f"kpt_shape: [{self.spec.kpt_shape[0]}, {self.spec.kpt_shape[1]}]")
@@ -182,8 +155,26 @@ def yolo_chunks(ctx: ServiceContext, ws: str, export: YoloExport) -> Iterator[by
     )
 
 
-def coco_document(export: YoloExport, extras: dict[str, Any]) -> dict[str, Any]:
-    """The version's COCO annotations; raises InvalidInput before anything streams."""
+def image_sizes(ctx: ServiceContext, ws: str, export: YoloExport) -> dict[str, tuple[int, int]]:
+    """Blocking: the size (from the image header) of each labelled image whose
+    label document has none (a YOLO import before sizes were kept, or the studio)."""
+    wanted: dict[str, list[str]] = {}
+    for row in export.archive.rows:
+        doc = export.doc_of(row)
+        if doc is not None and doc.size is None:
+            wanted.setdefault(row.sha256, []).append(row.filename)
+    sizes: dict[str, tuple[int, int]] = {}
+    for sha, data in ctx.blobs.read_many(ws, list(wanted)):
+        if (size := image_size(data)) is not None:
+            sizes.update(dict.fromkeys(wanted[sha], size))
+    return sizes
+
+
+def coco_document(
+    export: YoloExport, extras: dict[str, Any], sizes: dict[str, tuple[int, int]] | None = None
+) -> dict[str, Any]:
+    """The version's COCO annotations; raises InvalidInput before anything streams.
+    ``sizes`` (file name → width, height) fills in documents that lack one."""
     categories = extras.get("categories") or []
     cats = (
         tuple(_category(c) for c in categories)
@@ -191,7 +182,7 @@ def coco_document(export: YoloExport, extras: dict[str, Any]) -> dict[str, Any]:
         else categories_from_names(export.schema.names())
     )
     docs = {
-        row.filename: export.docs[row.label_sha256]
+        row.filename: _sized(export.docs[row.label_sha256], (sizes or {}).get(row.filename))
         for row in export.archive.rows
         if row.label_sha256 and row.label_sha256 in export.docs
     }
@@ -199,6 +190,10 @@ def coco_document(export: YoloExport, extras: dict[str, Any]) -> dict[str, Any]:
         return documents_to_coco(docs, cats, top=extras.get("top"))
     except LabelError as exc:
         raise InvalidInput(f"this version cannot be written as COCO: {exc}") from None
+
+
+def _sized(doc: LabelDocument, size: tuple[int, int] | None) -> LabelDocument:
+    return replace(doc, size=size) if doc.size is None and size is not None else doc
 
 
 def coco_chunks(

@@ -132,6 +132,9 @@ class SchemaIn(Body):
     #: Kept beside the schema by a COCO import, so a COCO export writes them back.
     coco_categories: Annotated[list[dict[str, Any]], msgspec.Meta(max_length=10000)] | None = None
     coco_top: dict[str, Any] | None = None
+    #: Where existing labels go when the new schema changes what their ids mean:
+    #: {"3": 5, "7": "drop"} (old id → new id, or drop).
+    mapping: dict[str, int | str] | None = None
 
 
 class GcIn(Body):
@@ -164,6 +167,8 @@ class ErasureIn(Body):
     sha256: Sha | None = None
     dataset: Name | None = None
     file: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)] | None = None
+    #: the version (number, vN, tag or latest) whose ``file`` is meant
+    version: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
 
 
 class WebhookIn(Body):

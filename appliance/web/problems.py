@@ -57,6 +57,7 @@ _EXTRA_FIELDS = (
     "kind",
     "ref",
     "location",
+    "affected",
     "retry_after",
     "limit",
 )

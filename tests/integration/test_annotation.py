@@ -20,7 +20,7 @@ from appliance.errors import (
     ReviewRefused,
 )
 from appliance.ports.blobstore import BlobPut
-from appliance.services import annotate, datasets, labels, staging, versions
+from appliance.services import annotate, datasets, label_schema, staging, versions
 from appliance.services.label_edit import ANY
 from appliance.services.prelabel import prelabel
 
@@ -117,7 +117,7 @@ BAD_DOCUMENTS = [
 
 @pytest.mark.parametrize(("doc", "location"), BAD_DOCUMENTS)
 def test_bad_documents_are_refused_with_where(engine, images, doc, location):
-    engine(labels.set_schema, "ds", "me", schema={"classes": [{"id": 0, "name": "car"}]})
+    engine(label_schema.set_schema, "ds", "me", schema={"classes": [{"id": 0, "name": "car"}]})
     with pytest.raises(LabelsRejected) as info:
         engine(annotate.save, "ds", "a.jpg", doc, ANN)
     assert info.value.location == location

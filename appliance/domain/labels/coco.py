@@ -62,6 +62,7 @@ from appliance.domain.labels.coco_model import (
     LabelProblem,
     categories_from_names,
     class_map,
+    class_names,
 )
 from appliance.domain.labels.coco_read import coco_to_documents
 from appliance.domain.labels.coco_write import documents_to_coco
@@ -72,6 +73,7 @@ __all__ = [
     "LabelProblem",
     "categories_from_names",
     "class_map",
+    "class_names",
     "coco_to_documents",
     "documents_to_coco",
 ]

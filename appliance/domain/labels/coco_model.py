@@ -83,6 +83,12 @@ def class_map(categories: Iterable[CocoCategory]) -> dict[int, int]:
     return {c.id: i for i, c in enumerate(sorted(categories, key=lambda c: c.id))}
 
 
+def class_names(categories: Iterable[CocoCategory]) -> dict[int, str]:
+    """Class index → name, under the index ``class_map`` gives each category (its
+    place by id, whatever order the file lists them in)."""
+    return {i: c.name for i, c in enumerate(sorted(categories, key=lambda c: c.id))}
+
+
 @dataclass
 class CocoImport:
     """What a COCO dict became. ``top`` holds the top-level keys that are not

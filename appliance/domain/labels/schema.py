@@ -44,6 +44,13 @@ class LabelSchema:
         by_id = {c.id: c.name for c in self.classes}
         return [by_id.get(i, f"reserved_{i}") for i in range(self.slots)]
 
+    def name_of(self, class_id: int) -> str | None:
+        """The name of a usable class; None for a reserved slot or no class."""
+        for c in self.classes:
+            if c.id == class_id and not c.reserved:
+                return c.name
+        return None
+
     def check(self, doc: LabelDocument, where: str) -> list[LabelError]:
         """Objects whose class is not a usable class of this schema."""
         usable = {c.id for c in self.classes if not c.reserved}
@@ -61,7 +68,12 @@ def colour_for(index: int) -> str:
 
 
 def schema_from_names(names: list[str]) -> LabelSchema:
-    return LabelSchema(tuple(LabelClass(i, n, colour_for(i)) for i, n in enumerate(names)))
+    return schema_from_ids(dict(enumerate(names)))
+
+
+def schema_from_ids(names: dict[int, str]) -> LabelSchema:
+    """Classes under the ids a file gave them; gaps stay gaps (no renumbering)."""
+    return LabelSchema(tuple(LabelClass(i, names[i], colour_for(i)) for i in sorted(names)))
 
 
 #: The 17 base classes of the field pipeline this appliance replaces.

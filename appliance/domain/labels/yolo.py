@@ -19,8 +19,57 @@ TASKS = ("detect", "segment", "pose")
 @dataclass(frozen=True, slots=True)
 class YoloSpec:
     task: str = "detect"
-    classes: int = 80
+    classes: int = 80  # class ids run 0..classes-1
     kpt_shape: tuple[int, int] | None = None  # (keypoints, 2 or 3) for pose
+    ids: frozenset[int] | None = None  # the ids data.yaml names, when it leaves gaps
+
+
+#: The name an export gives a slot that has no class (see ``LabelSchema.names``).
+PLACEHOLDER = "reserved_{}"
+
+
+def yolo_names(raw: object) -> dict[int, str]:
+    """data.yaml's ``names`` → class id → name, ids kept as written.
+
+    A list numbers its names 0..n-1; a map keeps its keys, gaps included
+    (``{0: person, 5: bus, 15: cat}``: bus stays 5 and cat 15). A ``reserved_<id>``
+    entry (what an export writes for a slot without a class) is a gap, not a class."""
+    if isinstance(raw, list):
+        pairs = list(enumerate(raw))
+    elif isinstance(raw, dict):
+        pairs = []
+        for key, name in raw.items():
+            if isinstance(key, str) and key.strip().isdigit():
+                key = int(key)
+            if not isinstance(key, int) or isinstance(key, bool) or key < 0:
+                raise LabelError("data.yaml", f"names key {key!r} is not a class id (0, 1, ...)")
+            pairs.append((key, name))
+    else:
+        raise LabelError("data.yaml", "it needs `names`: a list or an {id: name} map")
+    names: dict[int, str] = {}
+    for i, name in pairs:
+        if (
+            isinstance(name, bool)
+            or not isinstance(name, str | int | float)
+            or not str(name).strip()
+        ):
+            raise LabelError("data.yaml", f"names {i}: {name!r} is not a class name")
+        if str(name) != PLACEHOLDER.format(i):
+            names[i] = str(name)
+    if not names:
+        raise LabelError("data.yaml", "it needs `names`: a list or an {id: name} map")
+    return names
+
+
+def describe_ids(ids: frozenset[int] | set[int]) -> str:
+    """``0-3, 5, 15, 41``: ids as runs, for messages."""
+    runs: list[list[int]] = []
+    for i in sorted(ids):
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def parse_yolo(text: str, spec: YoloSpec, where: str) -> tuple[LabelDocument, list[LabelError]]:
@@ -45,6 +94,10 @@ def _parse_line(fields: list[str], spec: YoloSpec, at: str) -> LabelObject:
         cls = int(fields[0])
     except ValueError:
         raise LabelError(at, f"class {fields[0]!r} is not an integer") from None
+    if spec.ids is not None and cls not in spec.ids:
+        raise LabelError(
+            at, f"class {cls} is not one of data.yaml's names ({describe_ids(spec.ids)})"
+        )
     if not 0 <= cls < spec.classes:
         raise LabelError(at, f"class {cls} is outside 0..{spec.classes - 1} (data.yaml names)")
     try:

@@ -78,6 +78,7 @@ async def erase(
             sha256=data.sha256,
             dataset=data.dataset,
             filename=data.file,
+            version=data.version,
         )
         return r.as_dict()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Router, get, put
@@ -11,12 +12,14 @@ from litestar.response import Stream
 from appliance.domain.access import Permission as P
 from appliance.domain.labels.schema import schema_to_dict
 from appliance.errors import InvalidInput
-from appliance.services import labels
+from appliance.services import label_schema, labels
 from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import SchemaIn
 
 DS = "/workspaces/{ws:str}/datasets/{ds:str}"
 V = DS + "/versions/{ref:str}"
+#: A response header saying what a client should tell the user about the export.
+WARNING = "X-Ahoy-Warning"
 
 
 @get(DS + "/schema", opt=needs(P.DATASET_READ), summary="The dataset's label schema")
@@ -32,7 +35,7 @@ async def set_schema(
     body: dict[str, object] | None = None
     if data.classes is not None:
         body = {"classes": data.classes, "skeletons": data.skeletons or []}
-    schema = await labels.set_schema(
+    r = await label_schema.set_schema(
         ctx,
         grant.workspace,
         ds,
@@ -41,8 +44,9 @@ async def set_schema(
         schema=body,
         coco_categories=data.coco_categories,
         coco_top=data.coco_top,
+        mapping=data.mapping,
     )
-    return {"dataset": ds, **schema_to_dict(schema)}
+    return {"dataset": ds, **schema_to_dict(r.schema), "relabelled": r.relabelled()}
 
 
 @get(V + "/stats", opt=needs(P.DATASET_READ), summary="Label statistics and quality warnings")
@@ -71,16 +75,20 @@ async def export_version(
         raise InvalidInput(f"export format {format!r} is not known", hint="use yolo or coco")
     export = await labels.plan_yolo(ctx, grant.workspace, ds, ref, task, split)
     number = export.archive.version.number
+    headers = {"Content-Disposition": f'attachment; filename="{ds}-v{number}-{format}.tar"'}
+    if format == "yolo" and split is None and (warning := export.warning(ds)):
+        headers[WARNING] = warning  # the SDK and CLI show it; data.yaml says it too
     if format == "coco":
         extras = await labels.coco_extras(ctx, grant.workspace, ds)
-        coco = labels.coco_document(export, extras)  # refuses before a byte is sent
+        sizes = await asyncio.to_thread(labels.image_sizes, ctx, grant.workspace, export)
+        coco = labels.coco_document(export, extras, sizes)  # refuses before a byte is sent
         chunks = labels.coco_chunks(ctx, grant.workspace, export, coco)
     else:
         chunks = labels.yolo_chunks(ctx, grant.workspace, export)
     return Stream(
         chunks,
         media_type="application/x-tar",
-        headers={"Content-Disposition": f'attachment; filename="{ds}-v{number}-{format}.tar"'},
+        headers=headers,
     )
 
 
