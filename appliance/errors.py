@@ -83,6 +83,21 @@ class InvalidName(InvalidInput):
         self.reason = reason
 
 
+class UnsafeDestination(InvalidInput):
+    """A folder the appliance was asked to write into holds a link (or something
+    else) that would send a write elsewhere; nothing is written through it."""
+
+    code = "unsafe-destination"
+
+    def __init__(self, path: str, reason: str, *, hint: str = "") -> None:
+        super().__init__(
+            f"{path}: {reason}",
+            hint=hint or "remove it, or write into a new, empty folder",
+        )
+        self.path = path
+        self.reason = reason
+
+
 class ImportRejected(InvalidInput):
     """The source tree has problems; nothing was stored."""
 

@@ -8,10 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from appliance.cli.common import JsonOpt, api, done
+from appliance.cli.common import JsonOpt, api, done, fail
 from appliance.cli.models import models
 from appliance.cli.output import out
 from appliance.cli.storage import run_job
+from appliance.destination import Destination
+from appliance.domain.names import check_filename
+from appliance.errors import ApplianceError
 
 ModelRef = Annotated[str, typer.Argument(help="Model version: name or name@ref.")]
 Dataset = Annotated[
@@ -137,12 +140,15 @@ def report(
     """One evaluation: per-class AP, precision and recall; the worst images."""
     r = api(lambda c: c.evaluation(evaluation), json_)
     if pictures is not None:
-        pictures.mkdir(parents=True, exist_ok=True)
         charts = api(
             lambda c: {n: c.evaluation_picture(evaluation, n) for n in r["pictures"]}, json_
         )
-        for name, data in charts.items():
-            (pictures / name).write_bytes(data)
+        try:
+            with Destination.open(pictures) as folder:
+                for name, data in charts.items():
+                    folder.write(check_filename(name), [data])
+        except ApplianceError as exc:
+            raise fail(exc, json_) from None
 
     def human() -> None:
         rep = r["report"]

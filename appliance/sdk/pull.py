@@ -2,18 +2,20 @@
 
 The archive is read as a stream, one member at a time; every member must be a
 regular file the manifest lists under a safe name, is written aside while it is
-hashed, and is renamed into place only if its sha256 matches the manifest.
+hashed, and is renamed into place only if its sha256 matches the manifest. All
+writes go through ``appliance.destination``: nothing inside ``dest`` is followed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from appliance.destination import Destination, write_file
 from appliance.domain.names import check_filename
 from appliance.errors import Conflict, InvalidInput
 from appliance.progress import NoProgress, Progress
@@ -53,16 +55,17 @@ def pull(
     version = client.get_version(ws, dataset, ref)
     number = version["number"]  # pinned: a tag may move while we pull
     rows = [r for r in client.manifest(ws, dataset, number) if split is None or r["split"] == split]
-    if dest.exists() and any(dest.iterdir()) and not force:
-        raise Conflict(f"{dest} is not empty", hint="pull into a new folder or pass --force")
-    targets: dict[str, Path] = {}
+    targets: dict[str, str] = {}
     for r in rows:
         name = check_filename(r["filename"])  # defence in depth: never write outside dest
-        targets[name] = dest / (f"{r['split']}/{name}" if layout == "split" else name)
+        targets[name] = f"{r['split']}/{name}" if layout == "split" else name
     expected = {r["filename"]: r["sha256"] for r in rows}
-    written, nbytes = _extract(
-        client, ws, dataset, number, split, targets, expected, version, progress
-    )
+    with Destination.open(dest) as out:
+        if out.entries() and not force:
+            raise Conflict(f"{dest} is not empty", hint="pull into a new folder or pass --force")
+        written, nbytes = _extract(
+            client, ws, dataset, number, split, out, targets, expected, version, progress
+        )
     # The archive leaves out erased content; the manifest still lists it.
     lost = [r for r in rows if r["filename"] not in written]
     tombstones = {e["filename"]: e for e in client.erased(ws, dataset, number)} if lost else {}
@@ -79,7 +82,8 @@ def _extract(
     dataset: str,
     number: int,
     split: str | None,
-    targets: dict[str, Path],
+    out: Destination,
+    targets: dict[str, str],
     expected: dict[str, str],
     version: Any,
     progress: Progress,
@@ -87,7 +91,6 @@ def _extract(
     resp = client.archive(ws, dataset, number, split)
     written: set[str] = set()
     nbytes = 0
-    made: set[Path] = set()
     try:
         announced = _header_int(resp.headers, "X-Ahoy-Files")
         sent_hash = resp.headers.get("X-Ahoy-Manifest-Hash")
@@ -108,7 +111,7 @@ def _extract(
                     raise TransferError("unsafe-archive", f"archive member {name!r} repeats")
                 src = tar.extractfile(member)
                 assert src is not None  # a regular file
-                _write_verified(targets[name], src, expected[name], made, progress)
+                _write_verified(out, targets[name], src, expected[name], progress)
                 written.add(name)
                 nbytes += member.size
         if announced is not None and len(written) != announced:
@@ -128,31 +131,26 @@ def _extract(
 
 
 def _write_verified(
-    path: Path, src: IO[bytes], sha256: str, made: set[Path], progress: Progress
+    out: Destination, name: str, src: IO[bytes], sha256: str, progress: Progress
 ) -> None:
     """Write aside while hashing, then rename: a file is either absent or whole and right."""
-    parent = path.parent
-    if parent not in made:
-        parent.mkdir(parents=True, exist_ok=True)
-        made.add(parent)
-    tmp = parent / f".{path.name}.ahoy-partial"
     h = hashlib.sha256()
-    try:
-        with open(tmp, "wb") as fh:
-            while chunk := src.read(CHUNK):
-                h.update(chunk)
-                fh.write(chunk)
-                progress.advance(len(chunk))
+
+    def chunks() -> Iterator[bytes]:
+        while chunk := src.read(CHUNK):
+            h.update(chunk)
+            yield chunk
+            progress.advance(len(chunk))
+
+    def check() -> None:
         if h.hexdigest() != sha256:
             raise TransferError(
                 "hash-mismatch",
-                f"{path.name}: received sha256:{h.hexdigest()}, the manifest says sha256:{sha256}",
+                f"{name}: received sha256:{h.hexdigest()}, the manifest says sha256:{sha256}",
                 hint="the download was damaged; pull again (`ahoy verify --deep` if it repeats)",
             )
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+    out.write(name, chunks(), check=check)
 
 
 def _erased(row: ManifestRow) -> dict[str, Any]:
@@ -163,7 +161,6 @@ def _erased(row: ManifestRow) -> dict[str, Any]:
 def _write_manifest(
     path: Path, dataset: str, version: Any, rows: list[ManifestRow], erased: list[dict[str, Any]]
 ) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
         "dataset": dataset,
         "version": version["number"],
@@ -172,7 +169,7 @@ def _write_manifest(
         "files": [{k: r.get(k) for k in _ROW_KEYS} for r in rows],
         "erased": erased,
     }
-    path.write_text(json.dumps(doc, indent=1, sort_keys=True))
+    write_file(path, [json.dumps(doc, indent=1, sort_keys=True).encode()])
 
 
 def _header_int(headers: Any, name: str) -> int | None:

@@ -11,7 +11,7 @@ those classes first (``label_import.settle_schema``: a change that would re-mean
 existing labels is refused unless mapped).
 
 Out: the appliance writes the version in its frozen split; this side unpacks the
-stream safely (plain files under ``dest`` only).
+stream safely (plain files under ``dest`` only, never through a link there).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from appliance.destination import Destination, chunks_of
 from appliance.domain.labels import classify
 from appliance.domain.labels.document import LabelError
 from appliance.domain.labels.schema import schema_from_ids
@@ -183,10 +184,22 @@ def export_yolo(
 ) -> dict[str, Any]:
     """Unpack the appliance's export (``yolo`` or ``coco``) of a version into ``dest``;
     ``warnings`` in the answer say what the appliance flagged (no val images)."""
-    if dest.exists() and any(dest.iterdir()) and not force:
-        raise Conflict(f"{dest} is not empty", hint="export into a new folder or pass --force")
-    resp = client.export_stream(ws, dataset, ref, task=task, split=split, format=format)
-    warning = resp.headers.get("X-Ahoy-Warning")
+    with Destination.open(dest) as out:
+        if out.entries() and not force:
+            raise Conflict(f"{dest} is not empty", hint="export into a new folder or pass --force")
+        resp = client.export_stream(ws, dataset, ref, task=task, split=split, format=format)
+        warning = resp.headers.get("X-Ahoy-Warning")
+        count, nbytes = _unpack(resp, out)
+    return {
+        "dataset": dataset,
+        "files": count,
+        "bytes": nbytes,
+        "dest": str(dest),
+        "warnings": [warning] if warning else [],
+    }
+
+
+def _unpack(resp: Any, out: Destination) -> tuple[int, int]:
     count = nbytes = 0
     try:
         with tarfile.open(fileobj=resp.raw, mode="r|") as tar:
@@ -199,19 +212,11 @@ def export_yolo(
                     raise TransferError(
                         "unsafe-archive", f"{member.name!r}: {exc.reason}"
                     ) from None
-                target = dest / name
-                target.parent.mkdir(parents=True, exist_ok=True)
                 src = tar.extractfile(member)
                 assert src is not None
-                target.write_bytes(src.read())
+                out.write(name, chunks_of(src))
                 count += 1
                 nbytes += member.size
     finally:
         resp.close()
-    return {
-        "dataset": dataset,
-        "files": count,
-        "bytes": nbytes,
-        "dest": str(dest),
-        "warnings": [warning] if warning else [],
-    }
+    return count, nbytes

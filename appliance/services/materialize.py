@@ -1,6 +1,7 @@
 """Lay a dataset version out on disk as a YOLO dataset, in its frozen split: what a
 training or evaluation job reads. The same tar the export endpoint streams is
-unpacked here, so there is one writer of the layout."""
+unpacked here, so there is one writer of the layout; its files are written through
+``appliance.destination`` like every other folder the appliance fills."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from appliance.destination import Destination, chunks_of
+from appliance.domain.names import check_filename
 from appliance.errors import InvalidInput
 from appliance.services.context import ServiceContext
 from appliance.services.labels import YoloExport, plan_yolo, yolo_chunks
@@ -50,14 +53,26 @@ async def write_yolo(
         )
     if not any(r.label_sha256 for r in export.archive.rows):
         raise InvalidInput(f"{slug}@{number} has no labels", hint="label some images first")
-    dest.mkdir(parents=True, exist_ok=True)
     await asyncio.to_thread(_unpack, yolo_chunks(ctx, ws, export), dest)
-    yaml = dest / "data.yaml"
-    text = yaml.read_text().replace("path: .\n", f"path: {dest.resolve()}\n", 1)
-    yaml.write_text(text)
     return export
 
 
 def _unpack(chunks: Iterator[bytes], dest: Path) -> None:
-    with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|") as tar:  # type: ignore[call-overload]
-        tar.extractall(dest, filter="data")
+    """Plain files only, under safe names; ``data.yaml`` gets the folder's real path."""
+    with (
+        Destination.open(dest) as out,
+        tarfile.open(fileobj=_ChunkReader(chunks), mode="r|") as tar,  # type: ignore[call-overload]
+    ):
+        for member in tar:
+            if member.isdir():
+                continue
+            if not member.isreg():
+                raise InvalidInput(f"the layout's member {member.name!r} is not a file")
+            name = check_filename(member.name)
+            src = tar.extractfile(member)
+            assert src is not None
+            if name == "data.yaml":
+                text = src.read().decode().replace("path: .\n", f"path: {out.root.resolve()}\n", 1)
+                out.write(name, [text.encode()])
+            else:
+                out.write(name, chunks_of(src))

@@ -1,14 +1,16 @@
-"""Rebuild a version's tree on disk, byte for byte, verifying every blob."""
+"""Rebuild a version's tree on disk, byte for byte, verifying every blob.
+
+Every write goes through ``appliance.destination``: nothing inside ``dest`` is
+followed, so a link planted there cannot send a file elsewhere."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from appliance.destination import Destination, write_file
 from appliance.domain.manifest import ManifestRow
 from appliance.domain.names import check_filename
 from appliance.errors import Conflict, InvalidInput
@@ -63,29 +65,21 @@ async def pull(
     erased = await erased_rows(ctx, ws, rows)
     erased_shas = {str(e["sha256"]) for e in erased}
     rows = [r for r in rows if r.sha256 not in erased_shas]
-    if dest.exists() and any(dest.iterdir()) and not force:
-        raise Conflict(f"{dest} is not empty", hint="pull into a new folder or pass --force")
-    targets = [
-        (r, dest / (f"{r.split}/{r.filename}" if layout == "split" else r.filename)) for r in rows
-    ]
+    targets = [(r, f"{r.split}/{r.filename}" if layout == "split" else r.filename) for r in rows]
     for row, _ in targets:
         check_filename(row.filename)  # defence in depth: never write outside dest
-    await asyncio.to_thread(_write_all, ctx, ws, targets, sizes, progress or NoProgress())
+    await asyncio.to_thread(_write_all, ctx, ws, dest, force, targets, sizes, progress)
     if manifest_out is not None:
-        manifest_out.parent.mkdir(parents=True, exist_ok=True)
-        manifest_out.write_text(
-            json.dumps(
-                {
-                    "dataset": slug,
-                    "version": version.number,
-                    "manifest_hash": version.manifest_hash,
-                    "split": version.split.as_dict(),
-                    "files": [r.as_dict() for r in rows],
-                    "erased": erased,
-                },
-                indent=1,
-                sort_keys=True,
-            )
+        doc = {
+            "dataset": slug,
+            "version": version.number,
+            "manifest_hash": version.manifest_hash,
+            "split": version.split.as_dict(),
+            "files": [r.as_dict() for r in rows],
+            "erased": erased,
+        }
+        await asyncio.to_thread(
+            write_file, manifest_out, [json.dumps(doc, indent=1, sort_keys=True).encode()]
         )
     return PullReport(
         version.number,
@@ -99,48 +93,39 @@ async def pull(
 def _write_all(
     ctx: ServiceContext,
     ws: str,
-    targets: list[tuple[ManifestRow, Path]],
+    dest: Path,
+    force: bool,
+    targets: list[tuple[ManifestRow, str]],
+    sizes: dict[str, int],
+    progress: Progress | None,
+) -> None:
+    with Destination.open(dest) as out:
+        if out.entries() and not force:
+            raise Conflict(f"{dest} is not empty", hint="pull into a new folder or pass --force")
+        _write_blobs(ctx, ws, out, targets, sizes, progress or NoProgress())
+
+
+def _write_blobs(
+    ctx: ServiceContext,
+    ws: str,
+    out: Destination,
+    targets: list[tuple[ManifestRow, str]],
     sizes: dict[str, int],
     progress: Progress,
 ) -> None:
-    by_sha: dict[str, list[Path]] = {}
-    for row, path in targets:
-        by_sha.setdefault(row.sha256, []).append(path)
+    by_sha: dict[str, list[str]] = {}
+    for row, name in targets:
+        by_sha.setdefault(row.sha256, []).append(name)
     progress.start("pull", sum(sizes.get(r.sha256, 0) for r, _ in targets), unit="bytes")
-    made: set[Path] = set()
     small = [s for s in by_sha if sizes.get(s, 0) <= SMALL_BLOB]
     for sha, data in ctx.blobs.read_many(ws, small):
-        for path in by_sha[sha]:
-            _write_file(path, [data], made)
+        for name in by_sha[sha]:
+            out.write(name, [data])
             progress.advance(len(data))
     for sha in by_sha.keys() - set(small):
-        paths = by_sha[sha]
-        _write_file(paths[0], ctx.blobs.stream(ws, sha), made)
-        for extra in paths[1:]:
-            _write_file(extra, _file_chunks(paths[0]), made)
-        progress.advance(sizes[sha] * len(paths))
+        names = by_sha[sha]
+        out.write(names[0], ctx.blobs.stream(ws, sha))
+        for extra in names[1:]:  # a large duplicate is copied from disk, not held in memory
+            out.write(extra, out.read(names[0]))
+        progress.advance(sizes[sha] * len(names))
     progress.finish()
-
-
-def _write_file(path: Path, chunks: object, made: set[Path]) -> None:
-    """Write aside, then rename: a file is either absent or whole."""
-    parent = path.parent
-    if parent not in made:
-        parent.mkdir(parents=True, exist_ok=True)
-        made.add(parent)
-    tmp = parent / f".{path.name}.ahoy-partial"
-    try:
-        with open(tmp, "wb") as fh:
-            for chunk in chunks:  # type: ignore[attr-defined]
-                fh.write(chunk)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
-    """A written file's bytes in chunks, so a large duplicate never sits in memory."""
-    with open(path, "rb") as fh:
-        while chunk := fh.read(size):
-            yield chunk

@@ -125,6 +125,37 @@ def test_a_dead_weed_is_restarted_and_data_survives(appliance, tmp_path):
     assert tree_digests(dest) == tree_digests(src)
 
 
+def test_pull_force_never_writes_through_a_link_in_the_destination(appliance, tmp_path):
+    """A folder link inside the destination is refused (nothing lands where it
+    points); links planted at a file's name or its old temporary name are replaced,
+    and what they point at stays as it was."""
+    src = tmp_path / "src"
+    digests = make_tree(src, 14)
+    appliance.ahoy("dataset", "create", "links")
+    appliance.ahoy("dataset", "import", str(src), "-d", "links")
+    appliance.ahoy("dataset", "commit", "links")
+    outside, victim = tmp_path / "outside", tmp_path / "victim.txt"
+    outside.mkdir()
+    victim.write_bytes(b"keep me")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "d0").symlink_to(outside, target_is_directory=True)
+    refused = appliance.ahoy("dataset", "pull", "links", str(dest), "--force", check=False)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert f"{dest / 'd0'}: is a symbolic link (to {outside})" in refused.stderr
+    assert "hint:" in refused.stderr and list(outside.iterdir()) == []
+
+    (dest / "d0").unlink()
+    name = sorted(digests)[0]
+    (dest / name).parent.mkdir(parents=True)
+    (dest / name).symlink_to(victim)
+    (dest / name).with_name(f".{Path(name).name}.ahoy-partial").symlink_to(victim)
+    appliance.ahoy("dataset", "pull", "links", str(dest), "--force")
+    assert victim.read_bytes() == b"keep me" and not (dest / name).is_symlink()
+    pulled = {k: v for k, v in tree_digests(dest).items() if not k.endswith(".ahoy-partial")}
+    assert pulled == digests
+
+
 def packs_on_volumes(data_dir: Path) -> bool:
     import sqlite3
 

@@ -115,3 +115,21 @@ def test_classify_folders_round_trip(appliance, tmp_path):
     back = {(p.parent.name, p.name): p.read_bytes() for p in out.rglob("*.jpg")}
     assert back == made  # every image under its class, in its frozen split folder
     assert {p.relative_to(out).parts[0] for p in out.rglob("*.jpg")} <= {"train", "val", "test"}
+
+
+def test_export_force_never_writes_through_a_link_in_the_destination(appliance, tmp_path):
+    _yolo_folder(tmp_path / "linked")
+    appliance.ahoy("dataset", "create", "linked")
+    appliance.ahoy_json("dataset", "import-yolo", str(tmp_path / "linked"), "-d", "linked")
+    appliance.ahoy("dataset", "commit", "linked", "-m", "v1")
+    outside, victim = tmp_path / "outside", tmp_path / "victim.txt"
+    outside.mkdir()
+    victim.write_text("keep me")
+    out = tmp_path / "out"
+    (out / "labels").mkdir(parents=True)
+    (out / "images").symlink_to(outside, target_is_directory=True)
+    (out / "data.yaml").symlink_to(victim)
+    r = appliance.ahoy("dataset", "export", "linked", str(out), "--force", check=False)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert f"{out / 'images'}: is a symbolic link (to {outside})" in r.stderr
+    assert list(outside.iterdir()) == [] and victim.read_text() == "keep me"
