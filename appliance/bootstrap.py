@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from appliance import data_dir
 from appliance.adapters.catalog.uow import SqliteCatalog
 from appliance.adapters.prelabel.ultralytics import UltralyticsModels
 from appliance.adapters.signing.appliance_key import ApplianceKey
@@ -105,8 +107,9 @@ class _NoBlobStore:
 
 @asynccontextmanager
 async def open_services(settings: Settings, *, blobs: bool = True) -> AsyncIterator[ServiceContext]:
-    """``blobs=False`` opens only the catalog, so it works while the appliance is down."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    """``blobs=False`` opens only the catalog, so it works while the appliance is down.
+    What this process creates from here on is private (see ``appliance.data_dir``)."""
+    umask = data_dir.claim(settings.data_dir)
     catalog = await SqliteCatalog(settings.catalog_path).open()
     anchor = make_audit_anchor(settings)
     try:
@@ -123,6 +126,7 @@ async def open_services(settings: Settings, *, blobs: bool = True) -> AsyncItera
     finally:
         anchor.close()
         await catalog.close()
+        os.umask(umask)  # the process is the caller's again (a test, an embedding)
 
 
 def make_audit_anchor(settings: Settings) -> CheckpointLog:

@@ -5,7 +5,7 @@ On the host, under the job's scratch dir: ``job/`` (train.py, params.json,
 requirements.txt: read-only inside, under /job), ``out/`` (/out) and
 ``ultralytics/`` (Ultralytics' settings and fonts, writable inside). When the
 appliance runs as root, the script runs as a user of its own (from a range no
-one else uses), which owns what it may write.
+one else uses), which owns what it is shown and what it may write (``hand_over``).
 """
 
 from __future__ import annotations
@@ -45,8 +45,9 @@ def job_dir(job: JobHandle, scratch: Path) -> tuple[bwrap.Layout, int]:
     ultralytics_config(config)
     uid = UID_BASE + int(job.id, 16) % UID_SPAN
     if os.geteuid() == 0:
-        for d in (out, config, *config.rglob("*")):
-            os.chown(d, uid, uid)
+        for d in (out, config, inputs, scratch / "data"):
+            if d.exists():
+                hand_over(d, uid)
     layout = bwrap.Layout(
         script=script,
         output=out,
@@ -56,6 +57,19 @@ def job_dir(job: JobHandle, scratch: Path) -> tuple[bwrap.Layout, int]:
         hide=(job.ctx.settings.data_dir.resolve(),),
     )
     return layout, uid
+
+
+def hand_over(root: Path, uid: int) -> None:
+    """Give the sandbox's user what it is shown (read-only binds for /job and /data)
+    and may write (/out, the config dir). Everything under the data dir is private
+    (0700/0600); group root (0750/0640) lets bubblewrap in, which runs as root
+    without capabilities (so without overriding permissions) until the launcher
+    becomes that user."""
+    for path in [root, *root.rglob("*")]:
+        if path.is_symlink():
+            continue
+        os.chown(path, uid, 0)
+        os.chmod(path, 0o750 if path.is_dir() else 0o640)
 
 
 def ultralytics_config(config: Path) -> None:

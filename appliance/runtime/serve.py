@@ -21,6 +21,7 @@ from typing import Any
 
 import uvicorn
 
+from appliance import data_dir
 from appliance.bootstrap import WEED_STATE, open_services
 from appliance.errors import ServiceFailed
 from appliance.runtime.anchoring import anchor_audit
@@ -36,6 +37,8 @@ from appliance.web.app import create_app
 from appliance.web.edge import Edge
 
 log = logging.getLogger("ahoy.serve")
+#: seconds between passes that take group/other access off weed's new files
+WEED_FILES_EVERY = 5
 
 
 class _QuietServer(uvicorn.Server):
@@ -70,6 +73,7 @@ class Supervisor:
         # credentials_dir: where the client certificate weed requires lies.
         tmp.write_text(json.dumps(weed.state()))
         os.replace(tmp, state)
+        data_dir.tighten_tree(self.settings.weed_dir)
         self.weed_state = "running"
         log.info("blob store ready: weed pid %s, filer %s", self.weed.pid, self.weed.filer_url)
 
@@ -94,8 +98,13 @@ class Supervisor:
 
     async def watch(self) -> None:
         """Restart a dead weed, or stop the appliance when it keeps dying."""
+        ticks = 0
         while not self.stopping.is_set():
             await asyncio.sleep(1.0)
+            ticks += 1
+            if self.weed is not None and ticks % WEED_FILES_EVERY == 0:
+                # weed writes a new volume's .vif 0644 whatever the umask
+                await asyncio.to_thread(data_dir.tighten_tree, self.settings.weed_dir)
             if self.weed is None or self.weed.poll() is None:
                 continue
             code = self.weed.poll()
@@ -137,7 +146,10 @@ def _single_instance(run_dir: Path) -> Generator[None, None, None]:
 
 def serve(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for d in (settings.data_dir, settings.log_dir, settings.run_dir):
+    data_dir.claim(settings.data_dir)  # before anything is made: weed and SQLite too
+    for line in data_dir.tighten(settings.data_dir):
+        log.warning("data dir: %s", line)
+    for d in (settings.log_dir, settings.run_dir):
         d.mkdir(parents=True, exist_ok=True)
     apply_offline_env(settings.yolo_config_dir)
     with _single_instance(settings.run_dir):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.runtime.serve import WEED_FILES_EVERY
 from tests.conftest import make_tree, tree_digests
 
 pytestmark = pytest.mark.e2e
@@ -168,6 +169,32 @@ def packs_on_volumes(data_dir: Path) -> bool:
     finally:
         db.close()
     return bool(locators) and all(is_fid(x) for x in locators)
+
+
+def test_nothing_under_the_data_dir_is_open_to_other_accounts(appliance):
+    """The catalog and its WAL (password and token hashes), the blobs, the logs and
+    weed's own files: folders 0700, files 0600, after a busy run. The data dir was
+    made 0755 before `ahoy serve` started; serve said so and closed it. (weed writes
+    a new volume's .vif 0644 whatever the umask: the supervisor closes those within
+    a few seconds.)"""
+    deadline = time.monotonic() + 3 * WEED_FILES_EVERY
+    while (found := _open_to_others(appliance.data_dir)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not found, "\n".join(found)
+    assert (appliance.data_dir / "catalog.sqlite-wal").exists()  # among what was checked
+    assert f"data dir: folder {appliance.data_dir} was 0755" in appliance.log.read_text()
+
+
+def _open_to_others(root: Path) -> list[str]:
+    import stat
+
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        for path in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
+            st = os.lstat(path)
+            if not stat.S_ISLNK(st.st_mode) and st.st_mode & 0o077:
+                found.append(f"{path} {stat.S_IMODE(st.st_mode):04o}")
+    return found
 
 
 def test_sigterm_stops_the_appliance_and_its_children(appliance):

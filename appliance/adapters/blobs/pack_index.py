@@ -29,7 +29,7 @@ from pathlib import Path
 
 from appliance.errors import BlobStoreUnavailable, StorageFull
 from appliance.ports.blobstore import BlobInfo
-from appliance.sqlite_wal import enable_wal
+from appliance.sqlite_wal import create_private, enable_wal
 
 SCHEMA_VERSION = 2  # 1: objects.path (filer paths only); 2: locator + pending_packs
 _SCHEMA = """
@@ -85,7 +85,7 @@ class ObjectRow:
 class PackIndex:
     def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(self.path)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(
             self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False

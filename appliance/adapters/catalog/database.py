@@ -18,7 +18,7 @@ from pathlib import Path
 import aiosqlite
 
 from appliance.adapters.catalog.migrations import MIGRATIONS
-from appliance.sqlite_wal import enable_wal_async
+from appliance.sqlite_wal import create_private, enable_wal_async
 
 BUSY_TIMEOUT_MS = 30_000
 #: Concurrent snapshot readers (the web server serves requests concurrently; each
@@ -60,7 +60,7 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     async def open(self) -> Database:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(self.path)
         self._writer = await _connect(self.path)
         await self._migrate(self._writer)
         for _ in range(READERS):
