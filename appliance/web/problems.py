@@ -22,7 +22,7 @@ STATUS: list[tuple[type[e.ApplianceError], int]] = [
     (e.Unauthenticated, 401),
     (e.Forbidden, 403),
     (e.NotFound, 404),
-    (e.BlobMissing, 409),
+    (e.BlobMissing, 404),  # referenced, but its bytes are gone from the store
     (e.NothingToCommit, 409),
     (e.VersionHeld, 409),
     (e.Conflict, 409),

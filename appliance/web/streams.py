@@ -6,14 +6,24 @@ import asyncio
 import collections
 import contextlib
 import io
+import itertools
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from appliance.iostreams import ChunkRaw
 from appliance.services.uploads import Budget
 
 #: How far the loop may read ahead of the worker thread consuming the body.
 READ_AHEAD = 8 << 20
+
+
+async def started(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks`` with its first chunk already read (in a worker thread), for a
+    response about to stream it: a blob that is gone or a store that does not
+    answer is then a problem answer (404, 503) before the status line is sent,
+    not a 200 with a full Content-Length cut off part way."""
+    first = await asyncio.to_thread(next, chunks, None)
+    return iter(()) if first is None else itertools.chain((first,), chunks)
 
 
 class _Pipe:

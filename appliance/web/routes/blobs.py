@@ -14,7 +14,7 @@ from appliance.errors import InvalidInput, NotFound, UnsupportedMediaType
 from appliance.services import uploads
 from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import DigestsIn
-from appliance.web.streams import RequestBody
+from appliance.web.streams import RequestBody, started
 
 B = "/workspaces/{ws:str}/blobs"
 TAR_TYPES = ("application/x-tar", "application/tar")
@@ -94,7 +94,7 @@ async def download(ctx: CtxDep, grant: GrantDep, sha256: FromPath[str]) -> Strea
         sizes = await uow.file_sizes_of({sha256})
     if sha256 not in sizes:
         raise NotFound("blob", sha256)
-    chunks = await asyncio.to_thread(ctx.blobs.stream, grant.workspace, sha256)
+    chunks = await started(ctx.blobs.stream(grant.workspace, sha256))
     return Stream(
         chunks,
         media_type="application/octet-stream",

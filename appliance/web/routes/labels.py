@@ -15,6 +15,7 @@ from appliance.errors import InvalidInput
 from appliance.services import label_schema, labels
 from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import SchemaIn
+from appliance.web.streams import started
 
 DS = "/workspaces/{ws:str}/datasets/{ds:str}"
 V = DS + "/versions/{ref:str}"
@@ -86,7 +87,7 @@ async def export_version(
     else:
         chunks = labels.yolo_chunks(ctx, grant.workspace, export)
     return Stream(
-        chunks,
+        await started(chunks),
         media_type="application/x-tar",
         headers=headers,
     )

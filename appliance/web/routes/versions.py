@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import mimetypes
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import CommitIn, TagIn
 from appliance.web.idempotency import idempotent
 from appliance.web.pagination import page
+from appliance.web.streams import started
 
 DS = "/workspaces/{ws:str}/datasets/{ds:str}"
 V = DS + "/versions/{ref:str}"
@@ -116,7 +116,7 @@ async def version_archive(
 ) -> Stream:
     plan = await archive.plan(ctx, grant.workspace, ds, ref, split, layout)
     return Stream(
-        archive.tar_chunks(ctx, grant.workspace, plan),
+        await started(archive.tar_chunks(ctx, grant.workspace, plan)),
         media_type="application/x-tar",
         headers={
             "Content-Disposition": f'attachment; filename="{ds}-v{plan.version.number}.tar"',
@@ -138,7 +138,7 @@ async def version_file(
 ) -> Stream:
     row, size = await archive.one_file(ctx, grant.workspace, ds, ref, path.lstrip("/"))
     media = mimetypes.guess_type(row.filename)[0] or "application/octet-stream"
-    chunks = await asyncio.to_thread(ctx.blobs.stream, grant.workspace, row.sha256)
+    chunks = await started(ctx.blobs.stream(grant.workspace, row.sha256))
     return Stream(
         chunks,
         media_type=media,
