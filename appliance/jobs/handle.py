@@ -83,6 +83,14 @@ class JobHandle:
             await uow.add_artifact(self.id, name, sha, size)
         return {"name": name, "sha256": sha, "size": size}
 
+    async def artifact_of_blob(self, name: str, sha256: str) -> dict[str, Any]:
+        """List a blob the store already holds (read back and verified first) under
+        ``name``: the appliance's own copy of something the job was given."""
+        size = len(await asyncio.to_thread(self.ctx.blobs.read, self.ws, sha256))
+        async with self.ctx.catalog.writing(self.ws) as uow:
+            await uow.add_artifact(self.id, name, sha256, size)
+        return {"name": name, "sha256": sha256, "size": size}
+
     # -- child processes ------------------------------------------------------
     async def set_pgid(self, pgid: int) -> None:
         """Record the process group doing the job's work: a cancel kills all of it."""

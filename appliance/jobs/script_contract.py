@@ -3,7 +3,10 @@
 The contract: ``weights.pt`` (or ``best.pt``), ``metrics.json`` (a JSON object of
 numbers), and optionally ``model.onnx``; anything else it writes there is kept
 as the job's artifacts too. Only regular files count: a symbolic link the script
-made (to a host file, say) is never followed.
+made (to a host file, say) is never followed. Names under ``script/`` are the
+appliance's own (the code it ran, stored from its own copy), and a name that does
+not show as it is (control, invisible or bidirectional-control characters) could
+pass for another: outputs named so are refused, not kept.
 """
 
 from __future__ import annotations
@@ -12,17 +15,23 @@ import json
 import math
 import os
 import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from appliance.errors import ApplianceError
+from appliance.domain.names import check_filename
+from appliance.errors import ApplianceError, InvalidFilename
 
 WEIGHTS = ("weights.pt", "best.pt")
 METRICS = "metrics.json"
 ONNX = "model.onnx"
 MAX_ARTIFACTS = 200
 MAX_METRICS_BYTES = 1 << 20
+#: artifact names the appliance keeps for itself: the code a run ran
+RESERVED = "script/"
+#: Unicode categories of characters that do not show as themselves
+_HIDDEN = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
 
 class ContractBroken(ApplianceError):
@@ -107,6 +116,21 @@ def regular_files(root: Path) -> dict[str, Path]:
             if len(found) >= MAX_ARTIFACTS:
                 return found
     return found
+
+
+def refusal(name: str) -> str | None:
+    """Why an output may not be kept under ``name``, or None if it may."""
+    if name.startswith(RESERVED):
+        return f"names under {RESERVED} are the appliance's own (the code it ran)"
+    try:
+        check_filename(name)
+    except InvalidFilename as exc:
+        return exc.reason
+    for c in name:
+        if unicodedata.category(c) in _HIDDEN:
+            what = unicodedata.name(c, "")
+            return f"it holds U+{ord(c):04X}{f' ({what})' if what else ''}, which does not show"
+    return None
 
 
 #: event kinds a script may report (anything else is logged as a line)

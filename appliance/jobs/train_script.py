@@ -183,26 +183,28 @@ async def _train(job: JobHandle, scratch: Path) -> dict[str, Any]:
     if yaml.exists():  # the path the script sees
         yaml.write_text(yaml.read_text().replace(f"path: {data.resolve()}\n", "path: /data\n", 1))
     layout, uid = await asyncio.to_thread(box.job_dir, job, scratch)
-    # kept under the job (so GC keeps them as long as the run is listed): the code
-    code_files = {"script/train.py": layout.script}
-    if "requirements.txt" in layout.files:
-        code_files["script/requirements.txt"] = layout.files["requirements.txt"]
-    for name, path in code_files.items():
-        await job.artifact(name, path)
+    code = {"script/train.py": p["script"]}
+    if p["requirements"]:
+        code["script/requirements.txt"] = p["requirements"]
     limits = limits_of(p)
     heard = box.Listener(job)
     exe = bwrap.check()
     await job.log(f"running the script in the sandbox ({bwrap.version(exe)}): {box.said(limits)}")
-    outcome = await sandbox.run(
-        layout, limits, env=box.env(limits), on_line=heard.line, on_start=job.set_pgid, uid=uid
-    )
-    await job.flush()
-    if await job.cancel_requested():
-        raise JobCancelled("the run was cancelled")
-    # whatever it left is kept, also when it failed: what a user needs to see why
-    files = await asyncio.to_thread(contract.regular_files, layout.output)
-    stored = {rel: await job.artifact(rel, path) for rel, path in files.items()}
-    stored_names = [*code_files, *stored]
+    try:
+        outcome = await sandbox.run(
+            layout, limits, env=box.env(limits), on_line=heard.line, on_start=job.set_pgid, uid=uid
+        )
+        await job.flush()
+        if await job.cancel_requested():
+            raise JobCancelled("the run was cancelled")
+        # whatever it left is kept, also when it failed: what a user needs to see why
+        stored, refused = await _keep_outputs(job, layout.output)
+    finally:
+        # the code it ran, kept under the job (so GC keeps it as long as the run is
+        # listed) from the appliance's own copy: after and apart from the outputs,
+        # which may not use these names
+        for name, sha in code.items():
+            await job.artifact_of_blob(name, sha)
     if outcome.limit is not None:
         raise ScriptFailed(
             f"the script was stopped: it reached {limits.describe(outcome.limit)}",
@@ -217,7 +219,7 @@ async def _train(job: JobHandle, scratch: Path) -> dict[str, Any]:
         )
     delivered = await asyncio.to_thread(contract.check, layout.output)
     weights = stored[delivered.weights.relative_to(layout.output).as_posix()]
-    code = {
+    lineage = {
         "script_sha256": p["script"],
         "requirements_sha256": p["requirements"],
         "libraries": p.get("libraries") or {},
@@ -229,7 +231,7 @@ async def _train(job: JobHandle, scratch: Path) -> dict[str, Any]:
         task=p["task"],
         weights=weights,
         metrics=delivered.metrics,
-        code=code,
+        code=lineage,
         config={"params": p["params"], "limits": box.as_config(limits)},
     )
     return {
@@ -237,8 +239,28 @@ async def _train(job: JobHandle, scratch: Path) -> dict[str, Any]:
         "onnx": delivered.onnx is not None,
         "seconds": outcome.seconds,
         "peak_memory_bytes": outcome.peak_memory,
-        "artifacts": sorted(stored_names),
+        "artifacts": sorted([*code, *stored]),
+        "refused_outputs": refused,
     }
+
+
+async def _keep_outputs(
+    job: JobHandle, out: Path
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, str]]]:
+    """The regular files under /out, stored as the job's artifacts; those under a
+    name they may not have (``contract.refusal``) are refused, each said in the log."""
+    files = await asyncio.to_thread(contract.regular_files, out)
+    stored: dict[str, dict[str, Any]] = {}
+    refused: list[dict[str, str]] = []
+    for rel, path in files.items():
+        why = contract.refusal(rel)
+        if why is None:
+            stored[rel] = await job.artifact(rel, path)
+            continue
+        shown = ascii(f"/out/{rel}")  # escaped: the name itself may not show as it is
+        refused.append({"name": shown, "reason": why})
+        await job.log(f"not kept: {shown}: {why}; write it under another name")
+    return stored, refused
 
 
 _LIMIT_HINTS = {

@@ -433,3 +433,82 @@ def test_a_link_to_a_host_file_is_not_taken_for_weights(
     assert c is not None
     names = {a["name"] for a in c.job_artifacts(run.id)}
     assert names == {"metrics.json", "script/train.py"}
+
+
+def test_a_script_cannot_overwrite_the_stored_copy_of_its_code(
+    appliance: Appliance, shapes: str, tmp_path: Path
+) -> None:
+    """The code kept with a run is the appliance's copy of what was submitted: a
+    script that writes /out/script/train.py (or requirements.txt) does not replace
+    it; those outputs are refused, said in the log, and the hash matches lineage."""
+    (tmp_path / "requirements.txt").write_text("numpy\n")
+    run = _submit(
+        appliance,
+        tmp_path,
+        """
+        os.makedirs("/out/script", exist_ok=True)
+        with open("/out/script/train.py", "w") as fh:
+            fh.write("print('an innocent script, honest')\\n")
+        with open("/out/script/requirements.txt", "w") as fh:
+            fh.write("nothing-to-see\\n")
+        with open("/out/weights.pt", "wb") as fh:
+            fh.write(b"not really weights")
+        with open("/out/metrics.json", "w") as fh:
+            json.dump({"map50": 0.5}, fh)
+        """,
+        requirements=tmp_path / "requirements.txt",
+        name="honest-code",
+    )
+    job = _finish(run)
+    assert job["state"] == "succeeded", job
+    c = appliance.client
+    assert c is not None
+    submitted = hashlib.sha256((tmp_path / "train.py").read_bytes()).hexdigest()
+    artifacts = {a["name"]: a for a in c.job_artifacts(run.id)}
+    assert artifacts["script/train.py"]["sha256"] == submitted
+    assert run.model()["code"]["script_sha256"] == submitted
+    assert c.get_blob(None, submitted) == (tmp_path / "train.py").read_bytes()
+    wanted = hashlib.sha256((tmp_path / "requirements.txt").read_bytes()).hexdigest()
+    assert artifacts["script/requirements.txt"]["sha256"] == wanted
+    refused = {r["name"] for r in job["result"]["refused_outputs"]}
+    assert refused == {"'/out/script/train.py'", "'/out/script/requirements.txt'"}
+    log = [e["data"]["line"] for e in c.job_log(run.id, kind="log")]
+    assert any("not kept: '/out/script/train.py'" in line for line in log), log
+
+
+def test_outputs_named_with_characters_that_do_not_show_are_refused(
+    appliance: Appliance, shapes: str, tmp_path: Path
+) -> None:
+    """U+202E would show ``evil\u202egnp.pt`` as ``evilpt.png``; U+200B and a
+    newline make one name pass for another. None is stored under such a name."""
+    run = _submit(
+        appliance,
+        tmp_path,
+        """
+        for name in ("evil\\u202egnp.pt", "zero\\u200bwidth.txt", "new\\nline.txt", "fine.txt"):
+            with open(os.path.join("/out", name), "w") as fh:
+                fh.write(name)
+        with open("/out/weights.pt", "wb") as fh:
+            fh.write(b"not really weights")
+        with open("/out/metrics.json", "w") as fh:
+            json.dump({"map50": 0.5}, fh)
+        """,
+        name="odd-names",
+    )
+    job = _finish(run)
+    assert job["state"] == "succeeded", job
+    c = appliance.client
+    assert c is not None
+    names = {a["name"] for a in c.job_artifacts(run.id)}
+    assert names == {"fine.txt", "weights.pt", "metrics.json", "script/train.py"}
+    refused = {r["name"]: r["reason"] for r in job["result"]["refused_outputs"]}
+    assert set(refused) == {
+        "'/out/evil\\u202egnp.pt'",
+        "'/out/zero\\u200bwidth.txt'",
+        "'/out/new\\nline.txt'",
+    }
+    assert "U+202E" in refused["'/out/evil\\u202egnp.pt'"]
+    assert "U+200B" in refused["'/out/zero\\u200bwidth.txt'"]
+    log = [e["data"]["line"] for e in c.job_log(run.id, kind="log")]
+    assert sum("not kept: " in line for line in log) == 3
+    assert not any("\u202e" in line or "\u200b" in line for line in log)
