@@ -263,3 +263,22 @@ def _swap(value: Any, old: str, new: str) -> Any:
     if isinstance(value, list):
         return [_swap(v, old, new) for v in value]
     return value
+
+
+@pytest.mark.parametrize("what", ["", "/log", "/artifacts", "/events"])
+def test_a_job_of_another_workspace_is_404_under_your_own(world: World, what: str):
+    """A member of ws-a naming ws-b's job under ws-a (where the chokepoint lets
+    them in) learns nothing: 404 for the job, its log and its artifacts alike, as
+    for a job that does not exist. Its log and artifacts were 200 and empty."""
+    bobs = world.ids["job_id"]
+    real = world.bob.get(f"/v1/workspaces/ws-b/jobs/{bobs}{what}", stream=True)
+    real.close()
+    assert real.status_code == 200, "the job is real, and its owner reads it"
+    for job in (bobs, "no-such-job"):
+        r = world.alice.get(f"/v1/workspaces/ws-a/jobs/{job}{what}", stream=True)
+        try:
+            assert r.status_code == 404, (job, what, r.status_code, r.text)
+            body = r.json()
+        finally:
+            r.close()
+        assert body == {**body, "type": "urn:ahoy:problem:not-found", "kind": "job", "ref": job}

@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from appliance.domain.access import Permission as P
 from appliance.errors import ServiceFailed
 from appliance.jobs.kinds import registry
-from appliance.services import governed
+from appliance.services import governed, job_records
 from appliance.web.access import CtxDep, GrantDep, needs, somewhere
 from appliance.web.dto import JobIn
 from appliance.web.idempotency import idempotent
@@ -76,15 +76,12 @@ async def job_log(
     after: FromQuery[int] = 0,
     kind: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
-    async with ctx.catalog.reading(grant.workspace) as uow:
-        events = await uow.job_events(job_id, after=after, kinds=(kind,) if kind else ())
-    return {"job": job_id, "events": events, "last": events[-1]["seq"] if events else after}
+    return await job_records.log(ctx, grant.workspace, job_id, after, kind)
 
 
 @get(W + "/jobs/{job_id:str}/artifacts", opt=needs(P.JOB_READ), summary="Files a job made")
 async def job_artifacts(ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]) -> dict[str, Any]:
-    async with ctx.catalog.reading(grant.workspace) as uow:
-        return {"job": job_id, "artifacts": await uow.artifacts(job_id)}
+    return await job_records.artifacts(ctx, grant.workspace, job_id)
 
 
 @get(W + "/job-kinds", opt=needs(P.JOB_READ), summary="The kinds of governed jobs")

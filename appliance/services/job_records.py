@@ -1,0 +1,25 @@
+"""What a job left behind: the events it recorded and the files it made.
+
+Both answer for a job of this workspace only; any other job (of another
+workspace, or none) is not found, as ``GET /jobs/{id}`` answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from appliance.services.context import ServiceContext
+
+
+async def log(
+    ctx: ServiceContext, ws: str, job_id: str, after: int = 0, kind: str | None = None
+) -> dict[str, Any]:
+    async with ctx.catalog.reading(ws) as uow:
+        await uow.get_job(job_id)  # NotFound unless it is this workspace's
+        events = await uow.job_events(job_id, after=after, kinds=(kind,) if kind else ())
+    return {"job": job_id, "events": events, "last": events[-1]["seq"] if events else after}
+
+
+async def artifacts(ctx: ServiceContext, ws: str, job_id: str) -> dict[str, Any]:
+    async with ctx.catalog.reading(ws) as uow:
+        await uow.get_job(job_id)
+        return {"job": job_id, "artifacts": await uow.artifacts(job_id)}
