@@ -20,6 +20,7 @@ from appliance.domain.evaluation import (
     pr_curves_svg,
 )
 from appliance.domain.labels.document import LabelDocument
+from appliance.domain.labels.truth import truth_boxes
 
 #: how many images the per-image error list keeps (worst first)
 ERROR_IMAGES = 200
@@ -35,16 +36,14 @@ class Report:
 def ground_truth(
     docs: Mapping[str, LabelDocument | None], sizes: Mapping[str, Sequence[int]]
 ) -> list[GroundTruthImage]:
-    """Label documents (normalised) → objects in pixels of the image as read."""
+    """Label documents (normalised) → objects in pixels of the image as read; a
+    COCO annotation keeps its crowd flag and area (``truth_boxes``)."""
     images = []
     for image_id, doc in docs.items():
         w, h = sizes[image_id]
-        objects = []
-        for obj in doc.objects if doc else ():
-            cx, cy, bw, bh = obj.bbox()
-            box = ((cx - bw / 2) * w, (cy - bh / 2) * h, bw * w, bh * h)
-            objects.append(GroundTruthObject(obj.cls, box))
-        images.append(GroundTruthImage(image_id, tuple(objects)))
+        boxes = truth_boxes(doc, w, h) if doc else []
+        objects = tuple(GroundTruthObject(b.cls, b.box, b.crowd, b.area) for b in boxes)
+        images.append(GroundTruthImage(image_id, objects))
     return images
 
 
@@ -80,9 +79,11 @@ def report(
     ]
     summary = {
         "images": result.num_images,
+        "objects": result.num_objects,
         "map50": result.map50,
         "map75": result.map75,
         "map50_95": result.map50_95,
+        "coco": result.coco.as_dict(),
         "per_class": per_class,
     }
     full = {

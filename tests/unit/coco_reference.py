@@ -24,7 +24,7 @@ def coco_input(
                 "image_id": image,
                 "category_id": o.class_id + 1,
                 "bbox": list(o.box),
-                "area": o.box[2] * o.box[3],
+                "area": o.box[2] * o.box[3] if o.area is None else o.area,
                 "iscrowd": int(o.crowd),
             }
             for k, (image, o) in enumerate(objects, start=1)

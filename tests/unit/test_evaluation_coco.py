@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
@@ -48,6 +48,7 @@ class Recipe:
     tiny: float = 0.0  # share of boxes 0.3-3 px wide
     score_decimals: int | None = None  # round scores to force ties
     grid: bool = False  # small whole-pixel boxes packed together: equal IoUs, IoU exactly 0.5
+    own_area: float = 0.0  # share of objects whose area is not w x h (a mask's area)
 
 
 def random_set(
@@ -85,6 +86,12 @@ def random_set(
             )
             for _ in range(n)
         ]
+        objects = [
+            replace(o, area=o.box[2] * o.box[3] * float(rng.uniform(0.3, 1.0)))
+            if rng.random() < r.own_area
+            else o
+            for o in objects
+        ]
         found: list[Detection] = []
         for o in objects:
             if o.crowd and o.class_id in detected:
@@ -117,6 +124,7 @@ class CocoNumbers:
     map50: float
     map75: float
     precision: np.ndarray  # (T, R, K): area "all", maxDets 100
+    stats: list[float | None]  # COCOeval.stats, -1 as None
 
 
 def coco_eval(
@@ -133,7 +141,11 @@ def coco_eval(
         e.accumulate()
         e.summarize()
     return CocoNumbers(
-        float(e.stats[0]), float(e.stats[1]), float(e.stats[2]), e.eval["precision"][..., 0, 2]
+        float(e.stats[0]),
+        float(e.stats[1]),
+        float(e.stats[2]),
+        e.eval["precision"][..., 0, 2],
+        [None if v == -1 else float(v) for v in e.stats],
     )
 
 
@@ -154,8 +166,10 @@ RECIPES = {
     "crowd regions": Recipe(crowd=0.2, crowd_hits=3),
     "whole-pixel grid": Recipe(grid=True, classes=1, gt_per_image=10, duplicates=0.5, crowd=0.1),
     "tied scores": Recipe(score_decimals=1, duplicates=0.4, crowd=0.1, crowd_hits=2),
+    "areas of their own": Recipe(own_area=0.5, crowd=0.1, crowd_hits=2),
     "everything": Recipe(
         images=150,
+        own_area=0.3,
         classes=8,
         no_gt_classes=(7,),
         no_det_classes=(6,),
@@ -178,6 +192,7 @@ def test_agrees_with_cocoeval(name, seed):
     assert ours.map50_95 == pytest.approx(theirs.map50_95, abs=TOL)
     assert ours.map50 == pytest.approx(theirs.map50, abs=TOL)
     assert ours.map75 == pytest.approx(theirs.map75, abs=TOL)
+    assert ours.coco.as_list() == pytest.approx(theirs.stats, abs=TOL)
     for k, result in enumerate(ours.per_class):
         expected = class_ap(theirs.precision[:, :, k])
         if expected is None:

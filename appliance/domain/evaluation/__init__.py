@@ -2,6 +2,8 @@
 errors and their SVG charts. Pure: numbers in, numbers (or SVG text) out."""
 
 from appliance.domain.evaluation.average_precision import evaluate
+from appliance.domain.evaluation.coco_stats import LABELS as COCO_STATS_LABELS
+from appliance.domain.evaluation.coco_stats import CocoStats
 from appliance.domain.evaluation.confusion import ConfusionMatrix, confusion_matrix
 from appliance.domain.evaluation.image_errors import ImageErrors, Misclassified, image_errors
 from appliance.domain.evaluation.results import ClassResult, Evaluation, PRCurve
@@ -22,10 +24,12 @@ from appliance.domain.evaluation.types import (
 
 __all__ = [
     "COCO_IOU_THRESHOLDS",
+    "COCO_STATS_LABELS",
     "RECALL_GRID",
     "Box",
     "ClassOutOfRange",
     "ClassResult",
+    "CocoStats",
     "ConfusionMatrix",
     "Detection",
     "DuplicateImages",

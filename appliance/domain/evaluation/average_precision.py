@@ -1,5 +1,6 @@
-"""COCO average precision (COCOeval ``evaluate`` + ``accumulate``, area range
-"all"), per class and overall, with the F1-best operating point."""
+"""COCO average precision (COCOeval ``evaluate`` + ``accumulate``), per class
+(area range "all") and overall, with the F1-best operating point and COCO's
+twelve summary figures (AP and AR by size, AR at 1, 10 and 100 detections)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from appliance.domain.evaluation.coco_stats import class_order, coco_stats, hits, interpolated
 from appliance.domain.evaluation.columns import to_columns
 from appliance.domain.evaluation.matching import Matches, match
 from appliance.domain.evaluation.results import ClassResult, Evaluation, PRCurve, mean_of
@@ -23,8 +25,6 @@ Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]
 
-_RECALL = np.asarray(RECALL_GRID)
-
 
 def evaluate(
     gt: Sequence[GroundTruthImage],
@@ -35,9 +35,10 @@ def evaluate(
     max_dets: int = 100,
 ) -> Evaluation:
     """Score ``dets`` against ``gt`` as pycocotools' COCOeval does for boxes
-    (area range "all", ``maxDets`` = ``max_dets``, which COCO applies per image
-    *and class*). ``ap50_95`` is the mean over ``iou_thresholds``; AP50 and AP75
-    are computed whether or not those thresholds are among them.
+    (``maxDets`` = ``max_dets``, which COCO applies per image *and class*). Per
+    class: area range "all". ``ap50_95`` is the mean over ``iou_thresholds``; AP50
+    and AP75 are computed whether or not those thresholds are among them;
+    ``coco`` holds COCOeval's twelve ``stats``.
 
     Images are taken in the order of ``gt``, which decides (as COCO's image ids
     do) the order of equal scores across images. Detections of images absent
@@ -49,23 +50,27 @@ def evaluate(
     found = match(cols, len(classes), evaluated, max_dets)
     requested = np.isin(evaluated, thresholds)
     at = {t: int(np.flatnonzero(evaluated == t)[0]) for t in (0.5, 0.75)}
-    # COCOeval's accumulate: per class, the detections of every image by score;
-    # equal scores keep image order, then their order within the image
-    order = np.lexsort((found.det_rank, found.det_image, -found.det_score, found.det_class))
-    bounds = np.searchsorted(found.det_class[order], np.arange(len(classes) + 1)).tolist()
+    order, bounds = class_order(found, len(classes))
     per_class = tuple(
         _class_result(k, name, found, order[bounds[k] : bounds[k + 1]], requested, at)
         for k, name in enumerate(classes)
     )
+    headline = (
+        mean_of([c.ap50_95 for c in per_class]),
+        mean_of([c.ap50 for c in per_class]),
+        mean_of([c.ap75 for c in per_class]),
+    )
+    stats = coco_stats(cols, len(classes), evaluated, requested, max_dets, found, headline)
     return Evaluation(
         classes=tuple(classes),
         iou_thresholds=thresholds,
         max_dets=max_dets,
         num_images=len(gt),
         per_class=per_class,
-        map50=mean_of([c.ap50 for c in per_class]),
-        map75=mean_of([c.ap75 for c in per_class]),
-        map50_95=mean_of([c.ap50_95 for c in per_class]),
+        map50=headline[1],
+        map75=headline[2],
+        map50_95=headline[0],
+        coco=stats,
     )
 
 
@@ -88,10 +93,9 @@ def _class_result(
     num_gt, n, i50, i75 = int(found.gt_counted[k]), len(sel), at[0.5], at[0.75]
     if num_gt == 0:
         return ClassResult(k, name, 0, n, None, None, None, None, None, None, None, None)
-    matched, ignored, score = found.matched[:, sel], found.ignored[:, sel], found.det_score[sel]
-    tp = np.cumsum(matched & ~ignored, axis=1, dtype=np.float64)
-    fp = np.cumsum(~matched & ~ignored, axis=1, dtype=np.float64)
-    precision, scores = _interpolated(tp, fp, num_gt, score)
+    score = found.det_score[sel]
+    tp, fp = hits(found, sel)
+    precision, scores = interpolated(tp, fp, num_gt, score)
     p, r, f1, confidence = _best_f1(tp[i50], fp[i50], num_gt, score)
     return ClassResult(
         class_id=k,
@@ -107,24 +111,6 @@ def _class_result(
         confidence=confidence,
         pr_curve=PRCurve(RECALL_GRID, tuple(precision[i50].tolist()), tuple(scores[i50].tolist())),
     )
-
-
-def _interpolated(tp: Floats, fp: Floats, num_gt: int, score: Floats) -> tuple[Floats, Floats]:
-    """(thresholds, 101) precision, and the score where each recall is reached,
-    exactly as COCOeval's accumulate computes them."""
-    precision = np.zeros((tp.shape[0], len(_RECALL)))
-    scores = np.zeros_like(precision)
-    if tp.shape[1] == 0:
-        return precision, scores
-    recall = tp / num_gt
-    raw = tp / (fp + tp + np.spacing(1))
-    envelope = np.maximum.accumulate(raw[:, ::-1], axis=1)[:, ::-1]
-    for t in range(tp.shape[0]):
-        idx = np.searchsorted(recall[t], _RECALL, side="left")
-        ok = idx < tp.shape[1]
-        precision[t, ok] = envelope[t, idx[ok]]
-        scores[t, ok] = score[idx[ok]]
-    return precision, scores
 
 
 def _best_f1(

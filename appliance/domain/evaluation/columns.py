@@ -33,6 +33,7 @@ class Columns:
     gt_class: Ints
     gt_box: Floats  # (n, 4) x0, y0, w, h
     gt_crowd: Bools
+    gt_area: Floats  # the object's area, else w * h: what COCO's area ranges read
     det_image: Ints
     det_class: Ints
     det_box: Floats  # (n, 4) x0, y0, w, h
@@ -57,6 +58,9 @@ def to_columns(
         np.arange(len(gt), dtype=np.int64),
         np.fromiter((len(img.objects) for img in gt), np.int64, len(gt)),
     )
+    gt_box = _boxes(o.box for o in objects).reshape(len(objects), 4)
+    given = np.fromiter((np.nan if o.area is None else o.area for o in objects), np.float64)
+    gt_area = np.where(np.isnan(given), gt_box[:, 2] * gt_box[:, 3], given)
     found = [d for img in dets for d in img.detections]
     det_image = np.repeat(
         np.fromiter((index[d.image_id] for d in dets), np.int64, len(dets)),
@@ -66,8 +70,9 @@ def to_columns(
         image_ids=image_ids,
         gt_image=gt_image,
         gt_class=np.fromiter((o.class_id for o in objects), np.int64, len(objects)),
-        gt_box=_boxes(o.box for o in objects).reshape(len(objects), 4),
+        gt_box=gt_box,
         gt_crowd=np.fromiter((o.crowd for o in objects), np.bool_, len(objects)),
+        gt_area=gt_area,
         det_image=det_image,
         det_class=np.fromiter((d.class_id for d in found), np.int64, len(found)),
         det_box=_boxes(d.box for d in found).reshape(len(found), 4),

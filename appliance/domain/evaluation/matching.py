@@ -27,8 +27,15 @@ Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]
 
-#: COCO's area range "all": boxes outside it are ignored (only degenerate ones are).
+#: COCO's area ranges (both ends included, as COCOeval compares): ground truth
+#: outside the range is ignored, and so are unmatched detections outside it.
 AREA_ALL = (0.0, 1e5**2)
+AREA_RANGES: dict[str, tuple[float, float]] = {
+    "all": AREA_ALL,
+    "small": (0.0, 32.0**2),
+    "medium": (32.0**2, 96.0**2),
+    "large": (96.0**2, 1e5**2),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +52,13 @@ class Matches:
     gt_counted: Ints  # per class: ground-truth boxes that count (not crowd, not ignored)
 
 
-def match(cols: Columns, num_classes: int, thresholds: Floats, max_dets: int) -> Matches:
+def match(
+    cols: Columns,
+    num_classes: int,
+    thresholds: Floats,
+    max_dets: int,
+    area: tuple[float, float] = AREA_ALL,
+) -> Matches:
     # the best max_dets per image and class, by score; equal scores keep their
     # input order (COCOeval's mergesort)
     d_group = cols.det_image * num_classes + cols.det_class
@@ -58,8 +71,8 @@ def match(cols: Columns, num_classes: int, thresholds: Floats, max_dets: int) ->
     d_area = d_box[:, 2] * d_box[:, 3]
 
     # ground truth: ignored boxes last within each image and class, as COCOeval sorts them
-    g_area = cols.gt_box[:, 2] * cols.gt_box[:, 3]
-    g_ignored = cols.gt_crowd | (g_area < AREA_ALL[0]) | (g_area > AREA_ALL[1])
+    g_area = cols.gt_area
+    g_ignored = cols.gt_crowd | (g_area < area[0]) | (g_area > area[1])
     g_group = cols.gt_image * num_classes + cols.gt_class
     g_order = np.lexsort((g_ignored, g_group))
     g_group, g_box = g_group[g_order], cols.gt_box[g_order]
@@ -96,7 +109,7 @@ def match(cols: Columns, num_classes: int, thresholds: Floats, max_dets: int) ->
         solid = ~g_crowd[gt_hit]
         taken[t_idx[solid], gt_hit[solid]] = True
 
-    outside = (d_area < AREA_ALL[0]) | (d_area > AREA_ALL[1])
+    outside = (d_area < area[0]) | (d_area > area[1])
     ignored |= ~matched & outside
     counted = cols.gt_class[~g_ignored]
     return Matches(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from appliance.domain.evaluation.coco_stats import CocoStats
+
 
 @dataclass(frozen=True, slots=True)
 class PRCurve:
@@ -71,6 +73,12 @@ class Evaluation:
     map50: float | None
     map75: float | None
     map50_95: float | None
+    coco: CocoStats  # COCOeval's twelve summary figures
+
+    @property
+    def num_objects(self) -> int:
+        """Objects that count (crowd regions do not), over all classes."""
+        return sum(c.num_gt for c in self.per_class)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -78,9 +86,11 @@ class Evaluation:
             "iou_thresholds": list(self.iou_thresholds),
             "max_dets": self.max_dets,
             "num_images": self.num_images,
+            "num_objects": self.num_objects,
             "map50": self.map50,
             "map75": self.map75,
             "map50_95": self.map50_95,
+            "coco": self.coco.as_dict(),
             "per_class": [c.as_dict() for c in self.per_class],
         }
 

@@ -25,11 +25,14 @@ RECALL_GRID: tuple[float, ...] = tuple(np.linspace(0.0, 1.0, 101).tolist())
 @dataclass(frozen=True, slots=True)
 class GroundTruthObject:
     """One labelled object. A ``crowd`` box marks a region of many objects
-    (COCO's ``iscrowd``): detections on it are neither right nor wrong."""
+    (COCO's ``iscrowd``): detections on it are neither right nor wrong. ``area``
+    sorts it into COCO's small / medium / large (the annotation's own ``area``,
+    e.g. of its mask); ``None``: the box's width x height."""
 
     class_id: int
     box: Box
     crowd: bool = False
+    area: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

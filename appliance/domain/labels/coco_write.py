@@ -89,6 +89,12 @@ def documents_to_coco(
     return out
 
 
+def annotations_of(doc: LabelDocument, size: Size) -> list[tuple[LabelObject, dict[str, Any]]]:
+    """The annotations COCO export writes for ``doc`` at ``size`` (bbox, area,
+    iscrowd, segmentation, ... in pixels), each with the first of its objects."""
+    return [(g[0][1], _annotation([o for _, o in g], size)) for g in _groups(doc.objects)]
+
+
 def _assign(given: list[int | None], kept: list[int | None]) -> list[int]:
     """Ids given by the caller first, then kept ids while free (first come first
     served), then the next unused ids in order."""
