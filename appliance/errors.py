@@ -83,6 +83,17 @@ class InvalidName(InvalidInput):
         self.reason = reason
 
 
+class NestedTooDeeply(InvalidInput):
+    """A JSON body nests objects and arrays deeper than the appliance decodes."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"the JSON body nests objects and arrays more than {limit} levels deep",
+            hint=f"send at most {limit} levels of nesting",
+        )
+        self.limit = limit
+
+
 class UnsafeDestination(InvalidInput):
     """A folder the appliance was asked to write into holds a link (or something
     else) that would send a write elsewhere; nothing is written through it."""

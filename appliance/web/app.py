@@ -21,7 +21,9 @@ from appliance.web.access import (
 )
 from appliance.web.docs_page import render_docs
 from appliance.web.media import require_json
+from appliance.web.openapi_doc import complete
 from appliance.web.problems import EXCEPTION_HANDLERS, declare_problems
+from appliance.web.queries import check_query_bounds
 from appliance.web.routes import (
     annotate,
     blobs,
@@ -107,8 +109,10 @@ def create_app(
         state=State({"ctx": ctx, "jobs": runner, "governor": governor}),
     )
     check_policies(app)
+    check_query_bounds(app)
     declare_problems(app)
     _build_schema(app)
+    complete(app)
     return app
 
 

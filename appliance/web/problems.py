@@ -32,6 +32,7 @@ STATUS: list[tuple[type[e.ApplianceError], int]] = [
     (e.UrlTooLong, 414),
     (e.UnsupportedMediaType, 415),
     (e.TooManyRequests, 429),
+    (e.NestedTooDeeply, 400),  # malformed, like bad JSON
     (e.LabelsRejected, 400),
     (e.ReviewIncomplete, 400),
     (e.HashMismatch, 422),
@@ -120,7 +121,9 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     hint = "check the request against /v1/openapi.json" if status in (400, 405, 415) else ""
     if status == 413:
         hint = "the appliance's request limit is max_request_bytes; send less per request"
-    return problem(status, code, code.replace("-", " "), str(detail), hint, **extra)
+    answer = problem(status, code, code.replace("-", " "), str(detail), hint, **extra)
+    answer.headers.update(exc.headers or {})  # litestar's 405 names the methods in Allow
+    return answer
 
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

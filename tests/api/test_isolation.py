@@ -82,7 +82,7 @@ def _bodies(world: World) -> dict[tuple[str, str], Callable[[], Kwargs]]:
 
 #: Values for required query parameters, by name.
 QUERY = {"from": "1", "stream": "alice", "model": ["gold@1", "gold@1"]}
-#: Raw-body operations the schema cannot show a requestBody for.
+#: Raw-body operations: streams the handler reads itself (declared as binary bodies).
 RAW_BODY = {("POST", WS + "/blobs"), ("PUT", WS + "/blobs/{sha256}")}
 ORDER = {"GET": 0, "POST": 1, "PUT": 1, "PATCH": 1, "DELETE": 2}
 

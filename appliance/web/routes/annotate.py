@@ -22,6 +22,7 @@ from appliance.services.prelabel import prelabel as run_prelabel
 from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import PrelabelIn, ReviewIn
 from appliance.web.pagination import page
+from appliance.web.queries import Limit, Since
 
 DS = "/workspaces/{ws:str}/datasets/{ds:str}"
 NONE = "none"  # the ETag / If-Match of a file without labels
@@ -71,7 +72,7 @@ async def list_items(
     state_: Annotated[str | None, QueryParameter(name="state")] = None,
     annotator: FromQuery[str | None] = None,
     prefix: FromQuery[str | None] = None,
-    limit: FromQuery[int] = 100,
+    limit: Limit = 100,
     cursor: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     found = await annotate.queue(
@@ -156,7 +157,7 @@ async def review(
 
 @get(DS + "/review/stats", opt=needs(P.DATASET_READ), summary="Annotator and reviewer figures")
 async def review_stats(
-    ctx: CtxDep, grant: GrantDep, ds: FromPath[str], since: FromQuery[float | None] = None
+    ctx: CtxDep, grant: GrantDep, ds: FromPath[str], since: Since = None
 ) -> dict[str, Any]:
     return (await annotate.stats(ctx, grant.workspace, ds, since)).as_dict()
 

@@ -14,6 +14,7 @@ from appliance.errors import InvalidInput, NotFound, UnsupportedMediaType
 from appliance.services import uploads
 from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import DigestsIn
+from appliance.web.openapi_doc import raw_body
 from appliance.web.streams import RequestBody, started
 
 B = "/workspaces/{ws:str}/blobs"
@@ -50,6 +51,7 @@ async def missing(ctx: CtxDep, grant: GrantDep, data: JSONBody[DigestsIn]) -> di
     opt=needs(P.DATASET_STAGE),
     status_code=200,
     summary="Upload blobs as a tar stream whose members are named by their sha256",
+    operation_class=raw_body("a tar whose members are named by their sha256", *TAR_TYPES),
 )
 async def upload_batch(
     request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep
@@ -69,6 +71,7 @@ async def upload_batch(
     opt=needs(P.DATASET_STAGE),
     status_code=200,
     summary="Upload one blob; its hash is checked on arrival",
+    operation_class=raw_body("the blob's bytes", "application/octet-stream"),
 )
 async def upload_one(
     request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, sha256: FromPath[str]

@@ -13,13 +13,14 @@ from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import DatasetIn, RemoveIn, StageIn
 from appliance.web.idempotency import idempotent
 from appliance.web.pagination import page
+from appliance.web.queries import Limit
 
 DS = "/workspaces/{ws:str}/datasets/{ds:str}"
 
 
 @get("/workspaces/{ws:str}/datasets", opt=needs(P.DATASET_READ), summary="List datasets")
 async def list_datasets(
-    ctx: CtxDep, grant: GrantDep, limit: FromQuery[int] = 100, cursor: FromQuery[str | None] = None
+    ctx: CtxDep, grant: GrantDep, limit: Limit = 100, cursor: FromQuery[str | None] = None
 ) -> dict[str, Any]:
     rows = sorted(await datasets.list_all(ctx, grant.workspace), key=lambda s: s.dataset.slug)
     return page(rows, lambda s: s.dataset.slug, cursor, limit, encode=lambda s: s.as_dict())
@@ -72,7 +73,7 @@ async def working_files(
     ctx: CtxDep,
     grant: GrantDep,
     ds: FromPath[str],
-    limit: FromQuery[int] = 100,
+    limit: Limit = 100,
     cursor: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     async with ctx.catalog.reading(grant.workspace) as uow:

@@ -19,10 +19,17 @@ from litestar.openapi.spec import (
 from litestar.params import FromPath, FromQuery
 
 from appliance.domain.access import Permission as P
-from appliance.errors import UnsupportedMediaType
+from appliance.domain.labels.events import MAX_EVENTS, MAX_OFFSET
+from appliance.errors import NestedTooDeeply, UnsupportedMediaType
 from appliance.services import label_events
 from appliance.web.access import CtxDep, GrantDep, needs
-from appliance.web.media import JSON, media_type
+from appliance.web.media import (
+    JSON,
+    MAX_JSON_DEPTH,
+    check_json_depth,
+    media_type,
+    value_deeper_than,
+)
 
 EV = "/workspaces/{ws:str}/datasets/{ds:str}/annotation-events"
 MSGPACK = ("application/msgpack", "application/x-msgpack")
@@ -33,10 +40,16 @@ def decode_batch(given: str, body: bytes) -> list[Any]:
     """The events of a body: ``{"events": [...]}``, or (msgpack) a bare array."""
     if given not in ACCEPTED:
         raise UnsupportedMediaType(given, ACCEPTED)
+    if given == JSON:
+        check_json_depth(body)
     try:
         value = msgspec.json.decode(body) if given == JSON else msgspec.msgpack.decode(body)
     except msgspec.MsgspecError as exc:
         raise ValidationException(f"the body is not valid {given}: {exc}") from None
+    except RecursionError:  # msgpack only: a JSON body was measured above
+        raise NestedTooDeeply(MAX_JSON_DEPTH) from None
+    if given != JSON and value_deeper_than(value, MAX_JSON_DEPTH):
+        raise NestedTooDeeply(MAX_JSON_DEPTH)
     if isinstance(value, list) and given != JSON:
         return value
     if not isinstance(value, dict) or not isinstance(value.get("events"), list):
@@ -60,9 +73,15 @@ _EVENT = Schema(
             items=Schema(type=OpenAPIType.OBJECT),
             description="add: objects appended to the current labels",
         ),
-        "offset": Schema(type=OpenAPIType.INTEGER, minimum=0, description="producer position"),
+        "offset": Schema(
+            type=OpenAPIType.INTEGER,
+            minimum=0,
+            maximum=MAX_OFFSET,
+            description="producer position",
+        ),
         "at": Schema(type=OpenAPIType.NUMBER, minimum=0, description="unix seconds"),
     },
+    additional_properties=False,  # parse_events refuses unknown fields
 )
 
 
@@ -74,7 +93,10 @@ class _BatchOperation(Operation):
         batch = Schema(
             type=OpenAPIType.OBJECT,
             required=["events"],
-            properties={"events": Schema(type=OpenAPIType.ARRAY, items=_EVENT)},
+            properties={
+                "events": Schema(type=OpenAPIType.ARRAY, items=_EVENT, max_items=MAX_EVENTS)
+            },
+            additional_properties=False,
         )
         self.request_body = RequestBody(
             content={JSON: OpenAPIMediaType(schema=batch)},

@@ -17,6 +17,7 @@ from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import ErasureIn, GcIn, VerifyIn
 from appliance.web.idempotency import idempotent
 from appliance.web.pagination import page
+from appliance.web.queries import After, Limit
 from appliance.web.routes.queue import HANDLERS as QUEUE
 
 W = "/workspaces/{ws:str}"
@@ -87,7 +88,7 @@ async def erase(
 
 @get(W + "/jobs", opt=needs(P.JOB_READ), summary="Jobs, newest first")
 async def list_jobs(
-    ctx: CtxDep, grant: GrantDep, limit: FromQuery[int] = 100, cursor: FromQuery[str | None] = None
+    ctx: CtxDep, grant: GrantDep, limit: Limit = 100, cursor: FromQuery[str | None] = None
 ) -> dict[str, Any]:
     async with ctx.catalog.reading(grant.workspace) as uow:
         jobs = await uow.list_jobs(limit=10_000)
@@ -110,7 +111,7 @@ async def job_events(
     request: Request[Any, Any, Any],
     grant: GrantDep,
     job_id: FromPath[str],
-    after: FromQuery[int] = 0,
+    after: After = 0,
 ) -> ServerSentEvent:
     """Recorded events (epochs, log lines) carry their sequence number as the SSE
     id: a client resumes with ``?after=N`` or the standard ``Last-Event-ID``."""

@@ -17,6 +17,7 @@ from appliance.services import governed, job_records
 from appliance.web.access import CtxDep, GrantDep, needs, somewhere
 from appliance.web.dto import JobIn
 from appliance.web.idempotency import idempotent
+from appliance.web.queries import After
 from appliance.web.routes.plugins import list_plugins
 
 W = "/workspaces/{ws:str}"
@@ -73,7 +74,7 @@ async def job_log(
     ctx: CtxDep,
     grant: GrantDep,
     job_id: FromPath[str],
-    after: FromQuery[int] = 0,
+    after: After = 0,
     kind: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     return await job_records.log(ctx, grant.workspace, job_id, after, kind)

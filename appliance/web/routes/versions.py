@@ -16,6 +16,7 @@ from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import CommitIn, TagIn
 from appliance.web.idempotency import idempotent
 from appliance.web.pagination import page
+from appliance.web.queries import Limit
 from appliance.web.streams import started
 
 DS = "/workspaces/{ws:str}/datasets/{ds:str}"
@@ -27,7 +28,7 @@ async def list_versions(
     ctx: CtxDep,
     grant: GrantDep,
     ds: FromPath[str],
-    limit: FromQuery[int] = 100,
+    limit: Limit = 100,
     cursor: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     async with ctx.catalog.reading(grant.workspace) as uow:
@@ -88,7 +89,7 @@ async def version_manifest(
     grant: GrantDep,
     ds: FromPath[str],
     ref: FromPath[str],
-    limit: FromQuery[int] = 1000,
+    limit: Limit = 1000,
     cursor: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     version, rows = await versions.manifest(ctx, grant.workspace, ds, ref)

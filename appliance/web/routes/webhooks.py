@@ -12,13 +12,14 @@ from appliance.services import webhooks
 from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import WebhookIn
 from appliance.web.pagination import page
+from appliance.web.queries import Limit
 
 W = "/workspaces/{ws:str}/webhooks"
 
 
 @get(W, opt=needs(P.WEBHOOK_MANAGE), summary="Webhooks, oldest first (never their secrets)")
 async def list_webhooks(
-    ctx: CtxDep, grant: GrantDep, limit: FromQuery[int] = 100, cursor: FromQuery[str | None] = None
+    ctx: CtxDep, grant: GrantDep, limit: Limit = 100, cursor: FromQuery[str | None] = None
 ) -> dict[str, Any]:
     hooks = await webhooks.list_hooks(ctx, grant.workspace)
     return page(hooks, lambda h: [h["created_at"], h["id"]], cursor, limit)
@@ -46,7 +47,7 @@ async def list_deliveries(
     ctx: CtxDep,
     grant: GrantDep,
     hook_id: FromPath[str],
-    limit: FromQuery[int] = 100,
+    limit: Limit = 100,
     cursor: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     rows = await webhooks.deliveries(ctx, grant.workspace, hook_id)

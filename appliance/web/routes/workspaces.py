@@ -12,6 +12,7 @@ from appliance.services import workspaces
 from appliance.web.access import CtxDep, GrantDep, PrincipalDep, admin, needs, user
 from appliance.web.dto import MemberIn, QuotaIn, WorkspaceIn
 from appliance.web.pagination import check_limit, encode_cursor, int_cursor
+from appliance.web.queries import Limit
 
 
 @get("/workspaces", opt=user(), summary="The workspaces you belong to")
@@ -67,7 +68,7 @@ async def remove_member(ctx: CtxDep, grant: GrantDep, username: FromPath[str]) -
 
 @get("/workspaces/{ws:str}/audit", opt=needs(P.AUDIT_READ), summary="Audit entries, newest first")
 async def audit_log(
-    ctx: CtxDep, grant: GrantDep, limit: FromQuery[int] = 100, cursor: FromQuery[str | None] = None
+    ctx: CtxDep, grant: GrantDep, limit: Limit = 100, cursor: FromQuery[str | None] = None
 ) -> dict[str, Any]:
     check_limit(limit)
     before = int_cursor(cursor)
