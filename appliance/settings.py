@@ -146,6 +146,16 @@ class Settings:
     parity_tolerance: float = _setting(
         1.0, "mAP50-95 points an export may lose against its source and still be promoted."
     )
+    parity_min_images: int = _setting(
+        50,
+        "Images parity must be measured on to decide it; on fewer the export is marked "
+        "'parity not measurable' and only an admin promotes it (--accept-unmeasured).",
+    )
+    parity_min_objects: int = _setting(
+        100,
+        "Objects (crowd regions aside) parity must be measured on to decide it; on fewer, "
+        "as with too few images.",
+    )
 
     # --- derived locations -------------------------------------------------
     @property
@@ -237,6 +247,11 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive", hint=f"set AHOY_{name.upper()}")
+        for name in ("parity_tolerance", "parity_min_images", "parity_min_objects"):
+            if getattr(self, name) < 0:
+                raise ConfigError(
+                    f"{name} is negative", hint=f"set AHOY_{name.upper()} to 0 or more"
+                )
 
     def _validate_webhooks(self) -> None:
         try:

@@ -13,6 +13,9 @@ from appliance.cli.models import models
 from appliance.cli.output import out
 from appliance.cli.storage import run_job
 from appliance.destination import Destination
+from appliance.domain import measurement, parity
+from appliance.domain.evaluation.coco_stats import LABELS as COCO_STATS_LABELS
+from appliance.domain.measurement import plural
 from appliance.domain.names import check_filename
 from appliance.errors import ApplianceError
 
@@ -23,6 +26,10 @@ Dataset = Annotated[
 Version = Annotated[str | None, typer.Option(help="Its version (number, tag, latest).")]
 Split = Annotated[str | None, typer.Option(help="Split (default test; val if none).")]
 Wait = Annotated[bool, typer.Option(help="Follow the job to its end with a progress bar.")]
+
+
+#: COCOeval's twelve figures, in its order
+STATS = tuple(COCO_STATS_LABELS)
 
 
 def _score(v: float | None) -> str:
@@ -91,16 +98,12 @@ def export(
         done(job, json_, lambda: out.print(f"job {job['id']} {job['state']}", markup=False))
         return
     r = api(lambda c: run_job(c, job, "export", json_), json_)
-    p = r["parity"]
-    verdict = "passes" if p["passed"] else "FAILS"
     done(
         r,
         json_,
         lambda: out.print(
             f"{r['model']}@{r['model_version']}: {r['format']} of v{r['source_version']}"
-            f" (opset {r['opset']}, {r['size']} bytes); parity {verdict}: mAP50-95"
-            f" {_score(p['source_map50_95'])} → {_score(p['export_map50_95'])}"
-            f" ({p['drop_points']:+.2f} points lost, tolerance {p['tolerance_points']:g})",
+            f" (opset {r['opset']}, {r['size']} bytes); {parity.describe(r['parity'])}",
             markup=False,
         ),
     )
@@ -122,7 +125,8 @@ def evaluations(
             s = e["summary"]
             out.print(
                 f"{e['id']}  {e['dataset']}@{e['version']} {e['split']:5} {e['format']:4}"
-                f" mAP50 {_score(s['map50'])}  mAP50-95 {_score(s['map50_95'])}",
+                f" mAP50 {_score(s['map50'])}  mAP50-95 {_score(s['map50_95'])}"
+                f"  (coco · {plural(s['images'], 'image')})",
                 markup=False,
             )
 
@@ -157,6 +161,12 @@ def report(
             f" {r['split']}: mAP50 {_score(rep['map50'])}, mAP50-95 {_score(rep['map50_95'])}",
             markup=False,
         )
+        stats = rep.get("coco") or {}
+        for row in (STATS[:6], STATS[6:]):
+            out.print(
+                "  " + "  ".join(f"{COCO_STATS_LABELS[k]} {_score(stats.get(k))}" for k in row),
+                markup=False,
+            )
         out.print(f"  {'class':20} {'gt':>5} {'AP50':>6} {'AP50-95':>8} {'P':>6} {'R':>6}")
         for c in rep["per_class"]:
             out.print(
@@ -189,7 +199,7 @@ def compare(
 
     def human() -> None:
         d = r["data"]
-        out.print(f"on {d['dataset']}@{d['version']} {d['split']}", markup=False)
+        out.print(f"on {measurement.describe(d)}", markup=False)
         heads = [f"{m['model']}@{m['version']}" for m in r["models"]]
         out.print(f"  {'class':20} " + " ".join(f"{h[:14]:>14}" for h in heads), markup=False)
         for c in r["classes"]:

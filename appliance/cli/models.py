@@ -10,6 +10,7 @@ import typer
 
 from appliance.cli.common import JsonOpt, api, done
 from appliance.cli.output import out
+from appliance.domain import measurement, parity
 
 models = typer.Typer(help="Trained and uploaded models, with their lineage.", no_args_is_help=True)
 
@@ -18,15 +19,19 @@ Ref = Annotated[str, typer.Argument(help="Version: number, vN, tag or latest.")]
 
 
 def _line(v: dict[str, Any]) -> str:
+    """One version; a figure always with its measurement (who, split, images,
+    data): trained weights' own validation and an export's COCO evaluation are
+    different measurements."""
     tags = f" [{', '.join(v['tags'])}]" if v.get("tags") else ""
     m = v.get("metrics") or {}
-    score = f" mAP50-95 {m['map50_95']:.3f}" if m.get("map50_95") is not None else ""
-    parity = m.get("parity")
-    if parity:
-        verdict = "ok" if parity["passed"] else "FAILED"
-        score += f" parity {verdict} ({parity['drop_points']:+.2f} pts vs v{v.get('parent')})"
+    score = ""
+    if m.get("map50_95") is not None:
+        score = f" mAP50-95 {m['map50_95']:.3f} ({measurement.describe(measurement.of(m))})"
     fmt = v.get("format", "pt")
-    return f"v{v['number']}{tags}  {v['source']:6} {fmt:4} {v['weights_sha256'][:12]}{score}"
+    line = f"v{v['number']}{tags}  {v['source']:6} {fmt:4} {v['weights_sha256'][:12]}{score}"
+    if m.get("parity"):
+        line += f"\n      {parity.describe(m['parity'])} (vs v{v.get('parent')})"
+    return line
 
 
 @models.command("list")
@@ -106,8 +111,16 @@ def model_promote(
     name: Name,
     ref: Ref,
     tag: Annotated[str, typer.Option(help="Tag to set.")] = "production",
+    accept_unmeasured: Annotated[
+        bool,
+        typer.Option(
+            help="Promote an export whose parity was measured on too little data to decide"
+            " (admins; audited)."
+        ),
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Point a tag (production by default) at a model version; audited."""
-    mv = api(lambda c: c.promote_model(name, ref, tag), json_)
+    """Point a tag (production by default) at a model version; audited. An export
+    must have passed its parity gate."""
+    mv = api(lambda c: c.promote_model(name, ref, tag, accept_unmeasured=accept_unmeasured), json_)
     done(mv, json_, lambda: out.print(f"{name} {_line(mv)}", markup=False))

@@ -5,7 +5,10 @@ SPEC (JSON): ``{"weights": path, "output": path, "imgsz": n, "dynamic": bool,
 "metadata": {...}, "config_dir": path}``.
 Ultralytics exports (simplified, opset recorded); the appliance's metadata is
 added to the model's ``metadata_props`` beside Ultralytics' own (class names,
-input size, stride). Offline and network-guarded. Reports with ``@ahoy`` lines."""
+input size, stride) as ``ahoy_<key>``. With ``"stamp_only": true`` the file at
+``output`` only gets its metadata written again (an export whose version number
+was taken before it was registered). Offline and network-guarded. Reports with
+``@ahoy`` lines."""
 
 from __future__ import annotations
 
@@ -27,7 +30,10 @@ def main(spec_path: Path) -> None:
 
     apply_offline_env(Path(spec["config_dir"]))
     guard.install(lambda message: print(f"network use refused: {message}", flush=True))
-    import onnx
+    if spec.get("stamp_only"):
+        stamp(Path(spec["output"]), spec["metadata"])
+        emit("result", data={"stamped": spec["metadata"]})
+        return
     from ultralytics import YOLO
 
     began = time.monotonic()
@@ -49,16 +55,7 @@ def main(spec_path: Path) -> None:
         options["opset"] = spec["opset"]
     made = Path(YOLO(spec["weights"]).export(**options))
     emit("progress", done=1, total=2, phase="writing metadata")
-    model = onnx.load(str(made))
-    props = {p.key: p.value for p in model.metadata_props}
-    for key, value in spec["metadata"].items():
-        props[f"ahoy_{key}"] = str(value)
-    del model.metadata_props[:]
-    for key, value in sorted(props.items()):
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.checker.check_model(model)
-    onnx.save(model, str(made))
+    model = stamp(made, spec["metadata"])
     shutil.move(str(made), spec["output"])
     inputs = model.graph.input[0].type.tensor_type.shape.dim
     outputs = model.graph.output[0].type.tensor_type.shape.dim
@@ -73,6 +70,24 @@ def main(spec_path: Path) -> None:
             "tools": {n: dist.version(n) for n in ("ultralytics", "torch", "onnx", "onnxslim")},
         },
     )
+
+
+def stamp(path: Path, metadata: dict[str, Any]) -> Any:
+    """Write ``metadata`` into the ONNX file's ``metadata_props`` as ``ahoy_<key>``
+    (other keys kept); returns the model."""
+    import onnx
+
+    model = onnx.load(str(path))
+    props = {p.key: p.value for p in model.metadata_props}
+    for key, value in metadata.items():
+        props[f"ahoy_{key}"] = str(value)
+    del model.metadata_props[:]
+    for key, value in sorted(props.items()):
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return model
 
 
 if __name__ == "__main__":

@@ -2,14 +2,16 @@
 and its parity measured.
 
 ONNX: dynamic batch (default) or static, NMS inside or not, opset recorded, the
-appliance's metadata (model version, source weights digest, dataset fingerprint)
-embedded beside Ultralytics' (class names, input size, stride). The export becomes
-a new version of the same model naming its source version, with the export
-options and tool versions as its code and config. Then the parity gate's
-measurement: the source weights and the export are evaluated through the same
-inference path on the same split (test by default, of the data the model was
-trained on); the per-class delta is recorded on the export, and promotion refuses
-an export whose mAP50-95 dropped by more than the tolerance.
+appliance's metadata (the export's own model version, the source's version and
+weights digest, dataset fingerprint) embedded beside Ultralytics' (class names,
+input size, stride). The export becomes a new version of the same model naming
+its source version, with the export options and tool versions as its code and
+config. Then the parity gate's measurement: the source weights and the export are
+evaluated through the same inference path on the same split (test by default, of
+the data the model was trained on); the delta (export − source) is recorded on the
+export with the image and object counts, and promotion refuses an export that
+lost more than the tolerance, or whose parity was measured on too little data to
+decide (appliance.domain.parity).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from appliance.domain.governor import GIB, HostReading, ResourceRequest
+from appliance.domain.measurement import COCO, measurement
+from appliance.domain.parity import describe as describe_parity
+from appliance.domain.parity import measure as measure_parity
 from appliance.errors import ApplianceError, InvalidInput
 from appliance.export import tensorrt
 from appliance.jobs import export_rknn, on_model
@@ -31,7 +36,7 @@ from appliance.jobs.handle import JobHandle
 from appliance.jobs.kinds import JobKind
 from appliance.jobs.on_version import holding_version
 from appliance.ports.blobstore import BlobPut
-from appliance.services import measure, registry
+from appliance.services import registry
 from appliance.services.context import ServiceContext
 
 FORMATS = ("onnx", "rknn", "tensorrt")
@@ -39,6 +44,10 @@ QUANTIZE = ("fp16", "int8")
 KNOWN = {"model", "format", "dynamic", "batch", "nms", "opset", "imgsz", "quantize"}
 KNOWN |= {"nms_conf", "nms_iou"}
 KNOWN |= {"dataset", "version", "split", "conf", "iou"}
+
+
+#: registrations tried when other versions of the model keep taking the number
+REGISTER_TRIES = 5
 
 
 class ExportFailed(ApplianceError):
@@ -113,7 +122,8 @@ async def run(job: JobHandle) -> dict[str, Any]:
         weights = await on_model.fetch_weights(job, source, scratch / "model")
         images = on_model.SplitImages(scratch / "images")
         await images.load(job, p["dataset"], p["version"], p["split"])
-        onnx_path, made = await _export(job, source, weights, scratch)
+        number = await registry.next_number(job.ctx, job.ws, source["model"])
+        onnx_path, made = await _export(job, source, weights, scratch, number)
         exported, simulated = onnx_path, None
         if p["format"] == "rknn":
             exported, simulated = onnx_path.with_suffix(".rknn"), scratch / "simulated"
@@ -125,33 +135,12 @@ async def run(job: JobHandle) -> dict[str, Any]:
             made["tensorrt"] = await _engine(job, onnx_path, exported)
             made["tools"]["tensorrt"] = made["tensorrt"].get("tensorrt")
             await job.artifact(exported.name, exported)
-        digest, size = await asyncio.to_thread(_digest, exported)
-        await asyncio.to_thread(job.ctx.blobs.put_many, job.ws, [_put(exported, digest, size)])
-        options = {k: p[k] for k in ("dynamic", "batch", "nms", "opset", "imgsz")}
-        if p["nms"]:
-            options |= {"nms_conf": p["nms_conf"], "nms_iou": p["nms_iou"]}
-        if p["format"] != "onnx":
-            options["quantize"] = p["quantize"]
-        shapes = {k: made[k] for k in ("input_shape", "output_shape")}
-        mv = await registry.register_export(
-            job.ctx,
-            job.ws,
-            source=source,
-            fmt=p["format"],
-            weights=(digest, size),
-            code={"tools": made["tools"], "exporter": "ultralytics"},
-            config={**options, "opset": made["opset"], **shapes},
-            run_id=job.id,
-            actor=job.job["created_by"],
-        )
+        mv, digest, size = await _register(job, source, exported, made, number)
+        if p["format"] == "onnx":
+            await job.artifact(exported.name, exported)
         await job.log(f"registered {mv['model']}@{mv['number']} ({p['format']}, {size} bytes)")
         parity = await _parity(job, source, weights, mv, exported, images, simulated)
-    passed = "within" if parity["passed"] else "OUTSIDE"
-    await job.log(
-        f"parity on {parity['where']}: mAP50-95 {parity['source_map50_95']} → "
-        f"{parity['export_map50_95']} ({parity['drop_points']:+.3f} points lost, {passed}"
-        f" the tolerance of {parity['tolerance_points']:g})"
-    )
+    await job.log(describe_parity(parity))
     return {
         "model": mv["model"],
         "model_version": mv["number"],
@@ -164,19 +153,86 @@ async def run(job: JobHandle) -> dict[str, Any]:
     }
 
 
-async def _export(
-    job: JobHandle, source: dict[str, Any], weights: Path, scratch: Path
-) -> tuple[Path, dict[str, Any]]:
-    """The ONNX export (for RKNN: the static one the toolkit converts)."""
-    p = job.params
-    output = scratch / f"{source['model']}-{source['number']}.onnx"
-    spec = scratch / "export.json"
-    metadata = {
+def _metadata(p: dict[str, Any], source: dict[str, Any], number: int) -> dict[str, Any]:
+    """What an ONNX export says about itself (as ``ahoy_<key>``): its own model
+    version, and the source weights' version and digest."""
+    return {
         "model": source["model"],
-        "model_version": source["number"],
+        "model_version": number,
+        "source_version": source["number"],
         "source_sha256": source["weights_sha256"],
         "dataset_manifest_hash": p["manifest_hash"] if p.get("version_id") else "",
     }
+
+
+async def _register(
+    job: JobHandle, source: dict[str, Any], exported: Path, made: dict[str, Any], number: int
+) -> tuple[dict[str, Any], str, int]:
+    """Store and register the export as version ``number``, the one stamped into an
+    ONNX file; when another version took that number meanwhile, stamp the next
+    one and try again (RKNN and TensorRT files carry no number: any will do)."""
+    p = job.params
+    options = {k: p[k] for k in ("dynamic", "batch", "nms", "opset", "imgsz")}
+    if p["nms"]:
+        options |= {"nms_conf": p["nms_conf"], "nms_iou": p["nms_iou"]}
+    if p["format"] != "onnx":
+        options["quantize"] = p["quantize"]
+    shapes = {k: made[k] for k in ("input_shape", "output_shape")}
+    stamped = p["format"] == "onnx"
+    for _ in range(REGISTER_TRIES):
+        digest, size = await asyncio.to_thread(_digest, exported)
+        await asyncio.to_thread(job.ctx.blobs.put_many, job.ws, [_put(exported, digest, size)])
+        try:
+            mv = await registry.register_export(
+                job.ctx,
+                job.ws,
+                source=source,
+                fmt=p["format"],
+                weights=(digest, size),
+                code={"tools": made["tools"], "exporter": "ultralytics"},
+                config={**options, "opset": made["opset"], **shapes},
+                run_id=job.id,
+                actor=job.job["created_by"],
+                number=number if stamped else None,
+            )
+            return mv, digest, size
+        except registry.VersionTaken as taken:
+            number = await registry.next_number(job.ctx, job.ws, source["model"])
+            await job.log(f"{taken.message}; stamping the export as version {number}")
+            await _stamp(job, exported, _metadata(p, source, number))
+    raise ExportFailed(
+        f"other versions of {source['model']} kept taking the export's number",
+        hint="export again when fewer jobs register versions of this model",
+    )
+
+
+async def _stamp(job: JobHandle, onnx_path: Path, metadata: dict[str, Any]) -> None:
+    spec = onnx_path.parent / "stamp.json"
+    config_dir = str(job.ctx.settings.yolo_config_dir)
+    spec.write_text(
+        json.dumps(
+            {
+                "stamp_only": True,
+                "output": str(onnx_path),
+                "metadata": metadata,
+                "config_dir": config_dir,
+            }
+        )
+    )
+    argv = [sys.executable, "-m", "appliance.export.onnx_worker", str(spec)]
+    if await job.run_process(argv) != 0:
+        raise ExportFailed("writing the export's version into it failed", hint="see the log")
+
+
+async def _export(
+    job: JobHandle, source: dict[str, Any], weights: Path, scratch: Path, number: int
+) -> tuple[Path, dict[str, Any]]:
+    """The ONNX export (for RKNN: the static one the toolkit converts), stamped as
+    version ``number`` of the model."""
+    p = job.params
+    output = scratch / f"{source['model']}-{source['number']}.onnx"
+    spec = scratch / "export.json"
+    metadata = _metadata(p, source, number)
     spec.write_text(
         json.dumps(
             {
@@ -207,8 +263,6 @@ async def _export(
     code = await job.run_process(argv, on_event=on_event)
     if code != 0 or not output.exists():
         raise ExportFailed(f"the ONNX export failed (exit {code})", hint="see the job's log")
-    if p["format"] == "onnx":
-        await job.artifact(output.name, output)
     return output, made
 
 
@@ -233,13 +287,20 @@ async def _parity(
     else:
         found = await on_model.predict(job, exported, p["format"], images, p["imgsz"], "export")
     after = await on_model.record(job, mv, images, found, settings, p["format"])
-    tolerance = job.ctx.settings.parity_tolerance
-    parity = measure.parity(before["summary"], after["summary"], tolerance)
+    rules = registry.parity_rules(job.ctx.settings)
+    data = f"{p['dataset']}@{p['version']} {p['split']}"
+    parity = measure_parity(before["summary"], after["summary"], rules, data)
     parity["export_map50"] = after["summary"]["map50"]
-    count = before["summary"]["images"]
-    parity["where"] = f"{p['dataset']}@{p['version']} {p['split']} ({count} images)"
     parity["evaluations"] = [before["id"], after["id"]]
-    await registry.set_parity(job.ctx, job.ws, mv["model"], mv["number"], parity)
+    own = measurement(
+        COCO,
+        split=p["split"],
+        images=after["summary"]["images"],
+        objects=after["summary"].get("objects"),
+        dataset=p["dataset"],
+        version=int(p["version"]),
+    )
+    await registry.set_parity(job.ctx, job.ws, mv["model"], mv["number"], parity, own)
     return parity
 
 

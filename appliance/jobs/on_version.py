@@ -12,8 +12,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from appliance.domain.measurement import KEY, SCRIPT, measurement
 from appliance.jobs.handle import JobHandle
-from appliance.services import registry
+from appliance.services import registry, versions
 from appliance.services.context import ServiceContext
 
 HOLD_KIND = "run"
@@ -85,12 +86,26 @@ async def register_model(
     metrics: dict[str, Any],
     code: dict[str, Any],
     config: dict[str, Any],
+    measured: tuple[str, str | None] = (SCRIPT, None),
 ) -> dict[str, Any]:
     """Register the run's ``weights`` (a stored artifact: sha256, size) as a new
     version of the model ``params.name``, tied to the job's dataset version and to
-    the job; ``code`` gains the appliance's version. Returns the result fields every
-    training job reports."""
+    the job; ``code`` gains the appliance's version. ``measured``: who measured
+    ``metrics`` on which split (a plugin's validation: its name and ``val``; a
+    script's report: split not known), recorded with them. Returns the result
+    fields every training job reports."""
     p = job.params
+    by, split = measured
+    images = None
+    if split is not None:
+        _, rows = await versions.manifest(job.ctx, job.ws, p["dataset"], p["version"])
+        images = sum(1 for r in rows if r.role == "image" and r.split == split)
+    metrics = {
+        **metrics,
+        KEY: measurement(
+            by, split=split, images=images, dataset=p["dataset"], version=int(p["version"])
+        ),
+    }
     mv = await registry.register_run(
         job.ctx,
         job.ws,

@@ -214,6 +214,7 @@ async def _train(
         metrics=dict(outcome.metrics),
         code=code,
         config={"hyperparameters": hyper, "seed": hyper.get("seed")},
+        measured=(manifest.name, "val"),  # the plugin's own validation (Ultralytics': val)
     )
     return {
         **base,

@@ -37,11 +37,21 @@ class ModelsApi(Transport):
         return dict(self._json("POST", self._ws(ws, "models"), json=body))
 
     def promote_model(
-        self, name: str, version: str, tag: str = "production", ws: str | None = None
+        self,
+        name: str,
+        version: str,
+        tag: str = "production",
+        ws: str | None = None,
+        *,
+        accept_unmeasured: bool = False,
     ) -> dict[str, Any]:
-        return dict(
-            self._json("PUT", self._ws(ws, "models", name, "tags", tag), json={"version": version})
-        )
+        """Point ``tag`` at a version. An export must have passed its parity gate;
+        ``accept_unmeasured`` promotes one whose parity was measured on too little
+        data to decide (admins; audited)."""
+        body: dict[str, Any] = {"version": version}
+        if accept_unmeasured:
+            body["accept_unmeasured"] = True
+        return dict(self._json("PUT", self._ws(ws, "models", name, "tags", tag), json=body))
 
     # --- evaluation, export, comparison ----------------------------------------
     def evaluate(

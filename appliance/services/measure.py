@@ -1,6 +1,7 @@
 """From predictions and labels to an evaluation report: the ground truth in pixels,
-COCO AP per class, the confusion matrix and per-image errors at a stated score
-and IoU, and their pictures (SVG). No I/O: the job feeds it what it read."""
+COCO AP per class (and COCO's twelve summary figures), the confusion matrix and
+per-image errors at a stated score and IoU, and their pictures (SVG). No I/O: the
+job feeds it what it read. (An export's parity: ``appliance.domain.parity``.)"""
 
 from __future__ import annotations
 
@@ -98,39 +99,3 @@ def report(
         "confusion_normalized.svg": confusion_svg(matrix, names, normalize=True),
     }
     return Report(summary, full, pictures)
-
-
-def parity(
-    source: Mapping[str, Any], export: Mapping[str, Any], tolerance: float
-) -> dict[str, Any]:
-    """An export against its source on the same split: the mAP drop (in points, so
-    1.0 = one mAP50-95 point) and each class's AP delta; ``passed`` when the drop
-    is within ``tolerance`` points."""
-
-    def points(v: float | None) -> float:
-        return 100.0 * (v or 0.0)
-
-    drop = points(source.get("map50_95")) - points(export.get("map50_95"))
-    by_class = {c["class_id"]: c for c in export.get("per_class", [])}
-    classes = []
-    for c in source.get("per_class", []):
-        other = by_class.get(c["class_id"], {})
-        if c.get("ap50_95") is None:
-            continue
-        classes.append(
-            {
-                "class_id": c["class_id"],
-                "name": c["name"],
-                "source_ap50_95": c["ap50_95"],
-                "export_ap50_95": other.get("ap50_95"),
-                "delta_points": round(points(other.get("ap50_95")) - points(c["ap50_95"]), 3),
-            }
-        )
-    return {
-        "source_map50_95": source.get("map50_95"),
-        "export_map50_95": export.get("map50_95"),
-        "drop_points": round(drop, 3),
-        "tolerance_points": tolerance,
-        "passed": drop <= tolerance,
-        "per_class": classes,
-    }

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from appliance.domain import names
+from appliance.domain import names, parity
+from appliance.domain.measurement import KEY as MEASUREMENT
 from appliance.errors import BlobsNotUploaded, Conflict, InvalidInput, NotFound
 from appliance.services.context import ServiceContext
 
@@ -113,11 +114,16 @@ async def register_export(
     config: dict[str, Any],
     run_id: str,
     actor: str,
+    number: int | None = None,
 ) -> dict[str, Any]:
     """An export of ``source`` (a model version) as a new version of the same model
-    that names its source; tied to the same data, and holding it likewise."""
+    that names its source; tied to the same data, and holding it likewise.
+    ``number``: the version number the file was stamped with (``next_number``);
+    :class:`VersionTaken` when another version took it meanwhile."""
     async with ctx.catalog.writing(ws) as uow:
         model = await uow.get_model(source["model"])
+        if number is not None and _next(await uow.model_versions(model["id"])) != number:
+            raise VersionTaken(source["model"], number)
         data = source["dataset_version_id"]
         mv = await uow.add_model_version(
             model["id"],
@@ -144,14 +150,46 @@ async def register_export(
     return mv
 
 
+class VersionTaken(Conflict):
+    code = "model-version-taken"
+
+    def __init__(self, name: str, number: int) -> None:
+        super().__init__(
+            f"version {number} of model {name!r} was registered meanwhile",
+            hint="register again with the next number",
+        )
+        self.name = name
+        self.number = number
+
+
+def _next(versions: list[dict[str, Any]]) -> int:
+    return max((v["number"] for v in versions), default=0) + 1
+
+
+async def next_number(ctx: ServiceContext, ws: str, name: str) -> int:
+    """The number the next version of model ``name`` will get (an export stamps
+    it into its file before it is registered)."""
+    async with ctx.catalog.reading(ws) as uow:
+        model = await uow.get_model(name)
+        return _next(await uow.model_versions(model["id"]))
+
+
 async def set_parity(
-    ctx: ServiceContext, ws: str, name: str, number: int, parity: dict[str, Any]
+    ctx: ServiceContext,
+    ws: str,
+    name: str,
+    number: int,
+    parity: dict[str, Any],
+    measured: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Record an export's parity; its own figures are those of the parity
+    measurement, named by ``measured`` (``appliance.domain.measurement``)."""
     async with ctx.catalog.writing(ws) as uow:
         model = await uow.get_model(name)
         mv = await uow.model_version(model["id"], str(number))
-        # the export's own figures are those of its parity measurement
         own = {"map50": parity.get("export_map50"), "map50_95": parity.get("export_map50_95")}
+        if measured is not None:
+            own[MEASUREMENT] = measured
         await uow.set_model_metrics(mv["id"], {**mv["metrics"], **own, "parity": parity})
         return await uow.model_version(model["id"], str(number))
 
@@ -199,23 +237,38 @@ async def lineage(ctx: ServiceContext, ws: str, name: str, ref: str) -> dict[str
 
 
 async def promote(
-    ctx: ServiceContext, ws: str, name: str, ref: str, tag: str, actor: str
+    ctx: ServiceContext,
+    ws: str,
+    name: str,
+    ref: str,
+    tag: str,
+    actor: str,
+    accept_unmeasured: bool = False,
 ) -> dict[str, Any]:
-    """Point ``tag`` (``production``, ``candidate``, ...) at a model version."""
+    """Point ``tag`` (``production``, ``candidate``, ...) at a model version. An
+    export must have passed its parity gate; one whose parity was measured on too
+    little data to decide ("not measurable") is promoted only when the caller (an
+    admin: promotion is theirs) accepts that, which the audit trail records."""
     check_name(tag, "model tag")
+    rules = parity_rules(ctx.settings)
     async with ctx.catalog.writing(ws) as uow:
         model = await uow.get_model(name)
         mv = await uow.model_version(model["id"], ref)
         target = f"model:{name}:{mv['number']}"
-        refusal = None
+        refusal, state, accepted = None, None, {}
         if mv["source"] == "export":
-            refusal = parity_refusal(mv, ctx.settings.parity_tolerance)
+            refusal, state = parity_refusal(mv, rules)
+            if state == parity.UNMEASURABLE and accept_unmeasured:
+                counts = parity.counts(mv["metrics"]["parity"])
+                refusal, accepted = None, {"parity": "not measurable, accepted", "on": counts}
         if refusal is not None:  # recorded (this transaction commits), then refused
             await uow.audit(actor, "model.promote.refused", target, tag=tag, why=refusal)
         else:
             await uow.set_model_tag(model["id"], tag, mv["id"], actor)
-            await uow.audit(actor, "model.promote", target, tag=tag)
+            await uow.audit(actor, "model.promote", target, tag=tag, **accepted)
             return await uow.model_version(model["id"], str(mv["number"]))
+    if state == parity.UNMEASURABLE:
+        raise ParityNotMeasurable(refusal, hint=UNMEASURABLE_HINT)
     raise ParityFailed(refusal, hint=PARITY_HINT)
 
 
@@ -223,23 +276,35 @@ PARITY_HINT = (
     "promote the source weights, export again (e.g. FP16 instead of INT8, or another"
     " opset), or raise AHOY_PARITY_TOLERANCE if the loss is acceptable"
 )
+UNMEASURABLE_HINT = (
+    "measure the export on more data (`ahoy model export` with --dataset/--version/--split),"
+    " or, as an admin who accepts an unmeasured export, promote with --accept-unmeasured"
+)
 
 
 class ParityFailed(Conflict):
     code = "parity-failed"
 
 
-def parity_refusal(mv: dict[str, Any], tolerance: float) -> str | None:
-    """Why an export may not be promoted (``None``: it may): its accuracy on the
-    test split against its source's was never measured, or dropped too far."""
-    parity = mv["metrics"].get("parity")
+class ParityNotMeasurable(Conflict):
+    code = "parity-not-measurable"
+
+
+def parity_rules(settings: Any) -> parity.ParityRules:
+    return parity.ParityRules(
+        settings.parity_tolerance, settings.parity_min_images, settings.parity_min_objects
+    )
+
+
+def parity_refusal(mv: dict[str, Any], rules: parity.ParityRules) -> tuple[str | None, str | None]:
+    """Why an export may not be promoted (``None``: it may), and its parity's
+    verdict under today's ``rules``: never measured against its source, measured
+    on too little data to decide, or lost more than the tolerance."""
+    record = mv["metrics"].get("parity")
     label = f"{mv['model']}@{mv['number']} ({mv['format']} export of v{mv['parent']})"
-    if not parity:
-        return f"{label} has no parity measurement against its source"
-    drop = float(parity["drop_points"])
-    if drop > tolerance:
-        return (
-            f"{label} loses {drop:.2f} mAP50-95 points against its source on"
-            f" {parity.get('where', 'the test split')}; the tolerance is {tolerance:g}"
-        )
-    return None
+    if not record:
+        return f"{label} has no parity measurement against its source", None
+    state = parity.verdict(record, rules)
+    if state == parity.PASSED:
+        return None, state
+    return f"{label}: {parity.describe(record, rules)}", state

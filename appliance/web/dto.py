@@ -155,6 +155,7 @@ class ModelIn(Body):
 
 class PromoteIn(Body):
     version: str
+    accept_unmeasured: bool = False  # an export whose parity could not be decided (audited)
 
 
 class JobIn(Body):

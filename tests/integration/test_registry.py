@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from appliance.domain.measurement import COCO, measurement
 from appliance.errors import BlobsNotUploaded, InvalidInput, NotFound, VersionHeld
 from appliance.ports.blobstore import BlobPut
 from appliance.services import datasets, gc, registry, staging, versions
@@ -101,7 +102,7 @@ def test_uploaded_weights_register_and_bad_input_is_named(engine):
     assert [m["name"] for m in engine(registry.list_models)] == ["base"]
 
 
-def _export_of(engine, source: dict, parity: dict | None) -> dict:
+def _export_of(engine, source: dict, parity: dict | None, number: int | None = None) -> dict:
     onnx = os.urandom(3000)
     mv = engine(
         registry.register_export,
@@ -112,16 +113,30 @@ def _export_of(engine, source: dict, parity: dict | None) -> dict:
         config={"dynamic": True},
         run_id="run1",
         actor="me",
+        number=number,
     )
     if parity is not None:
-        mv = engine(registry.set_parity, source["model"], mv["number"], parity)
+        measured = measurement(COCO, split="test", images=8, dataset="ds", version=1)
+        mv = engine(registry.set_parity, source["model"], mv["number"], parity, measured)
     return mv
 
 
-def test_an_export_names_its_source_and_promotion_follows_its_parity(engine):
+def _parity(delta: float, images: int = 60, objects: int = 200) -> dict:
+    """A parity record as the export job makes it (the verdict is judged again)."""
+    return {
+        "delta_points": delta,
+        "images": images,
+        "objects": objects,
+        "where": "ds@1 test",
+        "export_map50_95": 0.5,
+        "source_map50_95": 0.5 - delta / 100,
+    }
+
+
+def _source(engine) -> dict:
     version_id = _version(engine)
     weights = os.urandom(5000)
-    source = engine(
+    return engine(
         registry.register_run,
         name="shapes",
         task="detect",
@@ -133,31 +148,78 @@ def test_an_export_names_its_source_and_promotion_follows_its_parity(engine):
         config={},
         actor="me",
     )
-    good = _export_of(engine, source, {"drop_points": 0.4, "passed": True})
+
+
+def _audit(engine, action: str) -> list[dict]:
+    async def entries(ctx):
+        async with ctx.catalog.reading(engine.ws) as uow:
+            return await uow.audit_entries()
+
+    return [e for e in engine.with_ctx(entries) if e["action"] == action]
+
+
+def test_an_export_names_its_source_and_promotion_follows_its_parity(engine):
+    source = _source(engine)
+    good = _export_of(engine, source, _parity(-0.4))
     assert good["parent"] == source["number"] and good["source"] == "export"
-    assert good["dataset_version_id"] == version_id
+    assert good["dataset_version_id"] == source["dataset_version_id"]
+    assert good["metrics"]["measurement"] == {
+        "by": "coco",
+        "split": "test",
+        "images": 8,
+        "dataset": "ds",
+        "version": 1,
+    }
     assert (
         "production"
         in engine(registry.promote, "shapes", str(good["number"]), "production", "me")["tags"]
     )
-    lost = _export_of(engine, source, {"drop_points": 3.2, "passed": False, "where": "ds@1 test"})
+    lost = _export_of(engine, source, _parity(-3.2))
     with pytest.raises(registry.ParityFailed) as refused:
         engine(registry.promote, "shapes", str(lost["number"]), "production", "me")
-    assert (
-        "3.20 mAP50-95 points" in refused.value.message
-        and "tolerance is 1" in refused.value.message
-    )
+    message = refused.value.message
+    assert "parity failed: -3.20 pts (export − source" in message
+    assert "on ds@1 test, 60 images, 200 objects; tolerance 1 pts" in message
+    # an admin's acceptance is for unmeasurable parity, not for a measured loss
+    with pytest.raises(registry.ParityFailed):
+        engine(registry.promote, "shapes", str(lost["number"]), "production", "me", True)
     unmeasured = _export_of(engine, source, None)
     with pytest.raises(registry.ParityFailed, match="no parity measurement"):
         engine(registry.promote, "shapes", str(unmeasured["number"]), "candidate", "me")
     # the tag stayed where it was, and the refusals are on the audit trail
     assert engine(registry.version, "shapes", "production")["number"] == good["number"]
-
-    async def refusals(ctx):
-        async with ctx.catalog.reading(engine.ws) as uow:
-            entries = await uow.audit_entries()
-        return [e for e in entries if e["action"] == "model.promote.refused"]
-
-    assert len(engine.with_ctx(refusals)) == 2
+    assert len(_audit(engine, "model.promote.refused")) == 3
     # the source itself (trained weights) is promoted without a parity check
     assert engine(registry.promote, "shapes", str(source["number"]), "candidate", "me")["tags"]
+
+
+def test_parity_on_too_little_data_promotes_only_when_accepted_and_audited(engine):
+    source = _source(engine)
+    small = _export_of(engine, source, _parity(0.0, images=8, objects=20))
+    with pytest.raises(registry.ParityNotMeasurable) as refused:
+        engine(registry.promote, "shapes", str(small["number"]), "production", "me")
+    assert "parity not measurable" in refused.value.message
+    assert "8 images, 20 objects" in refused.value.message
+    assert "at least 50 images and 100 objects" in refused.value.message
+    assert "--accept-unmeasured" in refused.value.hint
+    assert not engine(registry.version, "shapes", str(small["number"]))["tags"]
+
+    promoted = engine(registry.promote, "shapes", str(small["number"]), "production", "me", True)
+    assert promoted["tags"] == ["production"]
+    (entry,) = _audit(engine, "model.promote")
+    assert entry["target"] == f"model:shapes:{small['number']}"
+    assert entry["detail"]["parity"] == "not measurable, accepted"
+    assert entry["detail"]["on"] == "8 images, 20 objects"
+
+
+def test_an_export_registers_under_the_number_it_was_stamped_with(engine):
+    source = _source(engine)
+    number = engine(registry.next_number, "shapes")
+    assert number == source["number"] + 1
+    # another version takes that number first: the stamped one is refused
+    _export_of(engine, source, None)
+    with pytest.raises(registry.VersionTaken) as taken:
+        _export_of(engine, source, None, number=number)
+    assert taken.value.number == number
+    again = engine(registry.next_number, "shapes")
+    assert _export_of(engine, source, None, number=again)["number"] == again

@@ -1,5 +1,5 @@
-"""The one inference path's pure parts: letterbox geometry, decoding, NMS, and the
-parity arithmetic of the export gate."""
+"""The one inference path's pure parts: letterbox geometry, decoding, NMS (the
+parity arithmetic of the export gate: test_parity.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 
 from appliance.inference.decode import decode, nms
 from appliance.inference.letterbox import letterbox
-from appliance.services.measure import parity
 
 pytestmark = pytest.mark.unit
 
@@ -55,30 +54,6 @@ def test_nms_stops_at_its_limit() -> None:
     xyxy = np.array([[i * 20, 0, i * 20 + 10, 10] for i in range(10)], np.float32)
     kept = nms(xyxy, np.linspace(1, 0.1, 10), np.zeros(10, int), 0.5, limit=3)
     assert kept.tolist() == [0, 1, 2]
-
-
-def test_parity_in_points_per_class_and_against_the_tolerance() -> None:
-    source = {
-        "map50_95": 0.50,
-        "per_class": [
-            {"class_id": 0, "name": "a", "ap50_95": 0.6},
-            {"class_id": 1, "name": "b", "ap50_95": 0.4},
-            {"class_id": 2, "name": "c", "ap50_95": None},
-        ],
-    }
-    export = {
-        "map50_95": 0.488,
-        "per_class": [
-            {"class_id": 0, "name": "a", "ap50_95": 0.6},
-            {"class_id": 1, "name": "b", "ap50_95": 0.376},
-        ],
-    }
-    p = parity(source, export, tolerance=1.0)
-    assert p["drop_points"] == pytest.approx(1.2) and not p["passed"]
-    assert [c["delta_points"] for c in p["per_class"]] == pytest.approx([0.0, -2.4])
-    assert parity(source, export, tolerance=1.5)["passed"]
-    # "INT8 export returns no detections": everything lost, refused
-    assert not parity(source, {"map50_95": None, "per_class": []}, 1.0)["passed"]
 
 
 def test_a_segment_or_pose_head_is_decoded_on_its_boxes() -> None:

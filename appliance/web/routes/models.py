@@ -65,7 +65,9 @@ async def lineage(
 async def promote(
     ctx: CtxDep, grant: GrantDep, name: FromPath[str], tag: FromPath[str], data: JSONBody[PromoteIn]
 ) -> dict[str, Any]:
-    return await registry.promote(ctx, grant.workspace, name, data.version, tag, grant.actor)
+    return await registry.promote(
+        ctx, grant.workspace, name, data.version, tag, grant.actor, data.accept_unmeasured
+    )
 
 
 @get(MV + "/evaluations", opt=needs(P.MODEL_READ), summary="A model version's evaluations")

@@ -26,29 +26,44 @@ export function compareHref(ws, refs) {
   return `${route("ws", ws, "compare")}?${q}`;
 }
 
-/** "dropped 0.08 mAP50-95 points (at most 1 may drop)"; a negative drop is a gain. */
+/** Export − source in mAP50-95 points (negative: lost); older records kept drop_points. */
+export const parityDelta = (p) => (p.delta_points ?? -Number(p.drop_points ?? 0));
+
+const counts = (p) => (p.images == null ? "counts not recorded" : `${p.images} images, ${p.objects} objects`);
+
+/** "-0.08 pts (export − source) on 12 images, 30 objects; tolerance 1" — one sign everywhere. */
 export function parityText(p) {
-  const drop = Number(p.drop_points);
-  const change = drop < 0 ? `gained ${(-drop).toFixed(2)}` : `dropped ${drop.toFixed(2)}`;
-  return `${change} mAP50-95 points (at most ${p.tolerance_points} may drop)`;
+  const delta = Number(parityDelta(p));
+  const need = p.verdict === "not measurable" ? `; deciding needs at least ${p.min_images} images and ${p.min_objects} objects` : `; tolerance ${p.tolerance_points}`;
+  return `${delta >= 0 ? "+" : ""}${delta.toFixed(2)} mAP50-95 pts (export − source) on ${counts(p)}${need}`;
 }
 
 /** An export's parity against its source, in words and not only in colour. */
 export function parityBadge(parity) {
   if (!parity) return h("span", { class: "badge parity-none", "data-testid": "parity", "data-passed": "none" }, "parity not measured");
-  const passed = Boolean(parity.passed);
+  const verdict = parity.verdict || (parity.passed ? "passed" : "failed");
+  const label = { passed: "✓ parity passed", failed: "✗ parity failed", "not measurable": "? parity not measurable" }[verdict];
   return h(
     "span",
     {
       class: "parity",
       "data-testid": "parity",
-      "data-passed": String(passed),
-      "data-drop": parity.drop_points,
+      "data-passed": verdict === "not measurable" ? "unmeasurable" : String(verdict === "passed"),
+      "data-delta": parityDelta(parity),
       title: parity.where ? `measured on ${parity.where}` : null,
     },
-    h("span", { class: `badge parity-${passed ? "passed" : "failed"}` }, passed ? "✓ parity passed" : "✗ parity failed"),
+    h("span", { class: `badge parity-${verdict === "passed" ? "passed" : verdict === "failed" ? "failed" : "none"}` }, label),
     h("span", { class: "muted" }, ` ${parityText(parity)}`),
   );
+}
+
+/** Which measurement a figure is: "val · ultralytics · 7 images · shapes@1". */
+export function measurementText(m) {
+  if (!m) return "measurement not recorded";
+  const parts = [m.split || "split not known", m.by || "?"];
+  if (m.images != null) parts.push(`${m.images} image${m.images === 1 ? "" : "s"}`);
+  if (m.dataset) parts.push(`${m.dataset}@${m.version}`);
+  return parts.join(" · ");
 }
 
 /** Submit a job on a model version and open its page. */

@@ -81,7 +81,7 @@ export async function render(root, { ws }) {
       { "data-testid": "compare-data" },
       "Measured on ",
       h("a", { href: route("ws", ws, "datasets", r.data.dataset, "versions", r.data.version) }, `${r.data.dataset}@${r.data.version}`),
-      ` (${r.data.split} split); each column is that version's latest evaluation there.`,
+      ` (${r.data.split} split, COCO evaluation, ${r.data.images} images); each column is that version's latest evaluation there.`,
     ),
     t,
     h(

@@ -15,6 +15,20 @@ function stat(label, value, testid) {
   return h("div", { class: "stat", "data-testid": testid, "data-value": value ?? "" }, h("span", { class: "stat-value" }, score(value)), h("span", { class: "stat-label" }, label));
 }
 
+// COCOeval's twelve figures, as published COCO tables give them (— where COCO prints -1)
+const COCO_ROWS = [
+  ["AP", [["ap", "IoU 0.50:0.95 "], ["ap50", "IoU 0.50 "], ["ap75", "IoU 0.75 "], ["ap_small", ""], ["ap_medium", ""], ["ap_large", ""]]],
+  ["AR", [["ar1", "1 det. "], ["ar10", "10 det. "], ["ar100", "100 det. "], ["ar_small", ""], ["ar_medium", ""], ["ar_large", ""]]],
+];
+
+function cocoTable(coco) {
+  if (!coco) return null;
+  const rows = COCO_ROWS.map(([name, cells]) =>
+    h("tr", {}, h("th", { scope: "row" }, name), cells.map(([k, label]) => h("td", { class: "num", "data-metric": k }, `${label}${score(coco[k])}`))),
+  );
+  return table(["COCO", "all sizes", "", "", "small (< 32² px)", "medium", "large (> 96² px)"], rows, { "data-testid": "eval-coco" });
+}
+
 function perClassTable(classes, colourOf) {
   const rows = classes.map((c) =>
     h(
@@ -101,6 +115,7 @@ export async function render(root, { ws, id }) {
       stat("mAP75", rep.map75, "eval-map75"),
       stat("mAP50-95", rep.map50_95, "eval-map50-95"),
     ),
+    cocoTable(rep.coco),
     h("h2", {}, "Per class ", h("span", { class: "muted" }, "(precision, recall and F1 at the score that maximises F1)")),
     perClassTable(rep.per_class, colourOf),
     h("h2", {}, "Charts"),

@@ -8,7 +8,7 @@
 
 import { api, events, query, wsPath } from "../api.js";
 import { bytes, h, mount, route, when } from "../dom.js";
-import { evaluationHref, parityBadge, score } from "../evaluations.js";
+import { evaluationHref, measurementText, parityBadge, score } from "../evaluations.js";
 import { TERMINAL, admissionCell, cancelButton, errorText, progressBar, requestText } from "../jobview.js";
 import { artifactsPanel } from "../artifacts.js";
 import { lineChart } from "../linechart.js";
@@ -78,7 +78,7 @@ function resultView(ws, job) {
         modelLink(ws, r),
         ` after ${r.epochs_run} epoch(s) in ${r.seconds}s (best epoch ${r.best_epoch}).`,
       ),
-      h("p", { class: "muted" }, `mAP50 ${fmt(m.map50)} · mAP50-95 ${fmt(m.map50_95)} · precision ${fmt(m.precision)} · recall ${fmt(m.recall)}`),
+      h("p", { class: "muted" }, `mAP50 ${fmt(m.map50)} · mAP50-95 ${fmt(m.map50_95)} · precision ${fmt(m.precision)} · recall ${fmt(m.recall)} (${measurementText(m.measurement)})`),
     );
   }
   if (job.kind === "augment" && r.version !== undefined) {

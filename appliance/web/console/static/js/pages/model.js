@@ -7,7 +7,7 @@
 
 import { api, wsPath } from "../api.js";
 import { h, mount, route, when } from "../dom.js";
-import { RUNNABLE, compareHref, evaluationsTable, formatBadge, parityBadge, score, submitJob } from "../evaluations.js";
+import { RUNNABLE, compareHref, evaluationsTable, formatBadge, measurementText, parityBadge, score, submitJob } from "../evaluations.js";
 import { lineagePanel } from "../lineage.js";
 import { go } from "../router.js";
 import { empty, guarded, heading, table } from "../ui.js";
@@ -107,6 +107,8 @@ export async function render(root, { ws, name, v }) {
           h("td", {}, formatBadge(mv.format)),
           sourceCell(mv),
           METRICS.map((k) => h("td", { class: "num", "data-metric": k }, score((mv.metrics || {})[k]))),
+          // the figures' own measurement: a weights' validation and an export's COCO test differ
+          h("td", { class: "muted", "data-testid": "measured" }, measurementText((mv.metrics || {}).measurement)),
           h("td", { "data-testid": "tags" }, tagChips(mv.tags)),
           h("td", {}, when(mv.created_at)),
           h("td", {}, mv.created_by),
@@ -164,7 +166,7 @@ export async function render(root, { ws, name, v }) {
     root,
     heading(`Model ${model.name}`, h("span", { class: "muted" }, model.task), compare, h("a", { class: "button secondary", href: route("ws", ws, "models") }, "All models")),
     h("p", { class: "muted" }, `Created ${when(model.created_at)} by ${model.created_by}. Tick two or more versions to compare them on data they were all evaluated on.`),
-    table(["", "Version", "Format", "Source", "mAP50", "mAP50-95", "Precision", "Recall", "Tags", "Created", "By", ""], [], { "data-testid": "model-versions" }),
+    table(["", "Version", "Format", "Source", "mAP50", "mAP50-95", "Precision", "Recall", "Measured", "Tags", "Created", "By", ""], [], { "data-testid": "model-versions" }),
     evaluations,
     panel,
   );
