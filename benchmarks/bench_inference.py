@@ -185,6 +185,7 @@ def _rknn(work: Path, pt: str, images: list[str], imgsz: int) -> str:
         Path(static), work / "m.rknn", simulate=[Path(p) for p in images[:8]], simulate_out=sim
     )
     from appliance.inference.backends import load
+    from appliance.inference.decode import join_branches
     from appliance.inference.letterbox import letterbox, read_image, to_tensor
 
     onnx = load(static, "onnx", 2)
@@ -192,7 +193,8 @@ def _rknn(work: Path, pt: str, images: list[str], imgsz: int) -> str:
     for i, path in enumerate(images[:8]):
         boxed, _ = letterbox(read_image(path), imgsz)
         reference = onnx.run(to_tensor([boxed]))
-        simulated = np.load(sim / f"{i}.npy").reshape(reference.shape)
+        outputs = [np.load(f) for f in made["simulated"][i]["outputs"]]  # cut per stride
+        simulated = join_branches(outputs, (imgsz, imgsz))
         worst = max(worst, float(np.abs(simulated[:, :4] - reference[:, :4]).max()))
     return (
         f"RKNN (FP16, rk3588) converts in {made.get('seconds', 0):.1f} s; its x86 simulator"

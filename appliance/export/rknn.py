@@ -3,8 +3,9 @@
 rknn-toolkit2 pins numpy, onnx and protobuf below what ultralytics needs, so it
 lives in its own environment (``make rknn``) and ``rknn_worker.py`` runs there as
 a child process. This side checks the ONNX model, writes the worker's spec, runs
-it and relays its ``@ahoy`` events. See the worker's docstring for exactly how it
-prepares images (simulator inputs are saved beside the outputs).
+it and relays its ``@ahoy`` events. The model converted is the ONNX with its head
+cut per stride (``rknn_head``), which INT8 needs. See the worker's docstring for
+exactly how it prepares images (simulator inputs are saved beside the outputs).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import appliance
 from appliance.errors import ApplianceError, InvalidInput
+from appliance.export import rknn_head
 from appliance.jobs.handle import EVENT_PREFIX
 
 #: Path to the python of an rknn-toolkit2 environment, instead of ``.venv-rknn``.
@@ -153,10 +155,13 @@ def convert(
     on_event: Callable[[dict[str, Any]], object] | None = None,
     on_start: Callable[[int], object] | None = None,
 ) -> dict[str, Any]:
-    """Convert a static ONNX model to ``output`` (.rknn); with ``simulate``, also run
-    those images in the toolkit's x86 simulator, saving inputs and raw outputs in
-    ``simulate_out``. ``on_event`` gets each progress and result event. Returns the
-    worker's result: toolkit version, seconds, size, simulated files."""
+    """Convert a static ONNX detect model to ``output`` (.rknn), its head cut per
+    stride first (``rknn_head``: box logits and class scores as separate outputs, so
+    INT8 gives each its own scale); with ``simulate``, also run those images in the
+    toolkit's x86 simulator, saving inputs and raw outputs in ``simulate_out``.
+    ``on_event`` gets each progress and result event. Returns the worker's result
+    (toolkit version, seconds, size, simulated files) with the ``layout`` and the
+    ``outputs`` (name, kind, shape) of the cut model."""
     if quantize not in QUANTIZE:
         raise InvalidInput(f"quantize must be one of {', '.join(QUANTIZE)}, not {quantize!r}")
     if quantize == "int8" and not calibration:
@@ -170,22 +175,25 @@ def convert(
     python = environment()
     if python is None:
         raise RknnUnavailable(_missing_reason(os.environ))
-    spec = {
-        "onnx": str(Path(onnx_path).resolve()),
-        "output": str(Path(output).resolve()),
-        "target": target,
-        "quantize": quantize,
-        "calibration": [str(Path(p).resolve()) for p in calibration],
-        "mean": list(mean),
-        "std": list(std),
-        "input_size": list(size),
-        "simulate": [str(Path(p).resolve()) for p in simulate],
-        "simulate_out": str(Path(simulate_out).resolve()) if simulate_out else None,
-    }
     with tempfile.TemporaryDirectory(prefix="ahoy-rknn-") as scratch:
+        cut = Path(scratch) / "branches.onnx"
+        outputs = rknn_head.split_head(Path(onnx_path), cut)
+        spec = {
+            "onnx": str(cut),
+            "output": str(Path(output).resolve()),
+            "target": target,
+            "quantize": quantize,
+            "calibration": [str(Path(p).resolve()) for p in calibration],
+            "mean": list(mean),
+            "std": list(std),
+            "input_size": list(size),
+            "simulate": [str(Path(p).resolve()) for p in simulate],
+            "simulate_out": str(Path(simulate_out).resolve()) if simulate_out else None,
+        }
         spec_path = Path(scratch) / "spec.json"
         spec_path.write_text(json.dumps(spec))
-        return _run_worker(python, spec_path, Path(scratch), timeout, on_event, on_start)
+        made = _run_worker(python, spec_path, Path(scratch), timeout, on_event, on_start)
+    return {**made, "layout": rknn_head.LAYOUT, "outputs": outputs}
 
 
 def _run_worker(

@@ -1,8 +1,10 @@
 """The forward pass per format: NCHW float32 RGB 0..1 in, the raw output out.
 
 ``pt``: Ultralytics weights run by PyTorch (the head's raw output, before NMS, as
-an ONNX export would give it). ``onnx``: ONNX Runtime. A backend says whether
-its batch size is fixed (a static export) so callers feed it whole batches."""
+an ONNX export would give it). ``onnx``: ONNX Runtime (a model cut per stride, as
+the RKNN export cuts it, has its branches joined back into the head's output). A
+backend says whether its batch size is fixed (a static export) so callers feed it
+whole batches."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from appliance.inference.decode import is_branches, join_branches
 
 FORMATS = ("pt", "onnx", "tensorrt")
 
@@ -77,8 +81,15 @@ def _onnx(path: str, threads: int) -> Backend:
     args = _literal(meta.get("args", ""))
     nms_inside = bool(args.get("nms")) if isinstance(args, dict) and args else None
 
+    # a head cut per stride (as for an INT8 RKNN) is joined back into the head's output
+    branches = is_branches([o.shape for o in session.get_outputs()])
+    input_hw = (int(inp.shape[2]), int(inp.shape[3])) if branches else (0, 0)
+
     def forward(batch_: np.ndarray) -> np.ndarray:
-        return np.asarray(session.run(None, {inp.name: batch_})[0])
+        outputs = session.run(None, {inp.name: batch_})
+        if branches:
+            return join_branches([np.asarray(o) for o in outputs], input_hw)
+        return np.asarray(outputs[0])
 
     return Backend(
         forward,

@@ -3,10 +3,13 @@
 Two output layouts exist: the head's ``[N, 4 + classes, anchors]`` (centre, size,
 then one score per class; no NMS: it runs here), and an export with NMS inside,
 ``[N, max_det, 6]`` (x0, y0, x1, y1, score, class). Both end as :class:`Boxes`
-per image, in the original image's pixels."""
+per image, in the original image's pixels. A third, the head cut per stride for
+INT8 (the RKNN export, ``appliance/export/rknn_head.py``), is first joined back
+into the first by :func:`join_branches`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +64,48 @@ def decode(
             raise ValueError(f"an output of shape {raw.shape} has no room for {classes} classes")
         raw = raw[:, : 4 + classes]
     return [_from_head(raw[i], f, conf, iou, max_det) for i, f in enumerate(fitted)]
+
+
+def is_branches(shapes: Sequence[Sequence[int | str]]) -> bool:
+    """Whether a model's output shapes are a head cut per stride: pairs of
+    ``[N, 4 * reg_max, h, w]`` box logits and ``[N, classes, h, w]`` scores."""
+    if len(shapes) < 2 or len(shapes) % 2 or any(len(s) != 4 for s in shapes):
+        return False
+    pairs = zip(shapes[0::2], shapes[1::2], strict=True)
+    return all(
+        isinstance(b[1], int) and b[1] % 4 == 0 and list(b[2:]) == list(s[2:]) for b, s in pairs
+    )
+
+
+def join_branches(outputs: Sequence[np.ndarray], input_hw: tuple[int, int]) -> np.ndarray:
+    """The head's ``[N, 4 + classes, anchors]`` from its per-stride branches, as
+    Ultralytics' head computes it: per side of each box a softmax over ``reg_max``
+    bins, whose expectation is the distance from the anchor (the cell's centre) in
+    cells; centre and size from those, times the stride. Branches come finest
+    first, box logits then class scores (already through their sigmoid)."""
+    if not is_branches([o.shape for o in outputs]):
+        shapes = ", ".join(str(list(o.shape)) for o in outputs)
+        raise ValueError(f"outputs of shapes {shapes} are not box and score branches")
+    boxes, scores = [], []
+    for logits, score in zip(outputs[0::2], outputs[1::2], strict=True):
+        n, channels, h, w = logits.shape
+        reg_max = channels // 4
+        stride = input_hw[0] / h
+        bins = logits.astype(np.float64).reshape(n, 4, reg_max, h * w)
+        if reg_max == 1:  # no distribution (Ultralytics' DFL is then the identity)
+            distances = bins[:, :, 0]
+        else:
+            weights = np.exp(bins - bins.max(axis=2, keepdims=True))
+            weights /= weights.sum(axis=2, keepdims=True)
+            distances = (weights * np.arange(reg_max)[:, None]).sum(axis=2)
+        left, top, right, bottom = distances.transpose(1, 0, 2)
+        ys, xs = np.meshgrid(np.arange(h) + 0.5, np.arange(w) + 0.5, indexing="ij")
+        x, y = xs.ravel(), ys.ravel()
+        x0, y0, x1, y1 = x - left, y - top, x + right, y + bottom
+        boxes.append(np.stack([(x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0], axis=1) * stride)
+        scores.append(score.reshape(n, score.shape[1], h * w))
+    joined = np.concatenate([np.concatenate(boxes, axis=2), np.concatenate(scores, axis=2)], 1)
+    return joined.astype(np.float32)
 
 
 def _from_head(out: np.ndarray, fitted: Fitted, conf: float, iou: float, max_det: int) -> Boxes:

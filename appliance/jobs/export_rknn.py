@@ -1,8 +1,10 @@
 """The RKNN leg of the export job: a static ONNX (batch 1, no NMS) → rknn-toolkit2
 in its own environment (FP16, or INT8 calibrated on the version's train split),
-with the parity images run on the toolkit's x86 simulator; the simulator's raw
-outputs are decoded by the same code as every other format, so the parity is
-measured like for like."""
+with the parity images run on the toolkit's x86 simulator. The model is converted
+with its head cut per stride (box logits and class scores apart, each with its own
+INT8 scale); the simulator's outputs are joined back into the head's output and
+decoded by the same code as every other format, so the parity is measured like
+for like."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import numpy as np
 
 from appliance.errors import InvalidInput, JobRejected
 from appliance.export import rknn
-from appliance.inference.decode import decode
+from appliance.inference.decode import decode, join_branches
 from appliance.inference.letterbox import letterbox, read_image
 from appliance.jobs.handle import JobHandle
 from appliance.jobs.on_model import SplitImages
@@ -89,6 +91,13 @@ async def convert(
     return {**made, "calibration_images": len(calib)}
 
 
+def simulated_output(simulated: Path, i: int, size: int) -> np.ndarray:
+    """Image ``i``'s outputs from the simulator (``i_<k>.npy``, the cut model's
+    branches) joined into the head's ``[1, 4 + classes, anchors]``."""
+    parts = sorted(simulated.glob(f"{i}_*.npy"), key=lambda p: int(p.stem.split("_")[1]))
+    return join_branches([np.load(p) for p in parts], (size, size))
+
+
 def simulated_predictions(images: SplitImages, simulated: Path, size: int) -> dict[str, Any]:
     """The simulator's raw outputs, decoded like any format's (the predict worker's
     output document)."""
@@ -96,10 +105,7 @@ def simulated_predictions(images: SplitImages, simulated: Path, size: int) -> di
     sizes: dict[str, list[int]] = {}
     for i, item in enumerate(images.items):
         _, fitted = letterbox(read_image(item["path"]), size)
-        raw = np.load(simulated / f"{i}.npy")
-        if raw.ndim == 2:
-            raw = raw[None]
-        (found,) = decode(raw.astype(np.float32), [fitted])
+        (found,) = decode(simulated_output(simulated, i, size), [fitted])
         detections[item["id"]] = found.as_list()
         sizes[item["id"]] = [fitted.width, fitted.height]
     timing = {"images": len(images.items), "imgsz": size, "batch": 1, "runtime": "simulator"}
