@@ -129,6 +129,7 @@ async def run(job: JobHandle) -> dict[str, Any]:
             exported, simulated = onnx_path.with_suffix(".rknn"), scratch / "simulated"
             made["rknn"] = await export_rknn.convert(job, onnx_path, exported, images, simulated)
             made["tools"]["rknn-toolkit2"] = made["rknn"].get("toolkit")
+            made["output_shape"] = [o["shape"] for o in made["rknn"]["outputs"]]  # cut per stride
             await job.artifact(exported.name, exported)
         elif p["format"] == "tensorrt":
             exported = onnx_path.with_suffix(".engine")
