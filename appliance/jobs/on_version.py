@@ -100,12 +100,9 @@ async def register_model(
     if split is not None:
         _, rows = await versions.manifest(job.ctx, job.ws, p["dataset"], p["version"])
         images = sum(1 for r in rows if r.role == "image" and r.split == split)
-    metrics = {
-        **metrics,
-        KEY: measurement(
-            by, split=split, images=images, dataset=p["dataset"], version=int(p["version"])
-        ),
-    }
+    measured_on = measurement(
+        by, split=split, images=images, dataset=p["dataset"], version=int(p["version"])
+    )
     mv = await registry.register_run(
         job.ctx,
         job.ws,
@@ -114,7 +111,7 @@ async def register_model(
         run_id=job.id,
         dataset_version_id=p["version_id"],
         weights=(weights["sha256"], weights["size"]),
-        metrics=metrics,
+        metrics={**metrics, KEY: measured_on},
         code={**code, "appliance": metadata.version("ahoy-perception")},
         config=config,
         actor=job.job["created_by"],
@@ -125,4 +122,5 @@ async def register_model(
         "dataset": p["dataset"],
         "version": int(p["version"]),
         "metrics": metrics,
+        KEY: measured_on,  # what measured the metrics, on what
     }

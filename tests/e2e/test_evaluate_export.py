@@ -116,6 +116,9 @@ def test_export_to_onnx_records_parity_and_promotion_follows_it(
     assert source["metrics"]["measurement"] == {
         "by": "ultralytics", "split": "val", "images": val, "dataset": "shapes", "version": 1
     }  # fmt: skip
+    run = c.model_lineage(trained, "1")["run"]  # the training job says the same
+    assert run["result"]["measurement"] == source["metrics"]["measurement"]
+    assert "measurement" not in run["result"]["metrics"], "the run's figures stay as measured"
     assert mv["metrics"]["measurement"] == {
         "by": "coco",
         "split": "test",
