@@ -11,6 +11,7 @@ from appliance.cli.dataset import Name, app
 from appliance.cli.output import out
 from appliance.cli.queue_cmds import parse_params
 from appliance.cli.storage import run_job
+from appliance.domain.wording import plural
 
 
 @app.command("augment")
@@ -42,8 +43,9 @@ def augment(
         r,
         json_,
         lambda: out.print(
-            f"{r['dataset']}@{r['version']}: {r['files']} files, {r['copies']} new train"
-            f" copies of {r['source']} (recipe {r['recipe_sha256'][:12]})",
+            f"{r['dataset']}@{r['version']}: {plural(r['files'], 'file')},"
+            f" {plural(r['copies'], 'new train copy', 'new train copies')} of {r['source']}"
+            f" (recipe {r['recipe_sha256'][:12]})",
             markup=False,
         ),
     )

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from appliance.cli.common import JsonOpt, api, done, want_json
-from appliance.cli.output import BarProgress, local_time, out
+from appliance.cli.output import BarProgress, local_time, out, table
 from appliance.domain.split import SplitConfig
+from appliance.domain.wording import plural, size
 from appliance.sdk import ApiError, Client
 from appliance.sdk.profile import config_dir
 
@@ -51,13 +52,18 @@ def list_(json_: JsonOpt = False) -> None:
     rows = api(lambda c: c.list_datasets(None), json_)
 
     def human() -> None:
-        if not rows:
-            out.print("no datasets yet: `ahoy dataset create NAME`")
-        for r in rows:
-            latest = f"v{r['latest_version']}" if r.get("latest_version") else "no versions"
-            out.print(
-                f"{r['name']:24} {latest:12} {r.get('working_files', 0)} files in working area"
-            )
+        table(
+            ("DATASET", "LATEST", "WORKING AREA"),
+            (
+                (
+                    r["name"],
+                    f"v{r['latest_version']}" if r.get("latest_version") else "no versions yet",
+                    plural(r.get("working_files", 0), "file"),
+                )
+                for r in rows
+            ),
+            empty="no datasets yet: `ahoy dataset create NAME`",
+        )
 
     done(rows, json_, human)
 
@@ -84,7 +90,11 @@ def import_(
         from appliance.sdk.video import import_video
 
         r = api(lambda c: import_video(c, None, name, source, every, prefix, bar), json_)
-        done(r, json_, lambda: out.print(f"imported {r['frames']} frames of {source} into {name}"))
+        done(
+            r,
+            json_,
+            lambda: out.print(f"imported {plural(r['frames'], 'frame')} of {source} into {name}"),
+        )
         return
 
     def run(c: Client) -> Any:
@@ -112,10 +122,10 @@ def import_(
         report.as_dict(),
         json_,
         lambda: out.print(
-            f"imported {report.files} files ({report.bytes:,} bytes) into {name}: "
+            f"imported {plural(report.files, 'file')} ({size(report.bytes)}) into {name}: "
             f"{s['added']} added, {s['updated']} changed, {s['unchanged']} unchanged, "
-            f"{s['removed']} removed; {report.uploaded_blobs} new blobs uploaded "
-            f"({report.uploaded_bytes:,} bytes)"
+            f"{s['removed']} removed; {plural(report.uploaded_blobs, 'new blob')} uploaded "
+            f"({size(report.uploaded_bytes)})"
         ),
     )
 
@@ -135,10 +145,14 @@ def status(name: Name, json_: JsonOpt = False) -> None:
     }
 
     def human() -> None:
-        latest = f"v{number}" if number else "no versions yet"
-        out.print(f"dataset {name}: {value['working_files']} files, latest {latest}")
+        latest = f"latest version v{number}" if number else "no versions yet"
+        out.print(f"dataset {name}: {plural(value['working_files'], 'file')}, {latest}")
         if not any(changes["summary"][k] for k in ("added", "removed", "modified")):
-            out.print("nothing to commit, working area matches the latest version")
+            out.print(
+                "nothing to commit, working area matches the latest version"
+                if number
+                else f"nothing to commit yet: `ahoy dataset import DIR -d {name}` adds files"
+            )
         else:
             print_diff(changes)
 
@@ -178,8 +192,8 @@ def commit(
         v,
         json_,
         lambda: out.print(
-            f"committed {name} v{v['number']}: {v['file_count']} files, "
-            f"{v['total_bytes']:,} bytes, manifest {v['manifest_hash'][:16]}"
+            f"committed {name} v{v['number']}: {plural(v['file_count'], 'file')}, "
+            f"{size(v['total_bytes'])}, manifest {v['manifest_hash'][:16]}"
         ),
     )
 
@@ -206,7 +220,7 @@ def log(name: Name, json_: JsonOpt = False) -> None:
             parent = f"v{v['parent']}" if v.get("parent") else "-"
             out.print(
                 f"v{v['number']}{tags}  {v['manifest_hash'][:16]}  parent {parent}  "
-                f"{v['file_count']} files  {local_time(v.get('created_at'))}  "
+                f"{plural(v['file_count'], 'file')}  {local_time(v.get('created_at'))}  "
                 f"{v.get('created_by', '')}  {v.get('message', '')}",
                 markup=False,
             )
@@ -258,8 +272,8 @@ def pull_(
 
     def human() -> None:
         out.print(
-            f"pulled {name} v{report.version} into {dest}: {report.files} files, "
-            f"{report.bytes:,} bytes, all verified"
+            f"pulled {name} v{report.version} into {dest}: {plural(report.files, 'file')}, "
+            f"{size(report.bytes)}, all verified"
         )
         for e in report.erased:
             out.print(f"  erased (not restored): {e['filename']} — {e.get('reason', '')}")
@@ -300,7 +314,11 @@ def rm(
     """Drop files from the working area, delete a version, or (no arguments) the dataset."""
     if paths:
         gone = api(lambda c: c.remove_files(None, name, paths), json_)
-        done({"removed": gone}, json_, lambda: out.print(f"removed {len(gone)} files from {name}"))
+        done(
+            {"removed": gone},
+            json_,
+            lambda: out.print(f"removed {plural(len(gone), 'file')} from {name}"),
+        )
     elif version:
 
         def drop(c: Client) -> int:

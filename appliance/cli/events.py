@@ -10,6 +10,7 @@ import typer
 from appliance.cli.common import JsonOpt, api, done, want_json
 from appliance.cli.dataset import Name
 from appliance.cli.output import BarProgress, out
+from appliance.domain.wording import plural
 from appliance.sdk.events import BATCH, send_jsonl
 
 app = typer.Typer(
@@ -54,7 +55,8 @@ def send(
         r,
         json_,
         lambda: out.print(
-            f"{r['events']} events: {r['accepted']} applied, {r['duplicates']} duplicates, "
+            f"{plural(r['events'], 'event')}: {r['accepted']} applied, "
+            f"{plural(r['duplicates'], 'duplicate')}, "
             f"{r['skipped']} skipped (at or below the offset); stream {stream} of {name} "
             f"is at offset {_offset(r['offset'])}",
             markup=False,
@@ -70,7 +72,8 @@ def offset(name: Name, stream: Stream, json_: JsonOpt = False) -> None:
         r,
         json_,
         lambda: out.print(
-            f"stream {stream} of {name}: offset {_offset(r['offset'])}, {r['events']} events, "
+            f"stream {stream} of {name}: offset {_offset(r['offset'])}, "
+            f"{plural(r['events'], 'event')}, "
             f"last {r['last_event_id'] or '-'}",
             markup=False,
         ),

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from appliance.cli.common import STATE, JsonOpt, PasswordStdin, api, done, fail, read_password
-from appliance.cli.output import out
+from appliance.cli.output import local_time, out, table
 from appliance.errors import ApplianceError
 from appliance.sdk import ApiError, Client
 from appliance.sdk.profile import Profile, ProfileStore, resolve
@@ -128,7 +128,10 @@ def token_create(
     t = api(lambda c: c.create_token(name, days), json_)
 
     def human() -> None:
-        out.print(f"token {t['id']} ({t['name']}), expires {t.get('expires_at')}:")
+        out.print(
+            f"token {t['id']} ({t['name']}), expires {local_time(t.get('expires_at'))}:",
+            markup=False,
+        )
         out.print(t["token"], markup=False)
         out.print("store it now: it is not shown again")
 
@@ -139,7 +142,21 @@ def token_create(
 def token_list(json_: JsonOpt = False) -> None:
     """Your personal tokens (never their secrets)."""
     rows = api(lambda c: c.list_tokens(), json_)
-    done(rows, json_, lambda: _table(rows, ("id", "name", "kind", "expires_at", "revoked_at")))
+    done(
+        rows,
+        json_,
+        lambda: table(
+            ("ID", "NAME", "KIND", "CREATED", "EXPIRES", "LAST USED", "REVOKED"),
+            (
+                (t["id"], t["name"], t["kind"], *(local_time(t.get(k)) for k in _TOKEN_TIMES))
+                for t in rows
+            ),
+            empty="no tokens: `ahoy token create NAME`",
+        ),
+    )
+
+
+_TOKEN_TIMES = ("created_at", "expires_at", "last_used_at", "revoked_at")
 
 
 @tokens.command("revoke")
@@ -169,11 +186,15 @@ def user_create(
 def user_list(json_: JsonOpt = False) -> None:
     """Every user (box admins only)."""
     rows = api(lambda c: c.list_users(), json_)
-    done(rows, json_, lambda: _table(rows, ("username", "is_admin", "created_at")))
-
-
-def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
-    if not rows:
-        out.print("none")
-    for r in rows:
-        out.print("  ".join(f"{r.get(k)!s:20}" for k in columns if k in r).rstrip(), markup=False)
+    done(
+        rows,
+        json_,
+        lambda: table(
+            ("USER", "BOX ADMIN", "CREATED"),
+            (
+                (u["username"], bool(u.get("is_admin")), local_time(u.get("created_at")))
+                for u in rows
+            ),
+            empty="no users",
+        ),
+    )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from appliance.cli.common import JsonOpt, api, done
-from appliance.cli.output import out
+from appliance.cli.output import cell, local_time, out, print_lines, result_lines, table
 from appliance.cli.storage import run_job
 
 jobs = typer.Typer(help="Long-running work: gc, verify, and later training.", no_args_is_help=True)
@@ -17,10 +17,18 @@ webhooks = typer.Typer(help="HTTP callbacks on workspace events.", no_args_is_he
 JobId = Annotated[str, typer.Argument(help="Job id (`ahoy job list`).")]
 
 
-def _job_line(j: Any) -> str:
+def progress_text(j: Any) -> str:
     p = j.get("progress") or {}
-    prog = f"{p.get('done', 0)}/{p.get('total', 0)} {p.get('unit', '')}" if p else ""
-    return f"{j['id']}  {j.get('kind', ''):8} {j.get('state', ''):10} {prog}".rstrip()
+    if not p.get("total"):
+        return ""
+    return f"{p.get('done', 0):,}/{p['total']:,} {p.get('unit') or ''}".rstrip()
+
+
+def finished_lines(job: Any, result: Any) -> list[str]:
+    """``job ID (kind) succeeded`` and its result, one aligned line per figure."""
+    head = f"job {job['id']} ({job.get('kind')}) succeeded"
+    lines = result_lines(result) if isinstance(result, dict) else []
+    return [head + (":" if lines else ""), *lines]
 
 
 @jobs.command("list")
@@ -32,10 +40,21 @@ def job_list(
     rows = api(lambda c: list(itertools.islice(c.list_jobs(None), limit)), json_)
 
     def human() -> None:
-        if not rows:
-            out.print("no jobs")
-        for j in rows:
-            out.print(_job_line(j), markup=False)
+        table(
+            ("ID", "KIND", "STATE", "PROGRESS", "CREATED", "BY"),
+            (
+                (
+                    j["id"],
+                    j.get("kind"),
+                    j.get("state"),
+                    progress_text(j),
+                    local_time(j.get("created_at")),
+                    j.get("created_by"),
+                )
+                for j in rows
+            ),
+            empty="no jobs",
+        )
 
     done(rows, json_, human)
 
@@ -46,10 +65,25 @@ def job_show(job_id: JobId, json_: JsonOpt = False) -> None:
     j = api(lambda c: c.get_job(None, job_id), json_)
 
     def human() -> None:
-        out.print(_job_line(j), markup=False)
-        for key in ("result", "error"):
-            if j.get(key):
-                out.print(f"  {key}: {j.get(key)}", markup=False)
+        out.print(f"job {j['id']} ({j.get('kind')}): {j.get('state')}", markup=False)
+        facts = {
+            "created": f"{local_time(j.get('created_at'))} by {cell(j.get('created_by'))}",
+            "started": local_time(j.get("started_at")),
+            "finished": local_time(j.get("finished_at")),
+            "progress": progress_text(j),
+        }
+        a: Any = j.get("admission") or {}
+        if a.get("reason"):
+            where = f"position {a['position']}: " if a.get("position") else ""
+            facts["admission"] = where + str(a["reason"])
+        print_lines(f"  {k:9}  {cell(v)}" for k, v in facts.items() if v)
+        for key in ("params", "result", "error"):
+            value = j.get(key)
+            if isinstance(value, dict) and value:
+                out.print(f"{key}:", markup=False)
+                print_lines(result_lines(value))
+            elif value:
+                out.print(f"{key}: {value}", markup=False)
 
     done(j, json_, human)
 
@@ -57,8 +91,9 @@ def job_show(job_id: JobId, json_: JsonOpt = False) -> None:
 @jobs.command("wait")
 def job_wait(job_id: JobId, json_: JsonOpt = False) -> None:
     """Follow a job until it ends; exits non-zero if it failed."""
-    result = api(lambda c: run_job(c, c.get_job(None, job_id), "job", json_), json_)
-    done(result, json_, lambda: out.print(f"job {job_id} succeeded: {result}", markup=False))
+    job = api(lambda c: c.get_job(None, job_id), json_)
+    result = api(lambda c: run_job(c, job, str(job.get("kind") or "job"), json_), json_)
+    done(result, json_, lambda: print_lines(finished_lines(job, result)))
 
 
 @webhooks.command("add")
@@ -85,10 +120,11 @@ def webhook_list(json_: JsonOpt = False) -> None:
     rows = api(lambda c: c.list_webhooks(None), json_)
 
     def human() -> None:
-        if not rows:
-            out.print("no webhooks")
-        for h in rows:
-            out.print(f"{h['id']}  {h['url']}  {', '.join(h.get('events', []))}", markup=False)
+        table(
+            ("ID", "URL", "EVENTS"),
+            ((h["id"], h["url"], ", ".join(h.get("events", []))) for h in rows),
+            empty="no webhooks: `ahoy webhook add URL`",
+        )
 
     done(rows, json_, human)
 
@@ -114,9 +150,21 @@ def webhook_deliveries(
     )
 
     def human() -> None:
-        if not rows:
-            out.print("no deliveries yet")
-        for d in rows:
-            out.print("  ".join(f"{v}" for v in d.values()), markup=False)
+        table(
+            ("WHEN", "EVENT", "TYPE", "ATTEMPT", "OUTCOME", "HTTP", "TOOK"),
+            (
+                (
+                    local_time(d.get("at")),
+                    d.get("event_id"),
+                    d.get("type"),
+                    d.get("attempt"),
+                    d.get("outcome"),
+                    d.get("status_code"),
+                    None if d.get("duration_ms") is None else f"{d['duration_ms']:,.0f} ms",
+                )
+                for d in rows
+            ),
+            empty="no deliveries yet",
+        )
 
     done(rows, json_, human)

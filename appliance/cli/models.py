@@ -9,8 +9,9 @@ from typing import Annotated, Any
 import typer
 
 from appliance.cli.common import JsonOpt, api, done
-from appliance.cli.output import out
+from appliance.cli.output import out, value_text
 from appliance.domain import measurement, parity
+from appliance.domain.wording import plural
 
 models = typer.Typer(help="Trained and uploaded models, with their lineage.", no_args_is_help=True)
 
@@ -73,7 +74,7 @@ def model_lineage(name: Name, ref: Ref = "latest", json_: JsonOpt = False) -> No
         if data:
             out.print(
                 f"data: {data['dataset']}@{data['number']} manifest {data['manifest_hash']}"
-                f" ({data['file_count']} files) — `ahoy dataset pull {data['dataset']}"
+                f" ({plural(data['file_count'], 'file')}) — `ahoy dataset pull {data['dataset']}"
                 f" DIR -v {data['number']}` rebuilds it",
                 markup=False,
             )
@@ -82,7 +83,7 @@ def model_lineage(name: Name, ref: Ref = "latest", json_: JsonOpt = False) -> No
         if lin.get("run"):
             out.print(f"run: job {lin['run']['id']} ({lin['run']['state']})", markup=False)
         if lin.get("code"):
-            out.print(f"code: {lin['code']}", markup=False)
+            out.print(f"code: {value_text('code', lin['code'])}", markup=False)
 
     done(lin, json_, human)
 

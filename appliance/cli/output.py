@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -19,7 +22,10 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.table import Table
+from rich.text import Text
 
+from appliance.domain.wording import size
 from appliance.errors import ApplianceError
 
 out = Console(highlight=False, soft_wrap=True)
@@ -31,6 +37,89 @@ def local_time(ts: Any) -> str:
     if isinstance(ts, int | float):
         return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
     return str(ts or "")
+
+
+def cell(value: Any) -> str:
+    """One value for a person: ``-`` for none, yes/no for a flag, else its text."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, empty: str) -> None:
+    """Rows under a header line, each column as wide as its widest cell (ids are
+    never cut short, however narrow the terminal); ``empty`` when there are none."""
+    texts = [[cell(v) for v in row] for row in rows]
+    if not texts:
+        out.print(empty, markup=False)
+        return
+    t = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold", highlight=False)
+    for h in headers:
+        t.add_column(h, no_wrap=True)
+    for row in texts:
+        t.add_row(*(Text(v) for v in row))
+    natural = Measurement.get(out, out.options.update_width(1 << 16), t).maximum
+    wide = Console(
+        file=out.file,
+        width=max(natural, out.width),
+        force_terminal=out.is_terminal,
+        no_color=out.no_color,
+        highlight=False,
+    )
+    with wide.capture() as captured:
+        wide.print(t)
+    out.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+
+
+def value_text(key: str, value: Any) -> str:
+    """A result's value by what its key says it is: ``*_at`` a time, ``*bytes`` a size."""
+    if isinstance(value, bool) or value is None:
+        return cell(value)
+    if isinstance(value, int | float) and key.endswith("_at"):
+        return local_time(value)
+    if isinstance(value, int | float) and key.endswith("bytes"):
+        return size(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {value_text(str(k), v)}" for k, v in value.items()) or "-"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "none"
+        shown = [value_text(key, v) for v in value[:8]]
+        more = f", … ({len(value) - 8} more)" if len(value) > 8 else ""
+        return ("; " if any(isinstance(v, Mapping) for v in value) else ", ").join(shown) + more
+    return str(value)
+
+
+#: An underscore between words (reclaimed_blobs), not between digits (map50_95).
+_UNDERSCORE = re.compile(r"(?<!\d)_|_(?!\d)")
+
+
+def result_lines(result: Mapping[str, Any], indent: str = "  ") -> list[str]:
+    """A job's result (or any record) as aligned ``label  value`` lines; a nested
+    record indents under its label."""
+    if not result:
+        return []
+    width = max(len(str(k)) for k in result)
+    lines: list[str] = []
+    for key, value in result.items():
+        label = _UNDERSCORE.sub(" ", str(key))
+        if isinstance(value, Mapping) and value:
+            lines.append(f"{indent}{label}:")
+            lines += result_lines(value, indent + "  ")
+        else:
+            lines.append(f"{indent}{label:{width}}  {value_text(str(key), value)}")
+    return lines
+
+
+def print_lines(lines: Iterable[str]) -> None:
+    for line in lines:
+        out.print(line, markup=False)
 
 
 def emit_json(value: Any) -> None:

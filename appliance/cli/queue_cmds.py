@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from appliance.cli.common import JsonOpt, api, done
-from appliance.cli.jobs import JobId, jobs
-from appliance.cli.output import out
+from appliance.cli.jobs import JobId, finished_lines, jobs
+from appliance.cli.output import out, print_lines, value_text
 from appliance.cli.storage import run_job
 from appliance.errors import InvalidInput
 
@@ -47,9 +47,9 @@ def job_submit(
 ) -> None:
     """Submit a governed job: it runs when the box has room, or is refused with why."""
     job = api(lambda c: c.submit_job(kind, parse_params(param or [])), json_)
-    if wait:
+    if wait:  # the same as `ahoy job wait`: progress while it runs, then its result
         result = api(lambda c: run_job(c, job, kind, json_), json_)
-        done(result, json_, lambda: out.print(f"job {job['id']} succeeded: {result}", markup=False))
+        done(result, json_, lambda: print_lines(finished_lines(job, result)))
         return
     done(job, json_, lambda: out.print(f"job {job['id']} {_admission_line(job)}", markup=False))
 
@@ -58,7 +58,18 @@ def job_submit(
 def job_cancel(job_id: JobId, json_: JsonOpt = False) -> None:
     """Cancel a job: a queued one at once, a running one by killing its processes."""
     job = api(lambda c: c.cancel_job(job_id), json_)
-    done(job, json_, lambda: out.print(f"job {job_id}: cancel sent ({job['state']})"))
+    ended = job["state"] in ("succeeded", "failed", "cancelled")
+    done(
+        job,
+        json_,
+        lambda: out.print(
+            f"job {job_id} had already {job['state'].replace('cancelled', 'been cancelled')};"
+            " nothing to cancel"
+            if ended
+            else f"job {job_id}: cancel sent ({job['state']})",
+            markup=False,
+        ),
+    )
 
 
 @jobs.command("log")
@@ -73,7 +84,7 @@ def job_log(
     def human() -> None:
         for e in events:
             data = e["data"]
-            text = data["line"] if e["kind"] == "log" else json.dumps(data)
+            text = data["line"] if e["kind"] == "log" else value_text(e["kind"], data)
             out.print(f"{e['seq']:>5} {e['kind']:8} {text}", markup=False)
 
     done(events, json_, human)

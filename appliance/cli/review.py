@@ -11,7 +11,8 @@ from typing import Annotated, Any
 import typer
 
 from appliance.cli.common import JsonOpt, api, done, fail
-from appliance.cli.output import out
+from appliance.cli.output import out, table
+from appliance.domain.wording import plural
 from appliance.errors import InvalidInput
 from appliance.sdk.annotate import ANY
 
@@ -46,10 +47,19 @@ def queue(
     )
 
     def human() -> None:
-        if not rows:
-            out.print("no images match")
-        for i in rows:
-            out.print(_line(i), markup=False)
+        table(
+            ("STATE", "ANNOTATOR", "PATH", "REVIEWER'S COMMENT"),
+            (
+                (
+                    i["state"],
+                    i.get("annotator"),
+                    i["path"],
+                    i.get("comment") if i["state"] == "rejected" else None,
+                )
+                for i in rows
+            ),
+            empty="no images match",
+        )
 
     done(rows, json_, human)
 
@@ -120,6 +130,18 @@ def reject(
     done(r, json_, lambda: out.print(f"rejected {path}: {comment}", markup=False))
 
 
+_ANNOTATOR_COLUMNS = (
+    "ANNOTATOR",
+    "FILES",
+    "SAVES",
+    "SUBMITTED",
+    "APPROVED",
+    "REJECTED",
+    "REJECTION RATE",
+    "FILES/ACTIVE HOUR",
+)
+
+
 @label.command("stats")
 def stats(
     dataset: Dataset,
@@ -132,20 +154,29 @@ def stats(
     r = api(lambda c: c.review_stats(None, dataset, since=since), json_)
 
     def human() -> None:
-        for a in r["annotators"]:
-            rate = a["rejection_rate"]
-            out.print(
-                f"{a['annotator']:20} {a['files_saved']:>5} files {a['saves']:>6} saves "
-                f"{a['submitted']:>5} submitted {a['approved']:>5} approved "
-                f"{a['rejected']:>5} rejected ({'-' if rate is None else f'{rate:.0%}'}), "
-                f"{a['files_per_active_hour'] or 0:.1f} files/active hour",
-                markup=False,
-            )
-        for v in r["reviewers"]:
-            out.print(
-                f"{v['reviewer']:20} reviewed: {v['approvals']} approved, "
-                f"{v['rejections']} rejected",
-                markup=False,
+        table(
+            _ANNOTATOR_COLUMNS,
+            (
+                (
+                    a["annotator"],
+                    a["files_saved"],
+                    a["saves"],
+                    a["submitted"],
+                    a["approved"],
+                    a["rejected"],
+                    None if a["rejection_rate"] is None else f"{a['rejection_rate']:.0%}",
+                    f"{a['files_per_active_hour'] or 0:.1f}",
+                )
+                for a in r["annotators"]
+            ),
+            empty="no annotation work yet",
+        )
+        if r["reviewers"]:
+            out.print()
+            table(
+                ("REVIEWER", "APPROVED", "REJECTED"),
+                ((v["reviewer"], v["approvals"], v["rejections"]) for v in r["reviewers"]),
+                empty="",
             )
 
     done(r, json_, human)
@@ -161,4 +192,13 @@ def prelabel(
 ) -> None:
     """Add a model's proposals to an image's labels (marked proposal: true)."""
     r = api(lambda c: c.prelabel(None, dataset, path, model, min_score=min_score), json_)
-    done(r, json_, lambda: out.print(f"{r['proposed']} proposals added to {path}", markup=False))
+    done(
+        r,
+        json_,
+        lambda: out.print(
+            f"{plural(r['proposed'], 'proposal')} added to {path}"
+            if r["proposed"]
+            else f"no proposals for {path} (none scored {min_score} or more)",
+            markup=False,
+        ),
+    )

@@ -7,13 +7,22 @@ from typing import Annotated, Any
 import typer
 
 from appliance.cli.common import JsonOpt, api, done, fail, want_json
-from appliance.cli.output import JobBar, out
+from appliance.cli.output import JobBar, err, out
+from appliance.domain.wording import plural, size
 from appliance.sdk import ApiError, Client, Job
 
 
 def run_job(c: Client, job: Job, stage: str, as_json: bool) -> Any:
-    """Follow a job to its end with a progress bar; its result, or exit with its error."""
-    bar = JobBar(not want_json(as_json), stage)
+    """Follow a job to its end with a progress bar; its result, or exit with its error.
+    `job wait`, `job submit --wait` and every command that runs a job show the same."""
+    people = not want_json(as_json)
+    a: Any = job.get("admission") or {}
+    if people and job.get("state") == "queued" and a.get("position"):
+        err.print(
+            f"job {job['id']} queued at position {a['position']}: {a.get('reason', '')}",
+            markup=False,
+        )
+    bar = JobBar(people, stage)
     try:
         final = c.wait_job(None, job["id"], on_progress=bar)
     finally:
@@ -48,9 +57,10 @@ def gc_(
         r,
         json_,
         lambda: out.print(
-            f"{verb} {r.get('reclaimed_blobs', 0)} blobs ({r.get('reclaimed_bytes', 0):,} bytes); "
-            f"{r.get('store_orphans', 0)} orphaned blobs swept; "
-            f"{r.get('marked', 0)} newly unreferenced"
+            f"{verb} {plural(r.get('reclaimed_blobs', 0), 'blob')}"
+            f" ({size(r.get('reclaimed_bytes', 0))}); "
+            f"{plural(r.get('store_orphans', 0), 'orphaned blob')} swept; "
+            f"{plural(r.get('marked', 0), 'blob')} newly unreferenced"
         ),
     )
 
@@ -66,7 +76,8 @@ def verify(
         r,
         json_,
         lambda: out.print(
-            f"checked {r.get('checked', 0)} blobs: {len(missing)} missing, {len(corrupt)} corrupt"
+            f"checked {plural(r.get('checked', 0), 'blob')}: "
+            f"{len(missing)} missing, {len(corrupt)} corrupt"
         ),
     )
     if not r.get("ok", not (missing or corrupt)):
@@ -101,7 +112,8 @@ def erase(
         r,
         json_,
         lambda: out.print(
-            f"erased sha256:{r.get('sha256')}; dropped from {len(dropped)} working areas; "
+            f"erased sha256:{r.get('sha256')}; dropped from "
+            f"{plural(len(dropped), 'working area')}; "
             f"versions that held it now report it as erased"
         ),
     )

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from appliance.cli.common import JsonOpt, api, done
-from appliance.cli.output import out
+from appliance.cli.jobs import finished_lines
+from appliance.cli.output import out, print_lines
 from appliance.cli.queue_cmds import parse_params
 from appliance.cli.storage import run_job
 
@@ -67,14 +68,6 @@ def train_script(
     job = api(submit, json_)
     if wait:
         result = api(lambda c: run_job(c, job, "train-script", json_), json_)
-        done(
-            result,
-            json_,
-            lambda: out.print(
-                f"job {job['id']} succeeded: {result.get('model')} v{result.get('model_version')}"
-                f" {result.get('metrics')}",
-                markup=False,
-            ),
-        )
+        done(result, json_, lambda: print_lines(finished_lines(job, result)))
         return
     done(job, json_, lambda: out.print(f"job {job['id']} {job.get('state')}", markup=False))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from appliance.cli.common import JsonOpt, api, done
-from appliance.cli.output import local_time, out
+from appliance.cli.output import local_time, out, table, value_text
+from appliance.domain.wording import plural, size
 
 workspaces = typer.Typer(
     help="Workspaces: separate datasets, members and quotas.", no_args_is_help=True
@@ -36,10 +37,11 @@ def workspace_list(json_: JsonOpt = False) -> None:
     rows = api(lambda c: c.list_workspaces(), json_)
 
     def human() -> None:
-        for w in rows:
-            out.print(
-                f"{w['id']:24} {w.get('role', ''):10} {w.get('description', '')}", markup=False
-            )
+        table(
+            ("WORKSPACE", "YOUR ROLE", "DESCRIPTION"),
+            ((w["id"], w.get("role"), w.get("description")) for w in rows),
+            empty="you are in no workspace: a box admin adds you (`ahoy member set`)",
+        )
 
     done(rows, json_, human)
 
@@ -50,12 +52,14 @@ def workspace_show(ws: Ws = None, json_: JsonOpt = False) -> None:
     w = api(lambda c: c.get_workspace(ws), json_)
 
     def human() -> None:
-        quota = w.get("quota_bytes")
-        limit = f"{quota:,} bytes" if quota is not None else "no quota"
-        out.print(
-            f"workspace {w['id']} ({w.get('role')}): {w.get('description', '')}", markup=False
-        )
-        out.print(f"  uses {w.get('used_bytes', 0):,} bytes of {limit}")
+        quota, used = w.get("quota_bytes"), w.get("used_bytes") or 0
+        about = f": {w['description']}" if w.get("description") else ""
+        out.print(f"workspace {w['id']} (your role: {w.get('role')}){about}", markup=False)
+        if quota is None:
+            out.print(f"  uses {size(used)}; no quota set")
+        else:
+            share = f" ({used / quota:.0%})" if quota else ""
+            out.print(f"  uses {size(used)} of its {size(quota)} quota{share}")
 
     done(w, json_, human)
 
@@ -66,8 +70,7 @@ def member_list(json_: JsonOpt = False) -> None:
     rows = api(lambda c: c.list_members(None), json_)
 
     def human() -> None:
-        for m in rows:
-            out.print(f"{m['username']:24} {m['role']}")
+        table(("MEMBER", "ROLE"), ((m["username"], m["role"]) for m in rows), empty="no members")
 
     done(rows, json_, human)
 
@@ -104,15 +107,24 @@ def audit_log(
     rows = api(lambda c: list(itertools.islice(c.audit_log(None), limit)), json_)
 
     def human() -> None:
-        for e in rows:
-            out.print(_entry(e), markup=False)
+        table(
+            ("ID", "WHEN", "ACTOR", "ACTION", "TARGET", "OUTCOME", "DETAIL"),
+            (
+                (
+                    e.get("id"),
+                    local_time(e.get("at")),
+                    e.get("actor"),
+                    e.get("action"),
+                    e.get("target"),
+                    e.get("outcome"),
+                    value_text("detail", e["detail"]) if e.get("detail") else None,
+                )
+                for e in rows
+            ),
+            empty="no audit entries in this workspace yet",
+        )
 
     done(rows, json_, human)
-
-
-def _entry(e: dict[str, Any]) -> str:
-    fields = ("id", "at", "actor", "action", "target", "outcome")
-    return "  ".join(str(e[k]) for k in fields if e.get(k) is not None)
 
 
 @audit.command("verify")
@@ -122,11 +134,14 @@ def audit_verify(json_: JsonOpt = False) -> None:
 
     def human() -> None:
         if r.get("ok"):
-            out.print(f"audit chain intact: {r.get('entries', 0)} entries; head {r.get('head')}")
+            out.print(
+                f"audit chain intact: {plural(r.get('entries', 0), 'entry')}; head {r.get('head')}"
+            )
             anchored = r.get("anchored")
             if anchored:
                 out.print(
-                    f"held against {r.get('checkpoints')} signed checkpoint(s); the newest "
+                    f"held against {plural(r.get('checkpoints') or 0, 'signed checkpoint')};"
+                    " the newest "
                     f"covers entry {anchored['entry_id']} ({local_time(anchored['at'])}), "
                     f"key {r.get('key_id')}\n"
                     "(entries after it are chained but not yet anchored)"

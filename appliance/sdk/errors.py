@@ -120,6 +120,13 @@ class TransferError(ApiError):
         self.exit_code = 1
 
 
+#: The hint of a 401 answered to a client that sent no token.
+NOT_LOGGED_IN = (
+    "you are not logged in: `ahoy login --url URL` (or set AHOY_TOKEN to a token from"
+    " `ahoy token create`)"
+)
+
+
 def _default_hint(status: int) -> str:
     if status == 401:
         return "log in again with `ahoy login`"

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import requests
 
-from appliance.sdk.errors import ApiError, ApiTimeout, ApiUnavailable
+from appliance.sdk.errors import NOT_LOGGED_IN, ApiError, ApiTimeout, ApiUnavailable
 
 DEFAULT_TIMEOUT = 120.0
 PAGE_LIMIT = 1000  # the API's maximum page size: fewest round trips
@@ -98,7 +98,10 @@ class Transport:
                 body = resp.content
             finally:
                 resp.close()
-            raise ApiError.from_problem(resp.status_code, body, resp.reason or "")
+            error = ApiError.from_problem(resp.status_code, body, resp.reason or "")
+            if error.status == 401 and not self.token:
+                error.hint = NOT_LOGGED_IN  # this client has no token at all: log in first
+            raise error
         return resp
 
     def _json(self, method: str, path: str, **kw: Any) -> Any:

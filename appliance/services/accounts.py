@@ -16,6 +16,11 @@ from appliance.services import credentials as cred
 from appliance.services.context import ServiceContext
 
 SETUP_TTL = 24 * 3600
+#: What a call without a token is told: people log in; scripts send a token.
+NOT_LOGGED_IN_HINT = (
+    "log in with `ahoy login` (or the console); a script sends 'Authorization: Bearer <token>'"
+    " with a token from `ahoy token create`"
+)
 DAY = 24 * 3600
 #: The source of a call made on the box itself (no network address).
 LOCAL = "local"
@@ -121,7 +126,7 @@ async def login(
 
 async def authenticate(ctx: ServiceContext, bearer: str | None) -> Principal:
     if not bearer:
-        raise Unauthenticated("no token was sent", hint="send 'Authorization: Bearer <token>'")
+        raise Unauthenticated("no token was sent", hint=NOT_LOGGED_IN_HINT)
     parts = cred.split_token(bearer)
     if parts is None or parts[0] not in ("pat", "session"):
         raise Unauthenticated("the token is malformed")
