@@ -120,6 +120,12 @@ def tree_digests(root: Path) -> dict[str, str]:
     return result
 
 
+def pulled_digests(root: Path) -> dict[str, str]:
+    """``tree_digests`` of a pull's files: without the ``.ahoy/`` folder (manifest,
+    label documents) a pull writes beside them."""
+    return {k: v for k, v in tree_digests(root).items() if not k.startswith(".ahoy/")}
+
+
 TRACEBACK = "Traceback (most recent call last)"
 
 

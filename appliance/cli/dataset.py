@@ -9,6 +9,7 @@ import typer
 
 from appliance.cli.common import JsonOpt, api, done, want_json
 from appliance.cli.output import BarProgress, local_time, out, table
+from appliance.cli.pulled import label_docs, pulled_lines
 from appliance.domain.split import SplitConfig
 from appliance.domain.wording import plural, size
 from appliance.sdk import ApiError, Client
@@ -81,10 +82,16 @@ def import_(
     every: Annotated[
         int | None, typer.Option(help="SOURCE is a video: import every Nth frame as a JPEG.")
     ] = None,
+    labels: Annotated[
+        bool,
+        typer.Option(help="SOURCE is a pull: give each file the label document it wrote."),
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Hash a folder and add it to the working area, uploading only new content
-    (or, with --every, a video's frames, each traced to its source and time)."""
+    (or, with --every, a video's frames, each traced to its source and time). A
+    folder `ahoy dataset pull` wrote: its .ahoy/ is never imported as files, and
+    --labels attaches the label documents it holds."""
     bar = BarProgress(not want_json(json_))
     if every is not None:
         from appliance.sdk.video import import_video
@@ -114,20 +121,23 @@ def import_(
             mirror=mirror,
             progress=bar,
             stat_cache=config_dir() / "statcache.sqlite",
+            labels=labels,
         )
 
     report = api(run, json_)
     s = report.staged
-    done(
-        report.as_dict(),
-        json_,
-        lambda: out.print(
+
+    def human() -> None:
+        out.print(
             f"imported {plural(report.files, 'file')} ({size(report.bytes)}) into {name}: "
             f"{s['added']} added, {s['updated']} changed, {s['unchanged']} unchanged, "
             f"{s['removed']} removed; {plural(report.uploaded_blobs, 'new blob')} uploaded "
             f"({size(report.uploaded_bytes)})"
-        ),
-    )
+        )
+        if report.pulled:
+            pulled_lines(name, report.pulled)
+
+    done(report.as_dict(), json_, human)
 
 
 @app.command()
@@ -248,12 +258,21 @@ def pull_(
     dest: Annotated[Path, typer.Argument(help="Folder to rebuild the version in.")],
     version: Annotated[str, typer.Option("--version", "-v", help="Number or tag.")] = "latest",
     split: Annotated[str | None, typer.Option(help="Only this split.")] = None,
-    layout: Annotated[str, typer.Option(help="'tree' (as imported) or 'split'.")] = "tree",
-    manifest: Annotated[Path | None, typer.Option(help="Also write the manifest here.")] = None,
+    layout: Annotated[
+        str, typer.Option(help="'tree' (as imported) or 'split' (<split>/<file>).")
+    ] = "tree",
+    manifest: Annotated[
+        Path | None, typer.Option(help="Also write a copy of the manifest here.")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Write into a non-empty folder.")] = False,
+    bare: Annotated[
+        bool, typer.Option(help="Only the files: no DEST/.ahoy/ (manifest, label documents).")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Rebuild a version's files byte for byte, verifying every blob."""
+    """Rebuild a version byte for byte, verifying every hash: its files, and in
+    DEST/.ahoy/ its manifest (manifest.json) and each file's label document
+    (labels/<file>.json)."""
     bar = BarProgress(not want_json(json_))
     report = api(
         lambda c: c.pull(
@@ -265,6 +284,7 @@ def pull_(
             layout=layout,
             manifest_out=manifest,
             force=force,
+            bare=bare,
             progress=bar,
         ),
         json_,
@@ -275,6 +295,12 @@ def pull_(
             f"pulled {name} v{report.version} into {dest}: {plural(report.files, 'file')}, "
             f"{size(report.bytes)}, all verified"
         )
+        if report.meta:
+            out.print(
+                f"  manifest {report.meta}/manifest.json, "
+                f"{label_docs(report.labels)} under {report.meta}/labels/",
+                markup=False,
+            )
         for e in report.erased:
             out.print(f"  erased (not restored): {e['filename']} — {e.get('reason', '')}")
 

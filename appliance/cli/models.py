@@ -75,7 +75,8 @@ def model_lineage(name: Name, ref: Ref = "latest", json_: JsonOpt = False) -> No
             out.print(
                 f"data: {data['dataset']}@{data['number']} manifest {data['manifest_hash']}"
                 f" ({plural(data['file_count'], 'file')}) — `ahoy dataset pull {data['dataset']}"
-                f" DIR -v {data['number']}` rebuilds it",
+                f" DIR -v {data['number']}` rebuilds it: files, label documents and split,"
+                " every hash verified (DIR/.ahoy/manifest.json)",
                 markup=False,
             )
         else:

@@ -82,9 +82,11 @@ class Client(
         progress: Progress | None = None,
         workers: int = 0,
         stat_cache: Path | None = None,
+        labels: bool = False,
     ) -> UploadReport:
         """Hash ``root`` locally, send only the blobs the appliance lacks, stage all
-        names in one transaction. See ``appliance.sdk.upload.upload_tree``."""
+        names in one transaction; ``labels``: ``root`` is a pull, attach the label
+        documents it wrote. See ``appliance.sdk.upload.upload_tree``."""
         return _upload_tree(
             self,
             ws,
@@ -96,6 +98,7 @@ class Client(
             progress=progress,
             workers=workers,
             stat_cache=stat_cache,
+            labels=labels,
         )
 
     def pull(
@@ -109,10 +112,12 @@ class Client(
         layout: str = "tree",
         manifest_out: Path | None = None,
         force: bool = False,
+        bare: bool = False,
         progress: Progress | None = None,
     ) -> PullReport:
-        """Rebuild a version under ``dest``, verifying every file against the
-        manifest. See ``appliance.sdk.pull.pull``."""
+        """Rebuild a version under ``dest`` (its files, and in ``dest/.ahoy/`` its
+        manifest and label documents unless ``bare``), verifying every file against
+        the manifest. See ``appliance.sdk.pull.pull``."""
         return _pull(
             self,
             ws,
@@ -123,5 +128,6 @@ class Client(
             layout=layout,
             manifest_out=manifest_out,
             force=force,
+            bare=bare,
             progress=progress,
         )

@@ -199,11 +199,20 @@ class DataApi(Transport):
         return list(self._json("GET", path, params={"limit": 1}).get("erased", []))
 
     def archive(
-        self, ws: str | None, name: str, ref: str | int, split: str | None = None
+        self,
+        ws: str | None,
+        name: str,
+        ref: str | int,
+        split: str | None = None,
+        *,
+        labels: bool = False,
     ) -> requests.Response:
-        """The version as a streamed tar; the caller closes the response."""
+        """The version as a streamed tar; the caller closes the response. With
+        ``labels``, each file's label document follows the files as
+        ``.ahoy/labels/<filename>.json`` (header ``X-Ahoy-Labels``: how many)."""
         path = self._ws(ws, "datasets", name, "versions", ref, "archive")
-        return self._request("GET", path, params={"split": split}, stream=True)
+        params = {"split": split, **({"labels": "true"} if labels else {})}
+        return self._request("GET", path, params=params, stream=True)
 
     def get_file(self, ws: str | None, name: str, ref: str | int, filename: str) -> bytes:
         base = self._ws(ws, "datasets", name, "versions", ref, "files")

@@ -70,6 +70,8 @@ class UploadReport:
     uploaded_blobs: int
     uploaded_bytes: int
     staged: dict[str, Any]
+    #: a folder ``pull`` wrote: which version, its label documents, its split
+    pulled: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -80,13 +82,17 @@ class UploadReport:
 
 @dataclass(frozen=True)
 class PullReport:
-    """What ``pull`` wrote: every file verified against the manifest's sha256."""
+    """What ``pull`` wrote: every file verified against the manifest's sha256, every
+    label document against its label_sha256; ``meta`` is the folder holding the
+    manifest and the label documents (None for a bare pull)."""
 
     version: int
     manifest_hash: str
     files: int
     bytes: int
     erased: list[dict[str, Any]] = field(default_factory=list)
+    labels: int = 0
+    meta: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

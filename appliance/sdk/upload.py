@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from appliance.domain.pulled import MANIFEST
+from appliance.errors import InvalidInput
 from appliance.ingest.hashing import default_workers, hash_files
 from appliance.ingest.scan import SourceFile, scan_tree
 from appliance.ingest.statcache import StatCache
 from appliance.progress import NoProgress, Progress
 from appliance.sdk.errors import ApiError
+from appliance.sdk.pulled import read_pulled
 from appliance.sdk.tarstream import BlobSource, SizedStream, blob_tar, file_chunks, tar_length
 from appliance.sdk.types import StageResult, UploadReport
 
@@ -45,23 +48,42 @@ def upload_tree(
     progress: Progress | None = None,
     workers: int = 0,
     stat_cache: Path | None = None,
+    labels: bool = False,
 ) -> UploadReport:
     """Add ``root`` (a folder or one file) to the working area under ``prefix``.
 
     With ``mirror``, names under ``prefix`` that the tree no longer has are dropped
     from the working area too. ``stat_cache`` (an SQLite file) remembers digests by
     path and stat, so re-uploading a big tree re-reads only changed files.
+    A folder ``pull`` wrote: its ``.ahoy/`` is the pull's, not data, and is never
+    imported as files; with ``labels``, each file gets the label document the pull
+    wrote for it (``appliance.sdk.pulled``). The report's ``pulled`` says so.
     """
     progress = progress or NoProgress()
-    client.get_dataset(ws, dataset)  # fail fast, before reading a byte
+    ds = client.get_dataset(ws, dataset)  # fail fast, before reading a byte
+    pulled = read_pulled(root)
+    if labels and pulled is None:
+        raise InvalidInput(
+            f"{root} is not a folder `ahoy dataset pull` wrote (it has no {MANIFEST})",
+            hint="--labels reads the label documents a pull writes; for a YOLO or COCO"
+            " folder use `ahoy dataset import-yolo` or `import-coco`",
+        )
     files = scan_tree(root, prefix, tuple(exclude))
+    if pulled is not None:
+        files = pulled.data(files, prefix)
+    docs = pulled.label_documents(files, prefix) if pulled and labels else {}
     cache = StatCache(stat_cache) if stat_cache is not None else None
     try:
         known = cache.lookup(files) if cache else {}
         digests, sources, sent_blobs, sent_bytes = _hash_and_send(
             client, ws, files, known, workers, progress
         )
-        rows = [{"name": f.name, "sha256": digests[f.name], "size": f.size} for f in files]
+        label_sha, label_sources = _label_blobs(docs)
+        if label_sources:
+            more_blobs, more_bytes = _send_missing(client, ws, label_sources, NoProgress())
+            sent_blobs, sent_bytes = sent_blobs + more_blobs, sent_bytes + more_bytes
+            sources = sources | label_sources
+        rows = [_row(f, digests[f.name], docs.get(f.name), label_sha) for f in files]
         mirror_prefix = prefix.strip("/") if mirror else None
         try:
             staged = client.stage_files(ws, dataset, rows, mirror_prefix)
@@ -78,8 +100,35 @@ def upload_tree(
         if cache:
             cache.close()
     return UploadReport(
-        dataset, len(files), sum(f.size for f in files), sent_blobs, sent_bytes, dict(staged)
+        dataset,
+        len(files),
+        sum(f.size for f in files),
+        sent_blobs,
+        sent_bytes,
+        dict(staged),
+        pulled=pulled.report(files, prefix, digests, len(docs), ds.get("split"))
+        if pulled
+        else None,
     )
+
+
+def _label_blobs(docs: dict[str, bytes]) -> tuple[dict[str, str], dict[str, BlobSource]]:
+    """Label documents (file name → bytes) as blobs: name → sha256, sha256 → source."""
+    label_sha = {name: hashlib.sha256(doc).hexdigest() for name, doc in docs.items()}
+    sources = {
+        label_sha[name]: BlobSource(label_sha[name], len(doc), "", "label document", doc)
+        for name, doc in docs.items()
+    }
+    return label_sha, sources
+
+
+def _row(
+    f: SourceFile, sha256: str, doc: bytes | None, label_sha: dict[str, str]
+) -> dict[str, Any]:
+    row: dict[str, Any] = {"name": f.name, "sha256": sha256, "size": f.size}
+    if doc is not None:
+        row |= {"label_sha256": label_sha[f.name], "label_size": len(doc)}
+    return row
 
 
 class _Sender:
@@ -251,19 +300,11 @@ def upload_labelled(
     canonical bytes) the appliance lacks, then one staging call naming both.
     What YOLO, COCO and video imports share once they have parsed their input."""
     digests, _, sent, sent_bytes = _hash_and_send(client, ws, images, {}, 0, progress)
-    label_sha = {name: hashlib.sha256(doc).hexdigest() for name, doc in labels.items()}
-    docs = {label_sha[name]: doc for name, doc in labels.items()}
-    lacking = sorted(client.missing_blobs(ws, docs))
+    label_sha, sources = _label_blobs(labels)
+    lacking = sorted(client.missing_blobs(ws, sources))
     if lacking:
-        sources = [
-            BlobSource(sha, len(docs[sha]), "", "label document", docs[sha]) for sha in lacking
-        ]
-        client.upload_blob_tar(ws, b"".join(blob_tar(sources, lambda n: None)))
-    rows = []
-    for img in images:
-        row: dict[str, Any] = {"name": img.name, "sha256": digests[img.name], "size": img.size}
-        if img.name in labels:
-            row |= {"label_sha256": label_sha[img.name], "label_size": len(labels[img.name])}
-        rows.append(row)
+        batch = [sources[sha] for sha in lacking]
+        client.upload_blob_tar(ws, b"".join(blob_tar(batch, lambda n: None)))
+    rows = [_row(img, digests[img.name], labels.get(img.name), label_sha) for img in images]
     staged = client.stage_files(ws, dataset, rows)
     return LabelledUpload(staged, sent, sent_bytes, len(lacking), digests)

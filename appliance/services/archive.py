@@ -2,20 +2,24 @@
 
 Small blobs are read in the store's own order (one request per pack on
 SeaweedFS); large ones are streamed. Erased content is left out (the manifest
-says which). A file held under several names is read once.
+says which). A file held under several names is read once. A pull asks for the
+label documents too: they follow the files as ``.ahoy/labels/<filename>.json``
+(``appliance.domain.pulled``), the exact stored bytes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import tarfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from appliance.domain.manifest import ManifestRow
 from appliance.domain.names import check_filename
+from appliance.domain.pulled import META, clashes, label_path
 from appliance.domain.records import Version
-from appliance.errors import InvalidInput, NotFound
+from appliance.errors import BlobMissing, Conflict, InvalidInput, NotFound
 from appliance.iostreams import ChunkSink, iter_reader
 from appliance.services.context import ServiceContext
 from appliance.services.pull import LAYOUTS
@@ -69,11 +73,13 @@ def tar_chunks(
     name_of: Callable[[ManifestRow], str] | None = None,
     head: Sequence[Member] = (),
     extra: Callable[[ManifestRow], list[Member]] = lambda row: [],
+    tail: Callable[[], Iterable[Member]] | None = None,
 ) -> Iterator[bytes]:
     """Blocking: run in a worker thread (the web layer streams it).
 
     ``head`` files first, then for each row its blob under ``name_of(row)`` (the
-    plan's layout by default) followed by its ``extra`` members (e.g. a label file).
+    plan's layout by default) followed by its ``extra`` members (e.g. a label file),
+    then the members ``tail()`` yields (read only once the files are sent).
     Members come in the order the store reads them back (pack by pack, one
     request each), not by name: a tar's order carries no meaning, and reading
     packs in their own order is what makes this as fast as a local pull. Large
@@ -110,7 +116,40 @@ def tar_chunks(
                 tar.addfile(info(name(row), size), iter_reader(ctx.blobs.stream(ws, sha)))
                 add_extra(tar, extra(row))
                 yield from sink.drain()
+        for member in tail() if tail is not None else ():
+            add_extra(tar, [member])
+            if sink.held >= PIECE:
+                yield from sink.drain()
     yield from sink.drain()
+
+
+async def check_labels(ctx: ServiceContext, ws: str, archive: ArchivePlan) -> int:
+    """Before a pull's archive with labels starts: no file may sit where the label
+    documents go, and every label document must be in the store. Returns how many
+    label documents the archive will hold."""
+    if archive.layout == "tree" and (clash := clashes(r.filename for r in archive.rows)):
+        raise Conflict(
+            f"{len(clash)} files of this version are under {META}/, where a pull keeps its"
+            f" manifest and label documents (first: {clash[0]})",
+            hint="pull with --layout split, or --bare for the files alone",
+        )
+    digests = {r.label_sha256 for r in archive.rows if r.label_sha256}
+    lacking = await asyncio.to_thread(ctx.blobs.missing, ws, digests)
+    if lacking:
+        raise BlobMissing(ws, sorted(lacking)[0])
+    return sum(1 for r in archive.rows if r.label_sha256)
+
+
+def label_members(ctx: ServiceContext, ws: str, archive: ArchivePlan) -> Iterator[Member]:
+    """Blocking: each row's label document, as stored, under ``label_path``; read
+    pack by pack like the files, a document shared by several files once."""
+    names: dict[str, list[str]] = {}
+    for row in archive.rows:
+        if row.label_sha256:
+            names.setdefault(row.label_sha256, []).append(row.filename)
+    for sha, data in ctx.blobs.read_many(ws, list(names)):
+        for filename in names[sha]:
+            yield label_path(filename), data
 
 
 async def one_file(

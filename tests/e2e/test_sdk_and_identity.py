@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from appliance.sdk import ApiError, Client
-from tests.conftest import make_tree, tree_digests
+from tests.conftest import make_tree, pulled_digests, tree_digests
 from tests.e2e.conftest import BIN, PASSWORD, Appliance, free_port, running_appliance
 from tests.integration.lan import POOL
 
@@ -123,7 +123,7 @@ def test_sdk_upload_commit_and_pull_in_split_layout(appliance, tmp_path):
     )
     assert report.files == 121 and report.manifest_hash == v["manifest_hash"]
     want = {f"{r['split']}/{r['filename']}": r["sha256"] for r in rows}
-    assert tree_digests(dest) == want
+    assert pulled_digests(dest) == want
     doc = json.loads((tmp_path / "m.json").read_text())
     assert doc["manifest_hash"] == v["manifest_hash"] and len(doc["files"]) == 121
     with pytest.raises(Exception, match="not empty"):
@@ -173,7 +173,7 @@ def test_large_files_go_alone_and_tar_requests_are_capped(appliance, tmp_path, m
     assert r.uploaded_blobs == 31 and r.staged["added"] == 31
     c.commit(None, "batches", "b")
     c.pull(None, "batches", "latest", tmp_path / "back")
-    assert tree_digests(tmp_path / "back") == tree_digests(src)
+    assert pulled_digests(tmp_path / "back") == tree_digests(src)
 
 
 def test_human_output_of_every_reading_command(appliance, tmp_path):

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from appliance.services import datasets, gc, importing, pull, versions
-from tests.conftest import make_tree, tree_digests
+from tests.conftest import make_tree, pulled_digests
 
 pytestmark = pytest.mark.integration
 
@@ -74,7 +74,7 @@ def test_kill_9_during_import_then_rerun_completes(engine, tmp_path):
     assert engine.blob_count() == 6000
     dest = tmp_path / "out"
     engine(pull.pull, "ds", "latest", dest)
-    assert tree_digests(dest) == expected
+    assert pulled_digests(dest) == expected
     assert report.files == 6000
 
 

@@ -114,16 +114,21 @@ async def version_archive(
     ref: FromPath[str],
     split: FromQuery[str | None] = None,
     layout: FromQuery[str] = "tree",
+    labels: FromQuery[bool] = False,
 ) -> Stream:
-    plan = await archive.plan(ctx, grant.workspace, ds, ref, split, layout)
+    ws = grant.workspace
+    plan = await archive.plan(ctx, ws, ds, ref, split, layout)
+    docs = await archive.check_labels(ctx, ws, plan) if labels else 0
+    tail = (lambda: archive.label_members(ctx, ws, plan)) if labels else None
     return Stream(
-        await started(archive.tar_chunks(ctx, grant.workspace, plan)),
+        await started(archive.tar_chunks(ctx, ws, plan, tail=tail)),
         media_type="application/x-tar",
         headers={
             "Content-Disposition": f'attachment; filename="{ds}-v{plan.version.number}.tar"',
             "X-Ahoy-Manifest-Hash": plan.version.manifest_hash,
             "X-Ahoy-Files": str(len(plan.rows)),
             "X-Ahoy-Bytes": str(plan.bytes),
+            **({"X-Ahoy-Labels": str(docs)} if labels else {}),
         },
     )
 
