@@ -5,20 +5,23 @@ The label documents are stored as blobs first; then one catalog transaction poin
 the files at them, resets their review state to ``in_progress`` and records the
 activity. ``save_labels`` does one file, and its ``expect`` makes a save
 conditional on the labels the editor started from (the studio's If-Match), so two
-people editing one image do not silently overwrite each other. ``save_many``
-does a batch (the event stream) in one blob write and one transaction.
+people editing one image do not silently overwrite each other; a document equal
+to the stored one (who saved it and when aside) changes nothing, so an approved
+image stays approved. ``save_many`` does a batch (the event stream) in one blob
+write and one transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from appliance.domain.canonical import sha256_hex
-from appliance.domain.labels.document import LabelDocument
+from appliance.domain.labels.document import LabelDocument, LabelError, parse_document
 from appliance.domain.labels.review import IN_PROGRESS
 from appliance.domain.manifest import WorkingFile
 from appliance.domain.records import Dataset, StagedFile
@@ -93,6 +96,11 @@ async def save_labels(
         raise _no_file(slug, filename)
     if current.label_sha256 == sha:
         return Saved(filename, sha, sha, changed=False)
+    if current.label_sha256 is not None and await _same_as_stored(
+        ctx, ws, current.label_sha256, doc
+    ):
+        # Only who/when differ: nothing changes, the review state included.
+        return Saved(filename, current.label_sha256, current.label_sha256, changed=False)
 
     async def write(uow: UnitOfWork, ds: Dataset, working: Mapping[str, WorkingFile]) -> Saved:
         now = working.get(filename)
@@ -178,6 +186,16 @@ async def _working(uow: UnitOfWork, ds: Dataset, names: Sequence[str]) -> dict[s
         return await uow.working_files(ds.id)
     found = {n: await uow.working_file(ds.id, n) for n in names}
     return {n: w for n, w in found.items() if w is not None}
+
+
+async def _same_as_stored(ctx: ServiceContext, ws: str, digest: str, doc: LabelDocument) -> bool:
+    """Are the stored labels ``digest`` the same labels as ``doc``?"""
+    try:
+        data = await asyncio.to_thread(ctx.blobs.read, ws, digest)
+        stored = parse_document(json.loads(data), digest)
+    except (LabelError, ValueError):
+        return False
+    return stored.same_labels(doc)
 
 
 def _puts(blobs: Mapping[str, bytes], digests: set[str]) -> list[BlobPut]:

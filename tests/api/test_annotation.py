@@ -179,3 +179,31 @@ def test_autosave_of_a_1000_box_document_is_quick(team, capsys):
     with capsys.disabled():
         print(f"\nautosave p50 of a 1,000-box document over HTTP: {p50 * 1000:.1f} ms")
     assert p50 < 0.5
+
+
+def test_the_same_labels_saved_again_change_nothing_and_approval_stays(team):
+    """The studio sends no ``by``/``at``; labels equal to the stored ones apart from
+    those are no change: the stored document, its digest and the approval stay."""
+    alice, ann, rex = team["alice"], team["ann"], team["rex"]
+    data = fresh()
+    alice.ok("PUT", f"{A}/blobs/{sha(data)}", data=data, headers=RAW)
+    one = {"name": "same/001.jpg", "sha256": sha(data), "size": len(data)}
+    alice.ok("POST", DS + "/working/files", json={"files": [one]})
+    path = DS + "/labels/same/001.jpg"
+    first = ann.ok("PUT", path, json={**doc(0, 1), "by": "user:importer", "at": 1700000000.5})
+    ann.ok("POST", DS + "/submit/same/001.jpg")
+    rex.ok("POST", DS + "/review/same/001.jpg", json={"decision": "approve"})
+
+    tag = {"If-Match": f'"{first["label_sha256"]}"'}
+    again = ann.ok("PUT", path, json=doc(0, 1), headers=tag)
+    assert (again["changed"], again["state"]) == (False, "approved")
+    assert again["label_sha256"] == first["label_sha256"]
+    item = ann.ok("GET", DS + "/items/same/001.jpg")
+    assert (item["state"], item["label_sha256"]) == ("approved", first["label_sha256"])
+    assert item["labels"]["by"] == "user:importer"
+    assert [h["action"] for h in item["history"]].count("save") == 1
+
+    moved = doc(0, 1)
+    moved["objects"][0]["box"] = [0.5, 0.5, 0.1, 0.100001]  # a real change, however small
+    changed = ann.ok("PUT", path, json=moved, headers=tag)
+    assert (changed["changed"], changed["state"]) == (True, "in_progress")

@@ -102,6 +102,16 @@ class LabelDocument:
     def sha256(self) -> str:
         return sha256_hex(self.to_bytes())
 
+    def same_labels(self, other: LabelDocument) -> bool:
+        """Equal apart from ``by``/``at`` (who saved it and when): saving one over
+        the other would change nothing a person labelled."""
+        return (self.objects, self.size, self.tags, self.extra) == (
+            other.objects,
+            other.size,
+            other.tags,
+            other.extra,
+        )
+
 
 def parse_document(data: Any, where: str = "labels") -> LabelDocument:
     """A document from its JSON form; raises LabelError naming the first problem."""
