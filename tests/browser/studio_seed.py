@@ -74,6 +74,13 @@ class Annotations:
         url = f"{self.base}/labels/{quote(path)}"
         return dict(self._call("PUT", url, json=document, headers={"If-Match": tag}))
 
+    def submit(self, path: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"{self.base}/submit/{quote(path)}", json={}))
+
+    def review(self, path: str, decision: str, comment: str = "") -> dict[str, Any]:
+        body = {"decision": decision, "comment": comment}
+        return dict(self._call("POST", f"{self.base}/review/{quote(path)}", json=body))
+
     def set_skeleton(self, cls: int, keypoints: list[str]) -> None:
         skeleton = {"class": cls, "keypoints": keypoints, "edges": [[0, 1], [1, 2]]}
         body = {"classes": CLASSES, "skeletons": [skeleton]}

@@ -199,8 +199,10 @@ def test_newcomer_imports_coco_fixes_labels_gets_approved_and_round_trips_yolo(
     expected = [(x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0]
     assert drawn["box"] == pytest.approx(expected, abs=0.01)  # within ~6 px of the shape
     shot(page, "newcomer-studio-fixed")
-    page.get_by_test_id("submit").click()
-    expect(page.get_by_test_id("item-panel")).to_contain_text("submitted")
+    page.get_by_test_id("submit").click()  # submitted, and on to the next image
+    expect(page.get_by_test_id("studio-message")).to_contain_text(f"Submitted {WRONG_FILE}")
+    row = page.locator(f'.queue-item[data-path="{WRONG_FILE}"]')
+    expect(row).to_have_attribute("data-state", "submitted")
 
     # 4. The reviewer, in another browser session: approve, commit only approved work.
     with second_tab(browser, watch) as review:

@@ -3,6 +3,9 @@
 // the labels this editor started from (If-Match), so someone else's newer labels
 // are never overwritten silently; on a conflict saving stops, the edits stay in
 // the editor, and the user chooses: reload theirs, or save mine over them.
+// A document equal to the one last loaded or saved is not sent at all (an edit
+// undone, a click that moved nothing): saving it would change nothing but could
+// still reset the image's review state.
 
 export const SAVED = "saved";
 export const PENDING = "pending";
@@ -20,6 +23,16 @@ export const STATE_TEXT = {
   [REFUSED]: "Not saved — the appliance refused these labels",
 };
 
+/** JSON text with every object's keys sorted: equal documents give equal text. */
+export function stableJson(value) {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson(value[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
 /**
  * ``save(document, ifMatch)`` stores a document and answers ``{label_sha256}``; it
  * throws an error with ``status`` 409 on a conflict. ``snapshot()`` answers the
@@ -34,6 +47,7 @@ export function createAutosave({ save, snapshot, onState = () => {}, delay = 800
   let state = SAVED;
   let retryMs = 1000;
   let closed = false;
+  let baseline = null; // stableJson of what the appliance has, when known
 
   const set = (next, error) => {
     state = next;
@@ -50,10 +64,18 @@ export function createAutosave({ save, snapshot, onState = () => {}, delay = 800
 
   async function attempt() {
     const target = version;
+    const body = snapshot();
+    const text = stableJson(body);
+    if (text === baseline) {
+      saved = Math.max(saved, target); // nothing to send: the appliance has this document
+      set(SAVED);
+      return;
+    }
     set(SAVING);
     try {
-      const answer = await save(snapshot(), etag);
+      const answer = await save(body, etag);
       etag = answer.label_sha256 || etag;
+      baseline = text;
       saved = Math.max(saved, target);
       retryMs = 1000;
       if (version > saved) {
@@ -84,11 +106,14 @@ export function createAutosave({ save, snapshot, onState = () => {}, delay = 800
   }
 
   return {
-    /** A freshly opened image: its labels' hash (or "none"), nothing to save. */
-    load(labelSha256) {
+    /** A freshly opened image: its labels' hash (or "none"), nothing to save.
+     * ``document``: what the editor shows of them now (canonical); saving the same
+     * again is skipped. */
+    load(labelSha256, document) {
       clearTimeout(timer);
       timer = null;
       etag = labelSha256 || "none";
+      baseline = document === undefined ? null : stableJson(document);
       version = 0;
       saved = 0;
       retryMs = 1000;
@@ -112,6 +137,7 @@ export function createAutosave({ save, snapshot, onState = () => {}, delay = 800
     /** After a conflict: save these edits over the newer labels (``current`` is their hash). */
     async overwrite(current) {
       etag = current || "none";
+      baseline = null; // theirs are there now: mine are sent even if they equal what I loaded
       set(PENDING);
       return this.flush();
     },

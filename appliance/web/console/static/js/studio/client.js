@@ -59,7 +59,9 @@ export function client(ws, ds) {
     /** Approve or reject the labels the reviewer saw (``seen``: their label_sha256). */
     review: (path, decision, comment, seen) =>
       send("POST", at("review", path), { decision, comment }, { "If-Match": `"${seen || "none"}"` }),
-    prelabel: (path, model) => send("POST", at("prelabel", path), { model }),
+    prelabel: (path, model, minScore) => send("POST", at("prelabel", path), { model, min_score: minScore }),
+    /** The workspace's models (name, task, latest, tags). */
+    models: () => api(wsPath(ws, "models")),
     stats: () => api(`${base}/review/stats`),
     commit: (message, onlyApproved) =>
       send("POST", `${base}/versions`, { message, only_approved: onlyApproved }),

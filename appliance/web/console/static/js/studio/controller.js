@@ -8,7 +8,7 @@ import { client as makeClient } from "./client.js";
 import { accept, copyObjects, loadDocument, toCanonical } from "./doc.js";
 import { createEditor } from "./editor.js";
 import { createHistory } from "./history.js";
-import { createPanels } from "./panels.js";
+import { createPanels, submitRefused } from "./panels.js";
 import { createQueue } from "./queue.js";
 import * as stash from "./stash.js";
 import { createTools } from "./tools.js";
@@ -24,7 +24,11 @@ export function createController(layout, { ws, ds, filter }) {
   let imageUrl = null;
   let opening = Promise.resolve();
 
-  const editor = createEditor(layout.canvas, { edit, onSelect: () => refreshList() });
+  const editor = createEditor(layout.canvas, {
+    edit,
+    onSelect: () => refreshList(),
+    onZoom: (scale) => layout.setZoom(scale),
+  });
   const tools = createTools(editor, {
     add: (o) => {
       edit((d) => d.objects.push(o));
@@ -38,8 +42,8 @@ export function createController(layout, { ws, ds, filter }) {
     save: async (document, ifMatch) => {
       const answer = await api.saveLabels(item.path, document, ifMatch);
       queue.update(item.path, { state: answer.state, label_sha256: answer.label_sha256 });
-      if (answer.state) panels.setItem({ ...item, state: answer.state });
       item = { ...item, state: answer.state || item.state, label_sha256: answer.label_sha256 };
+      panels.setItem(item);
       return answer;
     },
     snapshot: () => toCanonical(doc),
@@ -51,15 +55,22 @@ export function createController(layout, { ws, ds, filter }) {
     onDelete: (id) => edit((d) => (d.objects = d.objects.filter((o) => o.id !== id))),
     onReclass: (id, cls) => reclass(id, cls),
     onAccept: (id) => edit((d) => (d.objects = d.objects.map((o) => (o.id === id ? accept(o) : o)))),
-    onSubmit: () => submit(),
-    onPrelabel: (model) => prelabel(model),
+    onSubmit: () => layout.guarded(submit),
+    onPrelabel: (model, minScore) => prelabel(model, minScore),
   });
   const queue = createQueue(layout.left, { client: api, onOpen: (path) => navigate(path), filter });
 
-  /** Every change of the document goes through here: one undo step, one autosave. */
+  /** Every change of the document goes through here: one undo step, one autosave.
+   * A ``mutate`` that changed nothing (a click on a box) is no step and no save. */
   function edit(mutate) {
-    steps.record(doc);
+    const before = steps.snapshot(doc);
     mutate(doc);
+    if (steps.snapshot(doc) === before) {
+      editor.setDocument(doc);
+      refreshList();
+      return;
+    }
+    steps.push(before);
     changed();
   }
 
@@ -105,7 +116,7 @@ export function createController(layout, { ws, ds, filter }) {
     item = next;
     doc = loadDocument(next.labels, [img.naturalWidth, img.naturalHeight]);
     steps.reset();
-    autosave.load(next.label_sha256);
+    autosave.load(next.label_sha256, toCanonical(doc));
     editor.select(null);
     editor.setImage(img);
     editor.setDocument(doc);
@@ -155,21 +166,44 @@ export function createController(layout, { ws, ds, filter }) {
     panels.say(`Copied ${objects.length} objects from ${path}.`);
   }
 
+  /** Submit this image for review, then open the next one of the queue. */
   async function submit() {
+    if (!item) return;
     if (!(await autosave.flush())) return panels.say("Save the labels before submitting.");
-    const answer = await api.submit(item.path);
+    const why = submitRefused(item);
+    if (why) return panels.say(why);
+    const done = item.path;
+    const answer = await api.submit(done);
     item = { ...item, ...answer, state: answer.state || "submitted" };
     panels.setItem(item);
-    queue.update(item.path, { state: item.state });
-    panels.say("Submitted for review.");
+    queue.update(done, { state: item.state });
+    const next = await queue.neighbour(done, 1);
+    if (next) await navigate(next);
+    panels.say(`Submitted ${done} for review.${next ? "" : " That was the last image of the queue."}`);
   }
 
-  async function prelabel(model) {
-    if (!(await autosave.flush())) return;
+  async function loadModels() {
     try {
-      await api.prelabel(item.path, model || "latest");
-      await open(item.path);
-      panels.say("Proposals added: dashed outlines; accept them one by one (a).");
+      const { items } = await api.models();
+      panels.setModels(items.filter((m) => m.task === "detect" && m.latest));
+    } catch (err) {
+      if (!(err.status >= 400 && err.status < 500)) throw err;
+      panels.setModels(null, `Pre-labelling needs the models of this workspace: ${err.title}.`);
+    }
+  }
+
+  async function prelabel(model, minScore) {
+    if (!item || !(await autosave.flush())) return;
+    try {
+      const answer = await api.prelabel(item.path, model, minScore);
+      if (answer.changed) await open(item.path);
+      const n = answer.proposed;
+      const also = answer.skipped ? ` (${answer.skipped} left out: already drawn)` : "";
+      panels.say(
+        n
+          ? `${n} proposal${n === 1 ? "" : "s"} from ${model} added${also}: dashed outlines; accept them one by one (a).`
+          : `No proposals: ${model} found nothing scoring ${minScore} or more on this image${also}.`,
+      );
     } catch (err) {
       panels.say([err.title, err.detail, err.hint].filter(Boolean).join(" — "));
     }
@@ -202,6 +236,9 @@ export function createController(layout, { ws, ds, filter }) {
     next: () => step(1),
     previous: () => step(-1),
     fit: () => editor.fit(),
+    zoomIn: () => editor.zoomBy(1.25),
+    zoomOut: () => editor.zoomBy(1 / 1.25),
+    actualSize: () => editor.actualSize(),
     submit: () => layout.guarded(submit),
     key: (combo) => tools.key(combo),
     flushSoon: () => autosave.flush(),
@@ -230,6 +267,7 @@ export function createController(layout, { ws, ds, filter }) {
     actions,
     async start(path) {
       await loadSchema();
+      await loadModels();
       const first = await queue.reload(queue.filter);
       await navigate(path || first[0]?.path);
       if (!path && !first.length) panels.say("No images to label with this filter.");

@@ -2,7 +2,8 @@
 // ONE custom shape in one pass (no node per object, nothing listening, so 1,000+
 // boxes redraw in a few milliseconds); and a small listening layer holding only
 // the selected object's handles and the shape being drawn. Coordinates on the
-// stage are image pixels; the document keeps them normalized (0..1).
+// stage are image pixels; the document keeps them normalized (0..1). ``onZoom``
+// hears every change of scale (1 = one image pixel per screen pixel).
 
 /* global Konva */
 
@@ -12,7 +13,7 @@ import { createHandles } from "./handles.js";
 const UNKNOWN = "#ff00ff";
 const LABELS_UP_TO = 200; // class names are drawn on images with at most this many objects
 
-export function createEditor(container, { readOnly = false, edit = () => {}, onSelect = () => {} } = {}) {
+export function createEditor(container, { readOnly = false, edit = () => {}, onSelect = () => {}, onZoom = () => {} } = {}) {
   const stage = new Konva.Stage({
     container,
     width: container.clientWidth || 800,
@@ -129,6 +130,7 @@ export function createEditor(container, { readOnly = false, edit = () => {}, onS
     stage.position({ x: (sw - view.width * scale) / 2, y: (sh - view.height * scale) / 2 });
     redraw();
     imageLayer.batchDraw();
+    onZoom(scale);
   }
 
   /** Zoom by ``factor`` keeping the image point under the screen point ``at`` still. */
@@ -140,7 +142,10 @@ export function createEditor(container, { readOnly = false, edit = () => {}, onS
     stage.position({ x: at.x - p.x * scale, y: at.y - p.y * scale });
     redraw();
     imageLayer.batchDraw();
+    onZoom(scale);
   }
+
+  const centre = () => ({ x: stage.width() / 2, y: stage.height() / 2 });
 
   stage.on("wheel", (e) => {
     e.evt.preventDefault();
@@ -148,22 +153,26 @@ export function createEditor(container, { readOnly = false, edit = () => {}, onS
     if (at) zoomAt(at, e.evt.deltaY > 0 ? 1 / 1.15 : 1.15);
   });
 
-  // Pan: space + drag or the middle button. Tools ask ``panning`` and keep out.
+  // Pan: space + drag or the middle button. Tools ask ``panning`` and keep out;
+  // while Space is held the handles stop listening, so a drag that starts on the
+  // selected box pans instead of moving it.
   let spaceDown = false;
   let panFrom = null;
+  const holdSpace = (down) => {
+    spaceDown = down;
+    container.classList.toggle("panning", down);
+    activeLayer.listening(!down);
+  };
   const onKeyDown = (e) => {
     if (e.code === "Space" && !/INPUT|TEXTAREA|SELECT|BUTTON/.test(e.target.tagName || "")) {
-      spaceDown = true;
-      container.classList.add("panning");
+      if (!spaceDown) holdSpace(true);
       e.preventDefault();
     }
   };
   const onKeyUp = (e) => {
-    if (e.code === "Space") {
-      spaceDown = false;
-      container.classList.remove("panning");
-    }
+    if (e.code === "Space" && spaceDown) holdSpace(false);
   };
+  const onBlur = () => spaceDown && holdSpace(false); // the key-up went to another window
   const onMove = (e) => {
     if (!panFrom) return;
     stage.position({ x: panFrom.x + e.clientX - panFrom.cx, y: panFrom.y + e.clientY - panFrom.cy });
@@ -181,6 +190,7 @@ export function createEditor(container, { readOnly = false, edit = () => {}, onS
   });
   window.addEventListener("keydown", onKeyDown);
   window.addEventListener("keyup", onKeyUp);
+  window.addEventListener("blur", onBlur);
   window.addEventListener("mousemove", onMove);
   window.addEventListener("mouseup", onUp);
   const resize = new ResizeObserver(() => {
@@ -250,10 +260,19 @@ export function createEditor(container, { readOnly = false, edit = () => {}, onS
     redraw,
     fit,
     zoomAt,
+    /** Zoom by ``factor`` around the middle of the canvas (the + and − keys). */
+    zoomBy(factor) {
+      zoomAt(centre(), factor);
+    },
+    /** One image pixel per screen pixel, keeping the middle of the canvas still. */
+    actualSize() {
+      zoomAt(centre(), 1 / (stage.scaleX() || 1));
+    },
     destroy() {
       resize.disconnect();
       window.removeEventListener("keydown", onKeyDown);
       window.removeEventListener("keyup", onKeyUp);
+      window.removeEventListener("blur", onBlur);
       window.removeEventListener("mousemove", onMove);
       window.removeEventListener("mouseup", onUp);
       stage.destroy();

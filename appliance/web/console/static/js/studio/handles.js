@@ -1,11 +1,17 @@
 // The selected object's handles: real Konva nodes for that ONE object (a
 // Transformer on a box, draggable vertices on a polygon, draggable keypoints), in
 // the listening layer. A finished drag or resize becomes one ``edit`` of the
-// document; the handles are then rebuilt from it.
+// document; the handles are then rebuilt from it. A press that did not move or
+// resize anything is no edit at all.
 
 /* global Konva */
 
 import { boxOfPoints, clamp01, clampBox, isProposal } from "./doc.js";
+
+// A press and release that moved less than this many screen pixels is a click: it
+// selects, and must not rewrite the geometry (a rewrite rounds it, and an approved
+// image would go back to in progress for nothing).
+const STILL_PX = 3;
 
 export function createHandles(view, { edit, redraw }) {
   const group = new Konva.Group({ name: "handles" });
@@ -56,7 +62,7 @@ export function createHandles(view, { edit, redraw }) {
       name: "vertex",
     });
     dot.on("dragmove", () => onMove(dot));
-    dot.on("dragend", () => onEnd(dot));
+    dot.on("dragend", () => (Math.hypot(dot.x() - x, dot.y() - y) * scale() < STILL_PX ? rebuild() : onEnd(dot)));
     return dot;
   }
 
@@ -85,6 +91,9 @@ export function createHandles(view, { edit, redraw }) {
       boundBoxFunc: (old, box) => (box.width < 3 || box.height < 3 ? old : box),
     });
     const save = () => {
+      const moved = Math.hypot(rect.x() - x, rect.y() - y) * scale();
+      const resized = rect.scaleX() !== 1 || rect.scaleY() !== 1;
+      if (!resized && moved < STILL_PX) return rebuild(); // a click, not a move: the box stays as it is
       const width = rect.width() * rect.scaleX();
       const height = rect.height() * rect.scaleY();
       const [x0, y0] = nx(rect.x(), rect.y());
@@ -110,6 +119,7 @@ export function createHandles(view, { edit, redraw }) {
     });
     group.add(line);
     line.on("dragend", () => {
+      if (Math.hypot(line.x(), line.y()) * scale() < STILL_PX) return rebuild();
       const [dx, dy] = nx(line.x(), line.y());
       change(o.id, (obj) => {
         obj.points = obj.points.map(([x, y, ...rest]) => [clamp01(x + dx), clamp01(y + dy), ...rest]);

@@ -7,6 +7,12 @@ export function createHistory(limit = 100) {
   let redo = [];
 
   const snapshot = (doc) => JSON.stringify(doc.objects);
+  const push = (text) => {
+    if (undo[undo.length - 1] === text) return;
+    undo.push(text);
+    if (undo.length > limit) undo.shift();
+    redo = [];
+  };
   const restore = (doc, text) => {
     doc.objects = JSON.parse(text);
     return doc;
@@ -18,14 +24,14 @@ export function createHistory(limit = 100) {
       undo = [];
       redo = [];
     },
+    /** The objects of ``doc`` as the history keeps them (compare two to see a change). */
+    snapshot,
     /** Remember ``doc`` as it is now, before a change; a new change forgets the redos. */
     record(doc) {
-      const text = snapshot(doc);
-      if (undo[undo.length - 1] === text) return;
-      undo.push(text);
-      if (undo.length > limit) undo.shift();
-      redo = [];
+      push(snapshot(doc));
     },
+    /** Remember a ``snapshot`` taken before a change (see ``record``). */
+    push,
     /** Back one step: true when ``doc`` changed. */
     undo(doc) {
       if (!undo.length) return false;

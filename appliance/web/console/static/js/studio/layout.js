@@ -18,6 +18,7 @@ export function createLayout(root) {
   const saveState = h("span", { class: "save-state", "data-testid": "save-state", "data-state": "saved" }, STATE_TEXT.saved);
   const conflict = h("span", { class: "conflict-actions", hidden: true });
   const hint = h("span", { class: "hint", "data-testid": "hint" });
+  const zoomLevel = h("span", { class: "zoom-level", "data-testid": "zoom-level", title: "Zoom (100%: one image pixel per screen pixel)" }, "");
   const restore = h("div", { class: "restore", hidden: true, "data-testid": "restore" });
   const toolButtons = {};
   const toolbar = h("div", { class: "studio-toolbar", role: "toolbar" });
@@ -29,6 +30,13 @@ export function createLayout(root) {
     right,
   );
   mount(root, wrap);
+  // A click on a button must not leave the focus there: a focused button takes
+  // Space (a second click on keyup) and the keys meant for the canvas. Keyboard
+  // users still Tab to buttons; the canvas takes the focus back when pressed.
+  wrap.addEventListener("mousedown", (e) => {
+    if (e.button === 0 && e.target.closest("button")) e.preventDefault();
+  });
+  canvas.addEventListener("mousedown", () => canvas.focus({ preventScroll: true }));
   let actions = null;
   let help = null;
 
@@ -57,6 +65,10 @@ export function createLayout(root) {
     },
     setHint(text) {
       hint.textContent = text || "";
+    },
+    setZoom(scale) {
+      zoomLevel.textContent = `${Math.round(scale * 100)}%`;
+      zoomLevel.dataset.scale = String(scale);
     },
     setTool(name) {
       for (const [tool, el] of Object.entries(toolButtons)) el.setAttribute("aria-pressed", String(tool === name));
@@ -95,6 +107,9 @@ export function createLayout(root) {
         button("Undo", "undo", a.undo),
         button("Redo", "redo", a.redo),
         button("Copy previous", "copyPrevious", a.copyPrevious),
+        button("−", "zoomOut", a.zoomOut),
+        zoomLevel,
+        button("+", "zoomIn", a.zoomIn),
         button("Fit", "fit", a.fit),
         button("‹ Prev", "previous", a.previous),
         button("Next ›", "next", a.next),
@@ -118,6 +133,9 @@ export function createLayout(root) {
         next: a.next,
         previous: a.previous,
         fit: a.fit,
+        zoomIn: a.zoomIn,
+        zoomOut: a.zoomOut,
+        actualSize: a.actualSize,
         submit: a.submit,
         help: toggleHelp,
       };

@@ -1,13 +1,34 @@
 // The studio's right column: the class picker (colour swatch and shortcut number
 // per class), the object list (select, change class, accept a proposal, delete;
 // capped, so a 1,000-box image makes ~100 rows, not 1,000) and the item panel
-// (state, reviewer comment, Submit, pre-label with a model).
+// (state, reviewer comment, Submit) and pre-labelling: a registered detect model
+// and the minimum score of its proposals.
 
 import { h, mount } from "../dom.js";
 import { badge } from "../ui.js";
 import { isProposal } from "./doc.js";
 
 const LIST_CAP = 100;
+
+/** Why this image cannot be submitted now, or "" when it can. */
+export function submitRefused(item) {
+  if (item.state === "submitted") return "Already submitted: waiting for the reviewer.";
+  if (item.state === "approved") return "Already approved: change its labels to start again.";
+  if (!item.label_sha256) return "No labels to submit yet.";
+  return "";
+}
+
+/** The references a detect model can be picked by: its tags first (production
+ * before the others), then its latest version. */
+function modelChoices(models) {
+  const out = [];
+  for (const m of models) {
+    const tags = Object.entries(m.tags || {}).sort(([a], [b]) => (a === "production" ? -1 : b === "production" ? 1 : a.localeCompare(b)));
+    for (const [tag, n] of tags) out.push({ ref: `${m.name}@${tag}`, text: `${m.name}@${tag} (v${n})` });
+    if (m.latest) out.push({ ref: `${m.name}@${m.latest}`, text: `${m.name} v${m.latest} (latest)` });
+  }
+  return out;
+}
 
 export function createPanels(slot, handlers) {
   let classes = [];
@@ -16,8 +37,19 @@ export function createPanels(slot, handlers) {
   const objectHead = h("h3", {}, "Objects");
   const objectList = h("ol", { class: "object-list", "data-testid": "object-list" });
   const itemBox = h("div", { class: "item-panel", "data-testid": "item-panel" });
+  const prelabelBox = h("div", { class: "prelabel", "data-testid": "prelabel-panel" });
   const message = h("p", { class: "muted", "data-testid": "studio-message", role: "status" });
-  mount(slot, h("h3", {}, "Classes"), classList, objectHead, objectList, h("h3", {}, "Image"), itemBox, message);
+  mount(
+    slot,
+    h("h3", {}, "Classes"),
+    classList,
+    objectHead,
+    objectList,
+    h("h3", {}, "Image"),
+    itemBox,
+    prelabelBox,
+    message,
+  );
 
   const nameOf = (cls) => classes.find((c) => c.id === cls)?.name ?? `class ${cls}`;
   const colourOf = (cls) => classes.find((c) => c.id === cls)?.colour ?? "#ff00ff";
@@ -113,7 +145,7 @@ export function createPanels(slot, handlers) {
     },
     setItem(item) {
       const rejected = item.state === "rejected" && item.comment;
-      const model = h("input", { type: "text", placeholder: "model (name or id)", "aria-label": "Model", "data-testid": "prelabel-model" });
+      const refused = submitRefused(item);
       mount(
         itemBox,
         h("p", { class: "path", "data-testid": "item-path" }, item.path),
@@ -121,19 +153,51 @@ export function createPanels(slot, handlers) {
         rejected ? h("p", { class: "review-comment", "data-testid": "item-comment" }, `Reviewer: ${item.comment}`) : null,
         h(
           "button",
-          { type: "button", class: "primary", "data-testid": "submit", onClick: handlers.onSubmit },
+          {
+            type: "button",
+            class: "primary",
+            "data-testid": "submit",
+            disabled: Boolean(refused),
+            title: refused || "Submit these labels for review, then open the next image",
+            onClick: handlers.onSubmit,
+          },
           "Submit for review",
         ),
-        h(
-          "div",
-          { class: "prelabel" },
-          model,
-          h(
-            "button",
-            { type: "button", "data-testid": "prelabel", onClick: () => handlers.onPrelabel(model.value.trim()) },
-            "Pre-label with model…",
-          ),
-        ),
+        refused ? h("p", { class: "muted", "data-testid": "submit-why" }, refused) : null,
+      );
+    },
+    /** The detect models one may pre-label with (``null``: they cannot be listed). */
+    setModels(models, why = "") {
+      if (!models || !models.length) {
+        const text = models ? "No detect model is registered yet: train or register a model first." : why;
+        mount(prelabelBox, h("p", { class: "muted", "data-testid": "prelabel-none" }, text));
+        return;
+      }
+      const choices = modelChoices(models);
+      const picker = h(
+        "select",
+        { "aria-label": "Model", "data-testid": "prelabel-model" },
+        choices.map((c, i) => h("option", { value: c.ref, selected: i === 0 }, c.text)),
+      );
+      const score = h("input", {
+        type: "number",
+        min: "0",
+        max: "1",
+        step: "0.05",
+        value: "0.25",
+        "aria-label": "Minimum score",
+        "data-testid": "prelabel-score",
+      });
+      const run = () => {
+        const minScore = score.value.trim() === "" ? 0.25 : Number(score.value);
+        if (!(minScore >= 0 && minScore <= 1)) return void (message.textContent = "The minimum score is a number from 0 to 1.");
+        return handlers.onPrelabel(picker.value, minScore);
+      };
+      mount(
+        prelabelBox,
+        h("label", {}, "Model ", picker),
+        h("label", {}, "Min. score ", score),
+        h("button", { type: "button", "data-testid": "prelabel", onClick: run }, "Pre-label with model…"),
       );
     },
     say(text) {

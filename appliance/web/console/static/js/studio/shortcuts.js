@@ -25,6 +25,9 @@ export const ACTIONS = [
   { action: "next", label: "Next image", keys: ["n", "ArrowRight"] },
   { action: "previous", label: "Previous image", keys: ["ArrowLeft"] },
   { action: "fit", label: "Fit the image to the screen", keys: ["f"] },
+  { action: "zoomIn", label: "Zoom in", keys: ["+", "="] },
+  { action: "zoomOut", label: "Zoom out", keys: ["-"] },
+  { action: "actualSize", label: "Zoom to 100% (one image pixel per screen pixel)", keys: ["0"] },
   { action: "submit", label: "Submit for review", keys: ["Ctrl+Enter"] },
   { action: "help", label: "This help", keys: ["?"] },
 ];
