@@ -1,5 +1,5 @@
 // Pieces the jobs list and the job page share: what a job asked of the box, what the
-// governor answered, its progress, and the cancel button.
+// governor answered, its progress, its log lines as plain text, and the cancel button.
 
 import { api, wsPath } from "./api.js";
 import { bytes, h } from "./dom.js";
@@ -33,16 +33,47 @@ export function admissionCell(job) {
   return h("span", { class: "muted", "data-testid": "admission", "data-position": a.position }, text);
 }
 
-export function progressBar(job) {
+/**
+ * What a job's progress says, as a bar's ``value`` of ``max`` and its text. A
+ * training run reports batches within the current epoch ({unit: "batch", epoch});
+ * the bar then covers the whole run (epochs done plus this epoch's share) and the
+ * text names both: "epoch 9 / 40 · batch 3 / 12". The run's epochs come from its
+ * hyperparameters (defaults filled in by the appliance).
+ */
+export function progressOf(job) {
   const p = job.progress;
-  if (job.state === "succeeded" && !(p && p.total)) return h("progress", { max: 1, value: 1, "data-testid": "progress" });
+  if (!p || !p.total) return null;
+  const epochs = Number(p.epochs || job.params?.hyperparameters?.epochs) || 0;
+  if (p.unit === "batch" && p.epoch) {
+    const batches = `batch ${p.done} / ${p.total}`;
+    if (!epochs) return { value: p.done, max: p.total, text: `epoch ${p.epoch} · ${batches}` };
+    const value = (Math.min(p.epoch, epochs) - 1) * p.total + p.done;
+    return { value, max: epochs * p.total, text: `epoch ${p.epoch} / ${epochs} · ${batches}` };
+  }
+  if (p.unit === "epoch") return { value: p.done, max: p.total, text: `epoch ${p.done} / ${p.total}` };
+  return { value: p.done, max: p.total, text: `${p.done} / ${p.total}${p.unit ? ` ${p.unit}` : ""}` };
+}
+
+export function progressBar(job) {
+  const p = progressOf(job);
+  if (job.state === "succeeded" && !p) return h("progress", { max: 1, value: 1, "data-testid": "progress" });
   if (job.state === "queued") return h("span", { class: "muted", "data-testid": "progress" }, "waiting");
-  if (!p || !p.total) return h("progress", { "data-testid": "progress" });
-  const text = `${p.done} / ${p.total}${p.unit ? ` ${p.unit}` : ""}`;
+  if (!p) return h("progress", { "data-testid": "progress" });
   return [
-    h("progress", { max: p.total, value: p.done, "data-testid": "progress" }),
-    h("span", { class: "muted", "data-testid": "progress-text" }, ` ${text}`),
+    h("progress", { max: p.max, value: p.value, "data-testid": "progress" }),
+    h("span", { class: "muted", "data-testid": "progress-text" }, ` ${p.text}`),
   ];
+}
+
+// Terminal escape sequences: CSI (colours, cursor moves), OSC (titles, links, ended
+// by BEL or ST) and the short ones (ESC ( B, ESC 7 …). Tools such as Ultralytics colour their
+// output; the appliance keeps a job's log as the job wrote it (the API gives each
+// line unchanged) and the console shows it as plain text.
+const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[ -/]*[0-~]/g;
+
+/** A log line without its terminal escape sequences. */
+export function plainText(line) {
+  return String(line).replace(ANSI, "");
 }
 
 export function errorText(error) {

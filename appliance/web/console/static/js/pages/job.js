@@ -9,7 +9,7 @@
 import { api, events, query, wsPath } from "../api.js";
 import { bytes, h, mount, route, when } from "../dom.js";
 import { evaluationHref, measurementText, parityBadge, score } from "../evaluations.js";
-import { TERMINAL, admissionCell, cancelButton, errorText, progressBar, requestText } from "../jobview.js";
+import { TERMINAL, admissionCell, cancelButton, errorText, plainText, progressBar, requestText } from "../jobview.js";
 import { artifactsPanel } from "../artifacts.js";
 import { lineChart } from "../linechart.js";
 import { onLeave } from "../router.js";
@@ -139,7 +139,7 @@ export async function render(root, { ws, job: id }) {
   const addLine = (seq, line) => {
     if (seq <= lastLogSeq) return false;
     lastLogSeq = seq;
-    lines.push(line);
+    lines.push(plainText(line));
     if (lines.length > LOG_TAIL) lines = lines.slice(-LOG_TAIL);
     return true;
   };

