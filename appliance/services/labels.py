@@ -7,7 +7,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from appliance.domain.diff import ManifestDiff
 from appliance.domain.labels import classify
@@ -50,6 +50,9 @@ def read_labels(ctx: ServiceContext, ws: str, digests: set[str]) -> dict[str, La
 
 
 async def stats(ctx: ServiceContext, ws: str, slug: str, ref: str) -> dict[str, object]:
+    """The version's label statistics; every class of the schema is counted (a
+    class without objects is the first warning), and each warning about a file
+    names its split, content and labels, so a client can show that image."""
     _, rows = await manifest(ctx, ws, slug, ref)
     schema = await get_schema(ctx, ws, slug)
     images = [r for r in rows if r.role == "image"]
@@ -59,7 +62,13 @@ async def stats(ctx: ServiceContext, ws: str, slug: str, ref: str) -> dict[str, 
     result: DatasetStats = dataset_stats(
         (r.filename, r.split, docs.get(r.label_sha256) if r.label_sha256 else None) for r in images
     )
-    return result.as_dict(schema.names() if schema else None)
+    classes = {c.id: c.name for c in schema.classes if not c.reserved} if schema else None
+    answer = result.as_dict(schema.names() if schema else None, classes)
+    by_name = {r.filename: r for r in images}
+    for w in cast(list[dict[str, Any]], answer["warnings"]):
+        if (row := by_name.get(w["filename"])) is not None:
+            w.update(split=row.split, sha256=row.sha256, label_sha256=row.label_sha256)
+    return answer
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from tests.browser.conftest import log_in
+from tests.browser.studio_seed import Annotations, many_boxes, seed_unlabelled
 from tests.e2e.conftest import Appliance
 
 pytestmark = pytest.mark.browser
@@ -99,3 +102,38 @@ def test_a_training_job_reads_plain_log_lines_and_its_epochs(page, appliance):
     expect(page.get_by_test_id("progress-text")).to_have_text(" epoch 10 / 40 · batch 3 / 12")
     assert bar.get_attribute("max") == str(40 * 12)
     assert bar.get_attribute("value") == str(9 * 12 + 3)
+
+
+def test_stats_show_a_class_without_objects_first_and_link_warnings_to_images(
+    page, appliance, tmp_path: Path
+):
+    c = appliance.client
+    ds = seed_unlabelled(c, tmp_path, "statsds")  # classes cat, dog, bird
+    labels = Annotations(c, ds)
+    twice = many_boxes(1, cls=0)
+    twice["objects"].append({**twice["objects"][0], "id": "again"})  # a duplicate cat
+    labels.save(ds.images[0], twice, None)
+    labels.save(ds.images[1], many_boxes(2, cls=1), None)  # dogs; no bird anywhere
+    c.commit(WS, ds.name, "cats and dogs")
+    log_in(page, appliance)
+    page.goto(f"{appliance.url}/console/#/ws/{WS}/datasets/{ds.name}/stats?ref=2")
+
+    bird = page.locator('[data-testid=class-row][data-class="bird"]')
+    expect(bird).to_have_attribute("data-objects", "0")
+    expect(bird).to_contain_text("no objects")
+    warnings = page.get_by_test_id("warning")
+    expect(warnings.first).to_have_attribute("data-kind", "missing-class")
+    expect(warnings.first).to_contain_text("'bird'")
+    expect(page.get_by_test_id("warning-count")).to_contain_text("1 class has no objects")
+
+    dup = page.locator("[data-testid=warning][data-kind=duplicate]")
+    studio = dup.get_by_test_id("warning-studio")
+    where = urlencode({"path": ds.images[0]})
+    assert studio.get_attribute("href").endswith(f"/studio?{where}")
+    dup.get_by_test_id("warning-file").click()
+    preview = page.get_by_test_id("warning-preview")
+    expect(preview).to_contain_text(f"{ds.images[0]} · ")
+    expect(preview).to_contain_text("object 1: duplicate")
+    assert "file=" in page.url
+    page.reload()  # the link itself opens the image
+    expect(page.get_by_test_id("warning-preview")).to_contain_text(ds.images[0])

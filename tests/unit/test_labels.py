@@ -187,3 +187,19 @@ def test_stats_count_per_class_and_split_and_warn():
     assert kinds == ["duplicate", "outside-image"]
     assert sum(d["box_size_histogram"]["counts"]) == 3
     assert warnings_for("x", LabelDocument((BOX,))) == []
+
+
+def test_a_class_without_objects_is_counted_and_is_the_first_warning():
+    dup = LabelObject("box", 1, (0.5, 0.5, 0.2, 0.2))
+    d = dataset_stats([("a.jpg", "train", LabelDocument((dup, dup)))]).as_dict(
+        classes={0: "cat", 1: "dog", 41: "cup"}
+    )
+    assert [(c["name"], c["objects"], c["per_split"]) for c in d["per_class"]] == [
+        ("cat", 0, {}),
+        ("dog", 2, {"train": 2}),
+        ("cup", 0, {}),
+    ]
+    kinds = [(w["kind"], w["filename"]) for w in d["warnings"]]
+    assert kinds == [("missing-class", None), ("missing-class", None), ("duplicate", "a.jpg")]
+    assert "'cat' (id 0) has no objects" in d["warnings"][0]["detail"]
+    assert "'cup' (id 41)" in d["warnings"][1]["detail"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from appliance.domain.labels.diff import iou
@@ -20,9 +20,9 @@ EPS = 1e-9
 
 @dataclass(frozen=True)
 class LabelWarning:
-    filename: str
+    filename: str | None  # None: the version as a whole (a missing class)
     index: int | None
-    kind: str  # outside-image | zero-area | duplicate
+    kind: str  # missing-class | outside-image | zero-area | duplicate
     detail: str
 
     def as_dict(self) -> dict[str, object]:
@@ -69,10 +69,35 @@ class DatasetStats:
     aspect_hist: list[int] = field(default_factory=lambda: [0] * len(ASPECT_BINS))
     warnings: list[LabelWarning] = field(default_factory=list)
 
-    def as_dict(self, names: list[str] | None = None) -> dict[str, object]:
+    def missing(self, classes: Mapping[int, str]) -> list[LabelWarning]:
+        """A warning for each of ``classes`` (id → name) without a single object:
+        the worst a version can have, since a model trained on it never learns the
+        class and an evaluation on it cannot measure it."""
+        return [
+            LabelWarning(
+                None,
+                None,
+                "missing-class",
+                f"class {name!r} (id {c}) has no objects in this version: a model"
+                " trained on it cannot learn it, nor can an evaluation measure it",
+            )
+            for c, name in sorted(classes.items())
+            if self.per_class[c] == 0
+        ]
+
+    def as_dict(
+        self, names: list[str] | None = None, classes: Mapping[int, str] | None = None
+    ) -> dict[str, object]:
+        """``classes``: the classes the version should have (the schema's usable
+        ones); each is listed even with no objects, and those without any come
+        first among the warnings."""
+
         def name(c: int) -> str:
+            if classes and c in classes:
+                return classes[c]
             return names[c] if names and c < len(names) else str(c)
 
+        missing = self.missing(classes or {})
         return {
             "images": self.images,
             "unlabelled_images": self.unlabelled,
@@ -85,14 +110,14 @@ class DatasetStats:
                     "objects": n,
                     "per_split": {s: k for (cc, s), k in self.per_class_split.items() if cc == c},
                 }
-                for c, n in sorted(self.per_class.items())
+                for c, n in sorted({**dict.fromkeys(classes or {}, 0), **self.per_class}.items())
             ],
             "box_size_histogram": {"bins": list(SIZE_BINS), "counts": self.size_hist},
             "aspect_histogram": {
                 "bins": [b if math.isfinite(b) else None for b in ASPECT_BINS],
                 "counts": self.aspect_hist,
             },
-            "warnings": [w.as_dict() for w in self.warnings],
+            "warnings": [w.as_dict() for w in [*missing, *self.warnings]],
         }
 
 
