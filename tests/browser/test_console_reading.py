@@ -137,3 +137,34 @@ def test_stats_show_a_class_without_objects_first_and_link_warnings_to_images(
     assert "file=" in page.url
     page.reload()  # the link itself opens the image
     expect(page.get_by_test_id("warning-preview")).to_contain_text(ds.images[0])
+
+
+def test_compare_marks_every_model_tied_for_best(page, appliance):
+    def model(name: str, version: int) -> dict[str, Any]:
+        return {
+            "model": name,
+            "version": version,
+            "format": "pt",
+            "tags": [],
+            "trained_on": None,
+            "evaluation": f"e-{name}",
+            "map50": 0.8,
+            "map50_95": 0.5,
+        }
+
+    fake = {
+        "data": {"dataset": "shapes", "version": 1, "split": "test", "by": "coco", "images": 10},
+        "models": [model("alpha", 1), model("beta", 2), {**model("gamma", 3), "map50_95": 0.4}],
+        "classes": [{"class_id": 0, "name": "cat", "ap50_95": [0.5, 0.5, 0.4], "winners": [0, 1]}],
+        "winner": 0,
+    }
+    page.route(re.compile(r"/model-comparison\?"), lambda route: route.fulfill(json=fake))
+    log_in(page, appliance)
+    page.goto(f"{appliance.url}/console/#/ws/{WS}/compare?model=alpha@1&model=beta@2&model=gamma@3")
+    overall = page.get_by_test_id("compare-map50_95").locator("td")
+    expect(overall).to_have_count(3)
+    marked = [i for i in range(3) if "winner" in (overall.nth(i).get_attribute("class") or "")]
+    assert marked == [0, 1]  # both tied, not only the first
+    winner = page.get_by_test_id("overall-winner")
+    expect(winner).to_have_text("★ Tied best overall: alpha v1, beta v2 (mAP50-95 0.500).")
+    assert winner.get_attribute("data-ref") == "alpha@1,beta@2"

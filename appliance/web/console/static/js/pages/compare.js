@@ -58,7 +58,12 @@ export async function render(root, { ws }) {
     showError(err);
     return;
   }
-  const winner = r.models[r.winner];
+  // Every version with the best mAP50-95 wins (ties mark each), not only the first.
+  const scores = r.models.map((m) => m.map50_95 ?? null);
+  const top = Math.max(...scores.filter((v) => v !== null));
+  const tops = scores.map((v, i) => (v !== null && v === top ? i : -1)).filter((i) => i >= 0);
+  if (!tops.length) tops.push(r.winner);
+  const winners = tops.map((i) => r.models[i]);
   const rows = r.classes.map((c) =>
     h(
       "tr",
@@ -68,7 +73,7 @@ export async function render(root, { ws }) {
     ),
   );
   const overall = (key, label, mark) =>
-    h("tr", { class: "overall", "data-testid": `compare-${key}` }, h("th", { scope: "row" }, label), r.models.map((m, i) => best(m[key], mark && i === r.winner)));
+    h("tr", { class: "overall", "data-testid": `compare-${key}` }, h("th", { scope: "row" }, label), r.models.map((m, i) => best(m[key], mark && tops.includes(i))));
   const t = table(["Class (AP50-95)", ...r.models.map((m) => column(ws, m))], [...rows, overall("map50_95", "mAP50-95", true), overall("map50", "mAP50", false)], {
     "data-testid": "comparison",
   });
@@ -86,9 +91,9 @@ export async function render(root, { ws }) {
     t,
     h(
       "p",
-      { class: "overall-winner", "data-testid": "overall-winner", "data-ref": `${winner.model}@${winner.version}` },
+      { class: "overall-winner", "data-testid": "overall-winner", "data-ref": winners.map((w) => `${w.model}@${w.version}`).join(",") },
       h("span", { class: "mark", "aria-hidden": "true" }, "★ "),
-      `Best overall: ${winner.model} v${winner.version} (mAP50-95 ${score(winner.map50_95)}).`,
+      `${winners.length > 1 ? "Tied best overall" : "Best overall"}: ${winners.map((w) => `${w.model} v${w.version}`).join(", ")} (mAP50-95 ${score(winners[0].map50_95)}).`,
     ),
     h("p", { class: "help" }, "★ marks the best score of each row (ties mark each)."),
   );
