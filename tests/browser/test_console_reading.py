@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, watched_tab
 from tests.browser.studio_seed import Annotations, many_boxes, seed_unlabelled
 from tests.e2e.conftest import Appliance
 
@@ -168,3 +168,25 @@ def test_compare_marks_every_model_tied_for_best(page, appliance):
     winner = page.get_by_test_id("overall-winner")
     expect(winner).to_have_text("★ Tied best overall: alpha v1, beta v2 (mAP50-95 0.500).")
     assert winner.get_attribute("data-ref") == "alpha@1,beta@2"
+
+
+def test_a_link_opened_in_a_new_tab_keeps_the_session(page, appliance, browser, watch):
+    log_in(page, appliance)
+    link = f"{appliance.url}/console/#/ws/{WS}/models"
+    second = page.context.new_page()  # the same browser: a link opened in a new tab
+    second.goto(link)
+    expect(second.get_by_test_id("current-user")).to_contain_text("admin")
+    assert second.evaluate("sessionStorage.getItem('ahoy.token')") == page.evaluate(
+        "sessionStorage.getItem('ahoy.token')"
+    )
+    assert page.context.cookies() == []  # no cookie carries it
+    assert not [k for k in second.evaluate("Object.keys(localStorage)") if "token" in k]
+
+    with watched_tab(browser, watch) as stranger:  # another browser profile: no session
+        stranger.goto(link)
+        stranger.get_by_test_id("login-form").wait_for()
+
+    second.get_by_test_id("logout").click()  # out in one tab: out in all
+    second.get_by_test_id("login-form").wait_for()
+    page.get_by_test_id("login-form").wait_for()
+    assert page.evaluate("sessionStorage.getItem('ahoy.token')") is None

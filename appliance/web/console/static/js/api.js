@@ -1,4 +1,5 @@
-// The console's one way to the /v1 API: a Bearer token kept in sessionStorage,
+// The console's one way to the /v1 API: a Bearer token kept in sessionStorage
+// (tabs.js shares it with the console's other tabs, never through a cookie),
 // JSON in and out, problem+json errors thrown as ApiError (title, detail, hint).
 
 const TOKEN_KEY = "ahoy.token";

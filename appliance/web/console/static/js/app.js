@@ -1,11 +1,13 @@
 // The console's entry point: the header (user, workspace switcher, breadcrumb,
-// logout), the problem banner, and the router that renders pages into <main>.
+// logout), the problem banner, the session shared with the console's other tabs
+// (tabs.js), and the router that renders pages into <main>.
 
-import { onUnauthorized, releaseObjectUrls, token } from "./api.js";
+import { onUnauthorized, releaseObjectUrls, setToken, token } from "./api.js";
 import { h, mount, route } from "./dom.js";
 import "./pages/registry.js";
 import { go, start } from "./router.js";
 import { forget, logOut, me } from "./session.js";
+import { askTabs, joinTabs } from "./tabs.js";
 import { breadcrumb, clearError, guarded, showError } from "./ui.js";
 
 const PUBLIC = new Set(["/login"]);
@@ -61,6 +63,19 @@ onUnauthorized(() => {
   forget();
   if (!location.hash.startsWith("#/login")) go("#/login?expired=1");
 });
+
+// A tab opened without a token takes the one the console's open tabs hold.
+joinTabs({
+  token,
+  onLogout: () => {
+    forget();
+    if (!location.hash.startsWith("#/login")) go("#/login");
+  },
+});
+if (!token()) {
+  const shared = await askTabs();
+  if (shared) setToken(shared);
+}
 
 start(document.getElementById("page"), {
   guard: (path) => (!token() && !PUBLIC.has(path) ? "#/login" : null),
