@@ -56,7 +56,9 @@ class Settings:
     )
     tls_key_file: str = _setting("", "PEM private key matching tls_cert_file.")
     session_ttl_seconds: int = _setting(
-        12 * 3600, "How long a login session token (console, `ahoy login`) stays valid."
+        12 * 3600,
+        "How long a login session stays valid: the console's, and the one `ahoy login` trades "
+        "at once for a personal token (that token lasts 90 days; `ahoy token list`).",
     )
     token_max_days: int = _setting(365, "Longest lifetime a personal API token may be given.")
     max_request_bytes: int = _setting(
