@@ -12,6 +12,7 @@ from appliance.cli.dataset import Name, app
 from appliance.cli.output import BarProgress, err, out
 from appliance.domain.labels.document import LabelError
 from appliance.domain.labels.schema_change import parse_map_option
+from appliance.domain.wording import plural
 from appliance.errors import InvalidInput
 from appliance.sdk import coco, yolo
 
@@ -54,7 +55,7 @@ def import_yolo(
 
     def human() -> None:
         out.print(
-            f"imported {r['images']} images ({r['labelled']} labelled) into {dataset}: "
+            f"imported {plural(r['images'], 'image')} ({r['labelled']} labelled) into {dataset}: "
             f"{r['added']} added, {r['updated']} changed, {r['unchanged']} unchanged"
         )
         _schema_line(dataset, r.get("schema"))
@@ -79,8 +80,8 @@ def import_coco(
 
     def human() -> None:
         out.print(
-            f"imported {r['images']} images, {r['annotations']} annotations in "
-            f"{r['categories']} categories into {dataset}"
+            f"imported {plural(r['images'], 'image')}, {plural(r['annotations'], 'annotation')} in "
+            f"{plural(r['categories'], 'category')} into {dataset}"
         )
         _schema_line(dataset, r.get("schema"))
 
@@ -91,14 +92,15 @@ def _schema_line(dataset: str, s: dict[str, Any] | None) -> None:
     if not s:
         return
     if s.get("changed"):
-        out.print(f"schema of {dataset}: now {s['classes']} classes")
+        out.print(f"schema of {dataset}: now {plural(s['classes'], 'class')}")
     _relabelled_line(s.get("relabelled"))
 
 
 def _relabelled_line(r: dict[str, Any] | None) -> None:
     if r and r.get("files"):
         out.print(
-            f"relabelled {r['files']} files: {r['reclassed']} objects reclassed, "
+            f"relabelled {plural(r['files'], 'file')}: "
+            f"{plural(r['reclassed'], 'object')} reclassed, "
             f"{r['dropped']} dropped (back to in_progress for review)"
         )
 
@@ -110,8 +112,9 @@ def _split_lines(s: dict[str, Any] | None) -> None:
     total = s["moved"] + s["kept"]
     out.print(
         f"split: the dataset's content-hash split ({s['split']}) keeps {s['kept']} of"
-        f" {total} images in their folder's split; {s['moved']} move ({moves}) at the next"
-        " commit (why: docs/data-engine.md, Split)",
+        f" {plural(total, 'image')} in their folder's split; {s['moved']}"
+        f" {'moves' if s['moved'] == 1 else 'move'} ({moves}) at the next commit"
+        " (why: docs/data-engine.md, Split)",
         markup=False,
     )
 
@@ -136,7 +139,11 @@ def export(
         ),
         json_,
     )
-    done(r, json_, lambda: out.print(f"exported {name} v{version}: {r['files']} files in {dest}"))
+    done(
+        r,
+        json_,
+        lambda: out.print(f"exported {name} v{version}: {plural(r['files'], 'file')} in {dest}"),
+    )
     for warning in r.get("warnings") or []:
         err.print(f"warning: {warning}", markup=False)
 
@@ -184,8 +191,8 @@ def stats(
 
     def human() -> None:
         out.print(
-            f"{name} v{version}: {r['images']} images, {r['objects']} objects, "
-            f"{r['unlabelled_images']} unlabelled, {len(r['warnings'])} warnings"
+            f"{name} v{version}: {plural(r['images'], 'image')}, {plural(r['objects'], 'object')}, "
+            f"{r['unlabelled_images']} unlabelled, {plural(len(r['warnings']), 'warning')}"
         )
         for c in r["per_class"]:
             splits = ", ".join(f"{s} {n}" for s, n in sorted(c["per_split"].items()))

@@ -15,8 +15,8 @@ from appliance.cli.storage import run_job
 from appliance.destination import Destination
 from appliance.domain import measurement, parity
 from appliance.domain.evaluation.coco_stats import LABELS as COCO_STATS_LABELS
-from appliance.domain.measurement import plural
 from appliance.domain.names import check_filename
+from appliance.domain.wording import plural, size
 from appliance.errors import ApplianceError
 
 ModelRef = Annotated[str, typer.Argument(help="Model version: name or name@ref.")]
@@ -63,7 +63,8 @@ def evaluate(
         r,
         json_,
         lambda: out.print(
-            f"{r['model']} on {r['dataset']}@{r['version']} {r['split']} ({r['images']} images):"
+            f"{r['model']} on {r['dataset']}@{r['version']} {r['split']}"
+            f" ({plural(r['images'], 'image')}):"
             f" mAP50 {_score(r['map50'])}, mAP50-95 {_score(r['map50_95'])}"
             f"  [evaluation {r['evaluation']}]",
             markup=False,
@@ -103,7 +104,7 @@ def export(
         json_,
         lambda: out.print(
             f"{r['model']}@{r['model_version']}: {r['format']} of v{r['source_version']}"
-            f" (opset {r['opset']}, {r['size']} bytes); {parity.describe(r['parity'])}",
+            f" (opset {r['opset']}, {size(r['size'])}); {parity.describe(r['parity'])}",
             markup=False,
         ),
     )

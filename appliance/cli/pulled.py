@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from appliance.cli.output import out
+from appliance.domain.wording import plural
 
 
 def pulled_lines(name: str, p: dict[str, Any]) -> None:
@@ -23,12 +24,13 @@ def pulled_lines(name: str, p: dict[str, Any]) -> None:
         moves = ", ".join(f"{k} {n}" for k, n in sp["moves"].items())
         out.print(
             f"split: {name}'s split ({sp['dataset']}) keeps {sp['kept']} of"
-            f" {sp['kept'] + sp['moved']} files where {p['source']} had them; {sp['moved']}"
-            f" move ({moves}) at the next commit; to keep {p['source']}'s split, commit with"
+            f" {plural(sp['kept'] + sp['moved'], 'file')} where {p['source']} had them;"
+            f" {sp['moved']} {'moves' if sp['moved'] == 1 else 'move'} ({moves}) at the next"
+            f" commit; to keep {p['source']}'s split, commit with"
             f" {sp['commit_options']}",
             markup=False,
         )
 
 
 def label_docs(n: int) -> str:
-    return f"{n:,} label document" + ("" if n == 1 else "s")
+    return plural(n, "label document")

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from appliance.domain.wording import plural
+
 KEY = "measurement"
 COCO = "coco"  # the appliance's evaluation (appliance.domain.evaluation)
 SCRIPT = "script"  # what a training script reported in its metrics.json
@@ -39,10 +41,6 @@ def measurement(
     if objects is not None:
         out["objects"] = objects
     return out
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def describe(m: Mapping[str, Any] | None) -> str:

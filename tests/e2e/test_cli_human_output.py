@@ -100,6 +100,13 @@ def test_counts_say_one_file_and_two_files(appliance: Appliance, tmp_path: Path)
     removed = human(appliance, "dataset", "rm", "counted", "b.jpg", "c.jpg")
     assert "removed 2 files from" in removed, removed
 
+    from tests.integration.yolo_dataset import make_detect_dataset
+
+    make_detect_dataset(tmp_path / "yolo1", train=1, val=0)
+    appliance.ahoy("dataset", "create", "one-image")
+    yolo = human(appliance, "dataset", "import-yolo", str(tmp_path / "yolo1"), "-d", "one-image")
+    assert "imported 1 image (1 labelled)" in yolo and "now 2 classes" in yolo, yolo
+
     ws = human(appliance, "workspace", "show")
     assert "of no quota" not in ws and "no quota set" in ws, ws
     assert re.search(r"uses \d+(\.\d)? (KiB|bytes)", ws), ws
