@@ -1,4 +1,5 @@
-"""Fixtures for tests against real components: one ``weed`` for the session.
+"""Fixtures for tests against real components: one ``weed`` for the session, and
+one LAN host (a network namespace) per module for the webhook tests.
 
 Starting weed takes seconds and stopping it ~15 s, so every SeaweedFS test
 shares one server and keeps apart by using its own filer root and index file.
@@ -11,6 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from appliance.adapters.seaweed.process import WeedServer
+from appliance.settings import Settings
+from tests.integration.lan import Lan, lan_host
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +25,17 @@ def weed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeedServer
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def lan() -> Iterator[Lan]:
+    """A host on a LAN of its own (root only; skips with the reason elsewhere)."""
+    with lan_host() as host:
+        yield host
+
+
+@pytest.fixture
+def settings(local_settings: Settings, lan: Lan) -> Settings:
+    """Local settings that let webhooks reach the LAN host, and only it (what the
+    webhook modules run on)."""
+    return local_settings.with_(webhook_allow_private=lan.address)

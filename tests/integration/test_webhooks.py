@@ -11,7 +11,7 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,25 +24,13 @@ from appliance.services.context import ServiceContext
 from appliance.services.webhooks import WebhookDispatcher
 from appliance.settings import Settings
 from tests.conftest import make_tree
-from tests.integration.lan import Lan, lan_host
+from tests.integration.lan import Lan
 from tests.integration.webhook_receiver import Receiver, receiver
 
 pytestmark = pytest.mark.integration
 
 WS = "default"
 ACTOR = "user:ann"
-
-
-@pytest.fixture(scope="module")
-def lan() -> Iterator[Lan]:
-    with lan_host() as host:
-        yield host
-
-
-@pytest.fixture
-def settings(local_settings: Settings, lan: Lan) -> Settings:
-    """Settings that let webhooks reach the LAN host, and only it."""
-    return local_settings.with_(webhook_allow_private=lan.address)
 
 
 def fast(ctx: ServiceContext) -> WebhookDispatcher:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ from appliance.services.context import ServiceContext
 from appliance.services.webhooks import WebhookDispatcher
 from appliance.settings import Settings
 from appliance.web.app import create_app
-from tests.integration.lan import Lan, lan_host
+from tests.integration.lan import Lan
 from tests.integration.webhook_receiver import Receiver, receiver
 
 pytestmark = pytest.mark.integration
@@ -31,17 +31,6 @@ HOOKS = "/v1/workspaces/default/webhooks"
 Scenario = Callable[
     [AsyncTestClient[Any], dict[str, str], ServiceContext, Receiver], Awaitable[None]
 ]
-
-
-@pytest.fixture(scope="module")
-def lan() -> Iterator[Lan]:
-    with lan_host() as host:
-        yield host
-
-
-@pytest.fixture
-def settings(local_settings: Settings, lan: Lan) -> Settings:
-    return local_settings.with_(webhook_allow_private=lan.address)
 
 
 def api(settings: Settings, scenario: Scenario, lan: Lan | None = None) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from appliance.services import datasets, webhooks
 from appliance.services.context import ServiceContext
 from appliance.services.webhooks import WebhookDispatcher
 from appliance.settings import Settings
-from tests.integration.lan import Lan, lan_host
+from tests.integration.lan import Lan
 from tests.integration.webhook_receiver import receiver
 
 pytestmark = pytest.mark.integration
@@ -31,12 +30,6 @@ TEXTS = {
     "could not connect to the receiver",
     "the receiver did not answer in time",
 }
-
-
-@pytest.fixture(scope="module")
-def lan() -> Iterator[Lan]:
-    with lan_host() as host:
-        yield host
 
 
 def test_each_attempt_is_logged_as_an_outcome_class_only(local_settings: Settings, lan: Lan):

@@ -16,7 +16,7 @@ import ssl
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -32,19 +32,13 @@ from appliance.services.context import ServiceContext
 from appliance.services.webhook_delivery import PinnedAdapter
 from appliance.services.webhooks import WebhookDispatcher
 from appliance.settings import Settings
-from tests.integration.lan import Lan, lan_host
+from tests.integration.lan import Lan
 from tests.integration.webhook_receiver import receiver
 
 pytestmark = pytest.mark.integration
 
 WS = "default"
 ACTOR = "user:ann"
-
-
-@pytest.fixture(scope="module")
-def lan() -> Iterator[Lan]:
-    with lan_host() as host:
-        yield host
 
 
 def always(*addresses: str) -> Callable[[str, int], list[str]]:
