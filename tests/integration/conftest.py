@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from appliance.adapters.seaweed.process import WeedServer
+from appliance.export import rknn
 from appliance.settings import Settings
 from tests.integration.lan import Lan, lan_host
 
@@ -39,3 +40,13 @@ def settings(local_settings: Settings, lan: Lan) -> Settings:
     """Local settings that let webhooks reach the LAN host, and only it (what the
     webhook modules run on)."""
     return local_settings.with_(webhook_allow_private=lan.address)
+
+
+@pytest.fixture(scope="module")
+def toolkit() -> str:
+    """The RKNN conversion environment's python (``make rknn``); skips, saying how to
+    make it, where it is missing."""
+    state = rknn.status()
+    if not state["available"]:
+        pytest.skip(f"{state['reason']} (run `{state['hint']}`)")
+    return str(state["toolkit"])

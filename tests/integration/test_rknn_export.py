@@ -114,14 +114,6 @@ def models(tmp_path_factory: pytest.TempPathFactory, images: dict[str, list[Path
     return out
 
 
-@pytest.fixture(scope="module")
-def toolkit() -> str:
-    state = rknn.status()
-    if not state["available"]:
-        pytest.skip(f"{state['reason']} (run `{state['hint']}`)")
-    return str(state["toolkit"])
-
-
 def _convert(models: Path, images: dict[str, list[Path]], quantize: str) -> dict[str, Any]:
     events: list[dict[str, Any]] = []
     out = models / quantize

@@ -69,14 +69,6 @@ for name, nms in (("static", False), ("nms", True)):
 
 
 @pytest.fixture(scope="module")
-def toolkit() -> str:
-    state = rknn.status()
-    if not state["available"]:
-        pytest.skip(f"{state['reason']} (run `{state['hint']}`)")
-    return str(state["toolkit"])
-
-
-@pytest.fixture(scope="module")
 def shapes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("shapes")
     make_detect_dataset(root, train=64, val=50, size=IMGSZ)
