@@ -60,19 +60,19 @@ def make_blob_store(settings: Settings) -> BlobStore:
 
 
 def _weed_credentials(directory: Path) -> WeedCredentials:
-    """weed takes only clients holding the appliance's certificate; a process
-    that cannot read it (another user) is told so, not handed a TLS error."""
-    from appliance.adapters.seaweed.credentials import WeedCredentials
+    """weed takes only clients holding the appliance's keys; a process that
+    cannot read them (another user) is told so, not handed a TLS or 401 error."""
+    from appliance.adapters.seaweed.credentials import JWT_KEYS, WeedCredentials
 
     creds = WeedCredentials(directory)
-    for path in (creds.client_cert, creds.client_key, creds.ca):
+    for path in (creds.client_cert, creds.client_key, creds.ca, creds.dir / JWT_KEYS):
         try:
             with open(path, "rb"):
                 pass
         except OSError as exc:
             raise BlobStoreUnavailable(
                 str(directory),
-                f"its client certificate cannot be read ({exc.strerror}); "
+                f"its keys cannot be read ({exc.strerror}); "
                 "run this as the user that runs `ahoy serve`",
             ) from None
     return creds

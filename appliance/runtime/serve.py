@@ -70,7 +70,7 @@ class Supervisor:
         state = self.settings.run_dir / WEED_STATE
         tmp = state.with_suffix(".tmp")
         # master_url: the blob store sends packs straight to the volume servers;
-        # credentials_dir: where the client certificate weed requires lies.
+        # credentials_dir: where the keys weed requires lie.
         tmp.write_text(json.dumps(weed.state()))
         os.replace(tmp, state)
         data_dir.tighten_tree(self.settings.weed_dir)

@@ -50,7 +50,7 @@ def master_for(mode: str, server: WeedServer) -> str | None:
 
 @functools.cache
 def http(server: WeedServer) -> requests.Session:
-    """Raw requests to weed, with the appliance's client certificate."""
+    """Raw requests to weed, with the appliance's keys."""
     return server.client_session()
 
 
@@ -79,7 +79,7 @@ def filer_objects(server: WeedServer, root: str, ws: str = WS) -> dict[str, int]
 def needle_url(server: WeedServer, fid: str) -> str:
     vid = fid.split(",")[0]
     r = http(server).get(f"{server.master_url}/dir/lookup", params={"volumeId": vid})
-    return f"https://{r.json()['locations'][0]['url']}/{fid}"
+    return f"http://{r.json()['locations'][0]['url']}/{fid}"
 
 
 def needle_size(server: WeedServer, fid: str) -> int | None:
@@ -589,7 +589,7 @@ def test_full_disk_raises_storage_full(tiny_disk: Path, tmp_path: Path, mode: st
                 store.put_many(WS, batch)
                 stored += [p.sha256 for p in batch]
         assert server.ports is not None
-        volume_url = f"https://127.0.0.1:{server.ports.volume}"
+        volume_url = f"http://127.0.0.1:{server.ports.volume}"
         assert err.value.where in (server.filer_url, server.master_url, volume_url)
         assert stored, "the disk filled before anything was stored"
         listed = [b.sha256 for b in store.list_blobs(WS)]

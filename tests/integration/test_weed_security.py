@@ -1,16 +1,17 @@
-"""The appliance's weed refuses whoever lacks its key, on every port.
+"""The appliance's weed refuses whoever lacks its keys, on every port.
 
 Every process on the box reaches loopback (a webhook target, another local
 user), so each of weed's HTTP ports (master, volume, filer) and gRPC ports
 (HTTP port + 10000, and their unix sockets) is tried here without the
-appliance's client certificate: each attempt must be refused and leave the
-blobs as they were. Each attempt is also made with the key, so a refusal is
-never just a broken request.
+appliance's keys (no client certificate, no token or a forged one): each attempt
+must be refused and leave the blobs as they were. Each attempt is also made with
+the keys, so a refusal is never just a broken request.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import uuid
 from collections.abc import Callable
@@ -23,6 +24,7 @@ import urllib3
 
 from appliance.adapters.seaweed.credentials import WeedCredentials
 from appliance.adapters.seaweed.process import WeedServer, weed_binary
+from appliance.adapters.seaweed.tokens import JwtKeys, WeedAuth
 
 pytestmark = pytest.mark.integration
 OCTETS = {"Content-Type": "application/octet-stream"}
@@ -33,19 +35,23 @@ def keyed(weed_server: WeedServer) -> requests.Session:
     return weed_server.client_session()
 
 
-@pytest.fixture
-def stranger() -> requests.Session:
-    """A local process without the key: no client certificate, any server cert."""
+@pytest.fixture(params=["no token", "forged token"])
+def stranger(request: pytest.FixtureRequest) -> requests.Session:
+    """A local process without the keys: no client certificate, any server
+    certificate, and no token or one signed with keys of its own."""
     urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     s = requests.Session()
     s.trust_env = False
     s.verify = False
+    if request.param == "forged token":
+        s.auth = WeedAuth(JwtKeys(*(os.urandom(32) for _ in range(4))))
     return s
 
 
 def both_schemes(url: str) -> list[str]:
-    """The https URL and its http twin: a stranger tries both."""
-    return [url, url.replace("https://", "http://", 1)]
+    """The URL over http and https: a stranger tries both."""
+    rest = url.split("://", 1)[1]
+    return [f"http://{rest}", f"https://{rest}"]
 
 
 def refused(call: Callable[[], requests.Response], secret: bytes = b"") -> bool:
@@ -61,7 +67,7 @@ def refused(call: Callable[[], requests.Response], secret: bytes = b"") -> bool:
 def volume_url(server: WeedServer, keyed: requests.Session, fid: str) -> str:
     vid = fid.split(",")[0]
     r = keyed.get(f"{server.master_url}/dir/lookup", params={"volumeId": vid})
-    return f"https://{r.json()['locations'][0]['url']}/{fid}"
+    return f"http://{r.json()['locations'][0]['url']}/{fid}"
 
 
 def test_master_assign_and_volume_write_need_the_key(
@@ -108,9 +114,14 @@ def test_filer_read_move_and_delete_need_the_key(
         assert refused(lambda: stranger.delete(scheme_url, timeout=10)), scheme_url  # noqa: B023
     for scheme_url in both_schemes(moved):
         assert refused(lambda: stranger.post(scheme_url, timeout=10)), scheme_url  # noqa: B023
+    tus = f"{weed_server.filer_url}/.tus/ahoy-security-test/{uuid.uuid4().hex}"
+    start = {"Tus-Resumable": "1.0.0", "Upload-Length": "7"}  # a resumable upload
+    for url in both_schemes(tus):
+        assert refused(lambda: stranger.post(url, headers=start, timeout=10)), url  # noqa: B023
     assert keyed.get(path).content == secret
     assert keyed.get(f"{folder}/moved").status_code == 404
     assert keyed.post(moved).status_code < 300  # the same move with the key works
+    assert keyed.post(tus, headers=start).status_code == 201
 
 
 def test_grpc_ports_need_the_key(weed_server: WeedServer) -> None:
@@ -179,6 +190,10 @@ def test_keys_are_private_and_never_logged(weed_server: WeedServer) -> None:
     for f in creds.dir.iterdir():
         assert f.stat().st_mode & 0o777 == 0o600, f
     secrets = ["".join(p.read_text().splitlines()[1:3]) for p in (creds.weed_key, creds.client_key)]
+    keys = creds.jwt_keys()
+    secrets += [k.decode() for k in (keys.volume_write, keys.volume_read, keys.filer_write)]
+    secrets.append(keys.filer_read.decode())
+    assert keys.filer_read.decode() not in repr(keys)
     for log in weed_server.log_dir.iterdir():
         if log.is_file():
             text = log.read_text(errors="replace")
@@ -186,11 +201,21 @@ def test_keys_are_private_and_never_logged(weed_server: WeedServer) -> None:
             assert not any(s in text.replace("\n", "") for s in secrets), log
 
 
-def test_the_filer_socket_is_out_of_other_users_reach(weed_server: WeedServer) -> None:
-    """The filer serves plain HTTP on a unix socket; only its owner may open it."""
+def test_the_filer_socket_wants_a_token_and_is_out_of_other_users_reach(
+    weed_server: WeedServer,
+) -> None:
+    """The filer serves its HTTP API on a unix socket too: it checks tokens there,
+    and only its owner may open it."""
     sock = weed_server._filer_socket()
     assert sock.is_socket()
     assert sock.parent.stat().st_mode & 0o077 == 0
+    for request in (b"GET / HTTP/1.0\r\n\r\n", b"DELETE /.ahoy-ready HTTP/1.0\r\n\r\n"):
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(10)
+            s.connect(str(sock))
+            s.sendall(request)
+            answer = s.recv(200)
+        assert answer.startswith(b"HTTP/1.0 401"), answer
     # The venv may sit where another user cannot run it: the system's python.
     python = "/usr/bin/python3"
     if os.geteuid() != 0 or not os.access(python, os.X_OK):

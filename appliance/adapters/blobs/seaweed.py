@@ -56,7 +56,7 @@ class SeaweedBlobStore:
 
     ``master_url``: packs go straight to volume servers (the fast path); None
     keeps them on the filer. Packs already stored either way stay readable.
-    ``credentials``: the client certificate weed requires (``WeedServer.credentials``).
+    ``credentials``: the keys weed requires (``WeedServer.credentials``).
     """
 
     name = "seaweedfs"

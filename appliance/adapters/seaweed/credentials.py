@@ -1,16 +1,22 @@
 """The keys that let only the appliance talk to its ``weed``.
 
 weed listens on loopback, which every process on the box can reach (a webhook
-target, another local user), so loopback is not a boundary. Each install makes
-its own small private CA and, signed by it, a certificate for weed (server and
-weed-to-weed client, IP SAN 127.0.0.1) and one for the appliance (client). The
-CA's private key is thrown away once both are signed, so nobody can mint a third.
-weed requires a certificate of this CA on every gRPC port and every HTTP port
-(``security.toml``, written by ``WeedServer`` before each start).
+target, another local user), so loopback is not a boundary. Each install makes:
 
-Everything lives in ``<weed data dir>/security`` (mode 0700, files 0600) and is
-reused on restart; a set that is incomplete or expires within 30 days is made
-anew. Keys are read by path and never logged.
+- a small private CA and, signed by it, a certificate for weed (server and
+  weed-to-weed client, IP SAN 127.0.0.1) and one for the appliance (client). The
+  CA's private key is thrown away once both are signed, so nobody can mint a
+  third. weed requires a certificate of this CA on its gRPC ports and on the
+  master's HTTP port (whose ``/dir/assign`` would hand anyone a write token);
+- four random JWT signing keys (volume write and read, filer write and read):
+  weed requires a token signed with them for every read and write on the volume
+  and filer HTTP ports (``tokens.py``). Tokens instead of TLS there, because TLS
+  on every byte costs a third more CPU per ingested byte (docs/blobstore.md).
+
+``security.toml`` is written by ``WeedServer`` before each start. Everything
+lives in ``<weed data dir>/security`` (mode 0700, files 0600) and is reused on
+restart; a set that is incomplete or expires within 30 days is made anew. Keys
+are read from their files when used and never logged.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import datetime as dt
 import ipaddress
 import json
 import os
+import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,18 +35,28 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from appliance.adapters.seaweed.tokens import JwtKeys
+
 CA_CERT = "ca.crt"
 WEED_CERT, WEED_KEY = "weed.crt", "weed.key"
 CLIENT_CERT, CLIENT_KEY = "client.crt", "client.key"
+JWT_KEYS = "jwt-keys.json"
 CONFIG = "security.toml"
-_FILES = (CA_CERT, WEED_CERT, WEED_KEY, CLIENT_CERT, CLIENT_KEY)
+_FILES = (CA_CERT, WEED_CERT, WEED_KEY, CLIENT_CERT, CLIENT_KEY, JWT_KEYS)
+# security.toml section → JwtKeys field
+_JWT_SECTIONS = {
+    "jwt.signing": "volume_write",
+    "jwt.signing.read": "volume_read",
+    "jwt.filer_signing": "filer_write",
+    "jwt.filer_signing.read": "filer_read",
+}
 _VALID = dt.timedelta(days=3650)
 _RENEW_BEFORE = dt.timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
 class WeedCredentials:
-    """Paths of one install's CA and certificates (never their contents)."""
+    """Paths of one install's CA, certificates and JWT keys (never their contents)."""
 
     dir: Path
 
@@ -77,7 +94,8 @@ class WeedCredentials:
             return False
         try:
             certs = [x509.load_pem_x509_certificate(p.read_bytes()) for p in self._certs()]
-        except (OSError, ValueError):
+            self.jwt_keys()
+        except (OSError, ValueError, KeyError, TypeError):
             return False
         soon = dt.datetime.now(dt.UTC) + _RENEW_BEFORE
         return all(c.not_valid_after_utc > soon for c in certs)
@@ -86,18 +104,25 @@ class WeedCredentials:
     def config(self) -> Path:
         return self.dir / CONFIG
 
+    def jwt_keys(self) -> JwtKeys:
+        doc = json.loads((self.dir / JWT_KEYS).read_text())
+        # weed signs with the key string's bytes, as written in security.toml
+        return JwtKeys(**{f: str(doc[f]).encode() for f in _JWT_SECTIONS.values()})
+
     def write_config(self) -> Path:
         """weed's ``security.toml`` (read with ``weed -config_dir=<dir>``): mTLS on
-        every gRPC port and on the master, volume and filer HTTP ports. weed's own
-        components dial each other with the weed certificate."""
+        every gRPC port and on the master's HTTP port, JWTs for reads and writes
+        on the volume and filer HTTP ports. weed's own components dial each other
+        with the weed certificate and sign their own tokens."""
         cert, key, ca = _q(self.weed_cert), _q(self.weed_key), _q(self.ca)
         parts = [f"[grpc]\nca = {ca}\n"]
         for role in ("master", "volume", "filer", "client"):
             parts.append(f"[grpc.{role}]\ncert = {cert}\nkey = {key}\n")
-        for role in ("master", "volume", "filer"):
-            parts.append(f"[https.{role}]\ncert = {cert}\nkey = {key}\nca = {ca}\n")
-        # The filer sends chunks to the volume server over HTTP: as a client of it.
-        parts.append(f"[https.client]\nenabled = true\ncert = {cert}\nkey = {key}\nca = {ca}\n")
+        parts.append(f"[https.master]\ncert = {cert}\nkey = {key}\nca = {ca}\n")
+        keys = self.jwt_keys()
+        for section, field in _JWT_SECTIONS.items():
+            value = _q(getattr(keys, field).decode())
+            parts.append(f"[{section}]\nkey = {value}\nexpires_after_seconds = 60\n")
         text = "\n".join(parts)
         tmp = self.config.with_name(f".{CONFIG}.{os.getpid()}.tmp")
         tmp.unlink(missing_ok=True)
@@ -148,6 +173,8 @@ def _make_set() -> dict[str, bytes]:
         .sign(ca_key, hashes.SHA256())
     )
     out = {CA_CERT: ca.public_bytes(serialization.Encoding.PEM)}
+    keys = {field: secrets.token_hex(32) for field in _JWT_SECTIONS.values()}
+    out[JWT_KEYS] = json.dumps(keys).encode()
     # weed's components present their server certificate when they dial each
     # other over gRPC, so it is for both ends.
     both = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
@@ -192,9 +219,9 @@ def _builder(
     )
 
 
-def _q(path: Path) -> str:
+def _q(value: object) -> str:
     """A TOML basic string (its escapes are JSON's)."""
-    return json.dumps(str(path))
+    return json.dumps(str(value))
 
 
 def _write_private(path: Path, data: bytes) -> None:

@@ -13,6 +13,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from appliance.adapters.seaweed.credentials import WeedCredentials
+from appliance.adapters.seaweed.tokens import WeedAuth
 from appliance.errors import BlobStoreError, BlobStoreUnavailable, StorageFull
 
 # Phrases weed uses when it cannot place a write: a full disk, no volume left to
@@ -33,15 +34,16 @@ def pooled_session(
 ) -> requests.Session:
     """A session keeping connections to weed open, with no silent retries (a
     failed write must surface, not be replayed behind our back). With
-    ``credentials`` it presents the appliance's client certificate and trusts
-    only the install's CA."""
+    ``credentials`` it presents the appliance's client certificate to the master
+    (trusting only the install's CA) and signs volume and filer requests."""
     session = requests.Session()
-    # Nothing from the environment: no proxy for loopback, and REQUESTS_CA_BUNDLE
-    # would otherwise replace the CA below on every request.
+    # Nothing from the environment: no proxy for loopback, no .netrc, and
+    # REQUESTS_CA_BUNDLE would otherwise replace the CA below on every request.
     session.trust_env = False
     if credentials is not None:
         session.cert = (str(credentials.client_cert), str(credentials.client_key))
         session.verify = str(credentials.ca)
+        session.auth = WeedAuth(credentials.jwt_keys())
     adapter = HTTPAdapter(
         pool_connections=pool_connections, pool_maxsize=pool_maxsize, max_retries=0
     )

@@ -1,13 +1,13 @@
 """Run one SeaweedFS ``weed server`` (master + volume + filer) as a child process.
 
 Every listener is bound to 127.0.0.1, and since any process on the box can reach
-loopback, weed also requires the install's client certificate on every port:
-HTTPS with a required client certificate on the master, volume and filer ports,
-mTLS on their gRPC ports (``credentials.py``; ``security.toml`` is written
-before each start). The filer's unix socket (plain HTTP) lives in a 0700
-directory. Flags and timings are the measured ones in PLATFORM_NOTES: ready in
-~3.5 s on a fresh directory, ~15 s on a restart with data (raft leader
-election), and ~15 s to stop even with ``-volume.preStopSeconds=0``.
+loopback, weed also requires the install's keys on every port: mTLS on the gRPC
+ports and on the master's HTTP port, a JWT signed with the install's keys for
+every read and write on the volume and filer HTTP ports (``credentials.py``;
+``security.toml`` is written before each start). Flags and timings are the
+measured ones in PLATFORM_NOTES: ready in ~3.5 s on a fresh directory, ~15 s on
+a restart with data (raft leader election), and ~15 s to stop even with
+``-volume.preStopSeconds=0``.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class WeedServer:
 
     @property
     def filer_url(self) -> str:
-        return f"https://127.0.0.1:{self._ports().filer}"
+        return f"http://127.0.0.1:{self._ports().filer}"
 
     @property
     def master_url(self) -> str:
@@ -108,7 +108,7 @@ class WeedServer:
 
     def state(self) -> dict[str, object]:
         """What ``ahoy serve`` announces in ``run/weed.json`` for clients: the URLs,
-        the pid and where the client certificate lies (a path, never a key)."""
+        the pid and where the keys lie (a path, never a key)."""
         creds = self._credentials()
         return {
             "filer_url": self.filer_url,
@@ -118,7 +118,8 @@ class WeedServer:
         }
 
     def client_session(self) -> requests.Session:
-        """A requests session weed accepts: the appliance's client certificate."""
+        """A requests session weed accepts: the appliance's client certificate for
+        the master, a token on each volume and filer request."""
         return pooled_session(2, 8, self._credentials())
 
     @property
@@ -245,10 +246,10 @@ class WeedServer:
         return cmd
 
     def _filer_socket(self) -> Path:
-        """The filer also serves plain HTTP on a unix socket, with no client
-        certificate: it must sit where only this user can reach it (weed's
-        default is /tmp). The data dir is 0700; a path too long for AF_UNIX
-        gets a private temporary directory instead."""
+        """The filer also serves its HTTP API on a unix socket (tokens are checked
+        there too): it sits where only this user can reach it, not in weed's
+        default /tmp. The data dir is 0700; a path too long for AF_UNIX gets a
+        private temporary directory instead."""
         sock = self.data_dir.resolve() / "filer.sock"
         if len(str(sock)) <= _MAX_SOCKET_PATH:
             return sock

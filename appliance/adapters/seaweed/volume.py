@@ -3,13 +3,17 @@
 ``assign`` asks the master for a file id (``"3,01637037d6"``: volume 3, needle
 key and cookie) and the volume server that holds it; ``put`` sends the bytes
 there in one PUT; reads are ``Range`` GETs and deletes ``DELETE`` on
-``https://<volume server>/<fid>``. This skips the filer, which would cut every
+``http://<volume server>/<fid>``. This skips the filer, which would cut every
 body into chunks and forward each to the volume server: for 16 MiB packs that
 halves weed's CPU per byte (docs/blobstore.md).
 
 Every body goes up as ``application/octet-stream``: without a type, weed sniffs
 the first bytes and gzips a body that looks like text, and a ``Range`` GET on
 a gzipped needle answers with a slice of the compressed bytes.
+
+The master is reached over HTTPS with the client certificate, the volume
+servers over HTTP with a token per request (both set up by the session,
+``httpio.pooled_session``).
 
 Volume id → server URL comes from the master's ``/dir/lookup`` and is cached;
 a connection error on a cached URL drops it and looks the volume up once more
@@ -51,7 +55,7 @@ def is_fid(locator: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class Assignment:
     fid: str
-    url: str  # the volume server's base URL, e.g. https://127.0.0.1:8080
+    url: str  # the volume server's base URL, e.g. http://127.0.0.1:8080
 
 
 class VolumeClient:
@@ -66,8 +70,6 @@ class VolumeClient:
         credentials: WeedCredentials | None = None,
     ) -> None:
         self.master_url = master_url.rstrip("/")
-        # weed names volume servers host:port; they speak the master's scheme.
-        self._scheme = self.master_url.split("://", 1)[0] if "://" in self.master_url else "http"
         self.timeout = (connect_timeout, read_timeout)
         # fsync=true: the volume server fsyncs the .dat file before answering
         # (one fsync per needle, checked with strace).
@@ -95,7 +97,7 @@ class VolumeClient:
         fid, url = str(doc.get("fid") or ""), str(doc.get("url") or "")
         if r.status_code >= 300 or doc.get("error") or not is_fid(fid) or not url:
             raise refused(self.master_url, "assign", r.status_code, str(doc.get("error") or r.text))
-        base = self._base(url)
+        base = _base(url)
         with self._lock:
             self._urls[_volume_id(fid)] = base
         return Assignment(fid, base)
@@ -110,7 +112,7 @@ class VolumeClient:
             # Not "missing": a restarted master learns its volumes from heartbeats.
             why = f"volume {vid} is not known: {r.text[:200]}"
             raise BlobStoreUnavailable(self.master_url, why)
-        base = self._base(str(locations[0]["url"]))
+        base = _base(str(locations[0]["url"]))
         with self._lock:
             self._urls[vid] = base
         return base
@@ -177,12 +179,13 @@ class VolumeClient:
     def close(self) -> None:
         self._http.close()
 
-    def _base(self, url: str) -> str:
-        return url.rstrip("/") if "://" in url else f"{self._scheme}://{url.rstrip('/')}"
-
 
 def _volume_id(fid: str) -> str:
     return fid.split(",", 1)[0]
+
+
+def _base(url: str) -> str:
+    return url.rstrip("/") if "://" in url else f"http://{url.rstrip('/')}"
 
 
 def _json(r: requests.Response) -> dict[str, object]:
