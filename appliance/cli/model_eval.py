@@ -211,7 +211,8 @@ def compare(
             out.print(f"  {c['name'][:20]:20} " + " ".join(cells), markup=False)
         cells = [f"{_score(m['map50_95']):>14}" for m in r["models"]]
         out.print(f"  {'mAP50-95':20} " + " ".join(cells), markup=False)
-        best = r["models"][r["winner"]]
-        out.print(f"  best overall: {best['model']}@{best['version']}", markup=False)
+        best = [r["models"][i] for i in r.get("winners") or [r["winner"]]]
+        refs = ", ".join(f"{m['model']}@{m['version']}" for m in best)
+        out.print(f"  {'tied ' if len(best) > 1 else ''}best overall: {refs}", markup=False)
 
     done(r, json_, human)

@@ -154,5 +154,7 @@ def _table(rows: list[Any], entries: list[dict[str, Any]], slugs: dict[int, str]
         },
         "models": models,
         "classes": table,
+        # the first of the best (kept for older clients), and every model tied with it
         "winner": overall.index(max(overall)),
+        "winners": [i for i, s in enumerate(overall) if s == max(overall)],
     }

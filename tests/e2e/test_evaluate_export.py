@@ -87,8 +87,13 @@ def test_compare_names_the_winner_per_class_on_shared_data(
         assert len(row["ap50_95"]) == 2 and row["winners"]
         best = max(s for s in row["ap50_95"] if s is not None)
         assert all(row["ap50_95"][i] == best for i in row["winners"])
+    overall = [m["map50_95"] for m in r["models"]]
+    assert r["winners"] == [i for i, s in enumerate(overall) if s == max(overall)]
+    assert r["winner"] == r["winners"][0]
     text = appliance.ahoy("model", "compare", f"{trained}@1", f"{trained}@2").stdout
-    assert "best overall" in text
+    tied = "tied best overall" if len(r["winners"]) > 1 else "best overall"
+    refs = ", ".join(f"{trained}@{r['models'][i]['version']}" for i in r["winners"])
+    assert f"{tied}: {refs}" in text
     assert f"on test · coco · {images} images · shapes@1" in text
 
 
