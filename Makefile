@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Test files run on this many workers, each file on one (module fixtures stay
+# whole): most tests wait on a server, weed or a browser, so 4 beat 2 cores.
+TEST_WORKERS ?= 4
 
 .PHONY: install rknn chromium sandbox system-deps run test test-unit lint bench clean vendor-js
 
@@ -59,7 +62,7 @@ run: $(STAMP) $(RKNN_STAMP) sandbox
 	$(BIN)/ahoy serve
 
 test: $(STAMP) $(RKNN_STAMP) system-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30 $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -m unit $(PYTEST_ARGS)
