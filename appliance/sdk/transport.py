@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any, Self
 from urllib.parse import quote
@@ -12,6 +13,10 @@ from appliance.sdk.errors import NOT_LOGGED_IN, ApiError, ApiTimeout, ApiUnavail
 
 DEFAULT_TIMEOUT = 120.0
 PAGE_LIMIT = 1000  # the API's maximum page size: fewest round trips
+#: The appliance closes a keep-alive connection idle for http_keep_alive_seconds
+#: (5 s by default); a request sent on one just as it closes is reset. Pooled
+#: connections idle longer than this are dropped before the next request instead.
+STALE_AFTER = 2.0
 
 
 def q(part: object, safe: str = "") -> str:
@@ -41,6 +46,7 @@ class Transport:
         self.workspace = workspace
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = "ahoy-sdk/0.1"
+        self._last_used = 0.0
 
     def close(self) -> None:
         self.session.close()
@@ -77,6 +83,10 @@ class Transport:
         hdrs.update(headers or {})
         query = {k: v for k, v in (params or {}).items() if v is not None}
         wait = self.timeout if timeout is None else timeout
+        if time.monotonic() - self._last_used > STALE_AFTER:
+            # idle pooled connections only: one in use is closed when it comes back
+            for adapter in self.session.adapters.values():
+                adapter.close()
         try:
             resp = self.session.request(
                 method,
@@ -93,6 +103,8 @@ class Transport:
             raise ApiUnavailable(self.base_url, _cause(exc)) from None
         except requests.exceptions.Timeout:
             raise ApiTimeout(self.base_url, wait) from None
+        finally:
+            self._last_used = time.monotonic()
         if resp.status_code >= 400:
             try:
                 body = resp.content
