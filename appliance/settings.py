@@ -240,20 +240,23 @@ class Settings:
             raise ConfigError(
                 "only one of tls_cert_file and tls_key_file is set", hint="set both, or neither"
             )
-        for name in (
+        self._require_positive(
             "session_ttl_seconds",
             "token_max_days",
             "max_request_bytes",
             "job_workers",
             "audit_checkpoint_seconds",
-        ):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be positive", hint=f"set AHOY_{name.upper()}")
+        )
         for name in ("parity_tolerance", "parity_min_images", "parity_min_objects"):
             if getattr(self, name) < 0:
                 raise ConfigError(
                     f"{name} is negative", hint=f"set AHOY_{name.upper()} to 0 or more"
                 )
+
+    def _require_positive(self, *names: str) -> None:
+        for name in names:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive", hint=f"set AHOY_{name.upper()}")
 
     def _validate_webhooks(self) -> None:
         try:
@@ -267,7 +270,7 @@ class Settings:
 
     def _validate_limits(self) -> None:
         """The web server's and the API's own limits (docs/security.md)."""
-        for name in (
+        self._require_positive(
             "max_url_bytes",
             "body_idle_seconds",
             "uploads_per_user",
@@ -278,9 +281,7 @@ class Settings:
             "login_failures_per_source",
             "login_failure_window_seconds",
             "refusal_audit_seconds",
-        ):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be positive", hint=f"set AHOY_{name.upper()}")
+        )
         if self.max_header_bytes <= self.max_url_bytes:
             raise ConfigError(
                 f"max_header_bytes ({self.max_header_bytes}) must be above max_url_bytes "
