@@ -129,6 +129,9 @@ class Settings:
     job_workers: int = _setting(
         4, "Jobs the worker process may run at once; the governor admits within that."
     )
+    worker_max_restarts: int = _setting(
+        3, "How often `ahoy serve` restarts a job worker child that died before giving up."
+    )
     job_cancel_grace: float = _setting(
         5.0, "Seconds a cancelled job's processes get after SIGTERM before SIGKILL."
     )

@@ -2,7 +2,7 @@
 
 When the worker dies, the jobs it was running are failed and their process groups
 killed (the scheduler's ``fail_running``), so no job is left "running" that is
-not; then it is started again, up to ``weed_max_restarts`` times in a row.
+not; then it is started again, up to ``worker_max_restarts`` times in a row.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class WorkerChild:
             cut = await scheduler.fail_running("the job worker process died while it ran")
             if cut:
                 log.warning("%d running job(s) failed with the worker", cut)
-            if self.restarts >= self.settings.weed_max_restarts:
+            if self.restarts >= self.settings.worker_max_restarts:
                 return f"the job worker died {self.restarts + 1} times; see {self.settings.log_dir}"
             self.restarts += 1
             self.start()
