@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -157,13 +156,3 @@ def _hash_file(path: Path) -> tuple[str, int]:
 def emit(kind: str, **data: Any) -> None:
     """For child processes: report an event to the job (see ``run_process``)."""
     print(EVENT_PREFIX + json.dumps({"kind": kind, **data}), flush=True)
-
-
-def pid_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
