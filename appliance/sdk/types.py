@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypedDict
 
-TERMINAL_STATES = frozenset({"succeeded", "failed", "cancelled"})
+from appliance.domain.jobs import TERMINAL
+
+#: The states a job ends in (it never moves again).
+TERMINAL_STATES = TERMINAL
 
 
 class Page(TypedDict):
@@ -23,7 +26,7 @@ class JobProgress(TypedDict, total=False):
 class Job(TypedDict, total=False):
     id: str
     kind: str
-    state: str  # queued | running | succeeded | failed
+    state: str  # queued | running | succeeded | failed | cancelled
     progress: JobProgress
     result: Any
     error: Any

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import secrets
 import signal
@@ -26,6 +27,8 @@ from appliance.jobs.handle import JobCancelled, JobHandle
 from appliance.jobs.kinds import kind_of
 from appliance.ports.probe import HardwareProbe
 from appliance.services.context import ServiceContext
+
+log = logging.getLogger("ahoy.worker")
 
 
 def policy_of(ctx: ServiceContext) -> Policy:
@@ -127,9 +130,14 @@ async def execute(ctx: ServiceContext, ws: str, job_id: str) -> str:
         await handle.flush()
     if fields["state"] == states.FAILED and await handle.cancel_requested():
         fields = {"state": states.CANCELLED}
-    async with ctx.catalog.writing(ws) as uow:
-        await uow.update_job(job_id, finished_at=time.time(), pgid=None, **fields)
-        await uow.audit(job["created_by"], f"job.{fields['state']}", f"job:{job_id}")
+    try:
+        async with ctx.catalog.writing(ws) as uow:
+            await uow.update_job(job_id, finished_at=time.time(), pgid=None, **fields)
+            await uow.audit(job["created_by"], f"job.{fields['state']}", f"job:{job_id}")
+    except states.IllegalMove as exc:
+        # Ended meanwhile: `ahoy serve` failed it while this worker was cut off.
+        log.warning("job %s: %s; its end here (%s) is not recorded", job_id, exc, fields["state"])
+        return exc.old
     return str(fields["state"])
 
 

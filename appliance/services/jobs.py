@@ -15,11 +15,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from appliance.domain.jobs import TERMINAL
 from appliance.errors import ApplianceError
 from appliance.services.context import ServiceContext
 from appliance.services.job_watch import poll_watch
 
-TERMINAL = ("succeeded", "failed", "cancelled")
 #: Progress events are coalesced to at most this many writes per second per job.
 PROGRESS_HZ = 4.0
 

@@ -80,8 +80,7 @@ class Scheduler:
                 if job["admission"] != d.as_dict():
                     await self._set(job, admission=d.as_dict())
             elif d.verdict == REJECT:  # the box lost capacity (a GPU went away)
-                error = {"code": "job-rejected", "detail": d.reason, "hint": ""}
-                await self._set(job, state=states.FAILED, error=error, finished_at=time.time())
+                await self._fail(job, {"code": "job-rejected", "detail": d.reason, "hint": ""})
         return admitted
 
     async def _admit(
@@ -102,7 +101,7 @@ class Scheduler:
             await asyncio.to_thread(self.dispatch, job["workspace"], job["id"])
         except Exception as exc:  # the queue file is unwritable: say so on the job
             error = {"code": "internal-error", "detail": f"could not dispatch: {exc!r}", "hint": ""}
-            await self._set(job, state=states.FAILED, error=error, finished_at=time.time())
+            await self._fail(job, error)
             return False
         return True
 
@@ -110,17 +109,27 @@ class Scheduler:
         async with self.ctx.catalog.writing(job["workspace"]) as uow:
             await uow.update_job(job["id"], **fields)
 
+    async def _fail(self, job: dict[str, Any], error: dict[str, str], **fields: Any) -> bool:
+        """Fail a job this pass saw queued or running, unless it ended since (the
+        worker finished it, or it was cancelled): an ended job keeps its end."""
+        async with self.ctx.catalog.writing(job["workspace"]) as uow:
+            if not states.can_move((await uow.get_job(job["id"]))["state"], states.FAILED):
+                return False
+            await uow.update_job(
+                job["id"], state=states.FAILED, error=error, finished_at=time.time(), **fields
+            )
+        return True
+
     async def fail_running(self, why: str) -> int:
         """The worker died (or the appliance restarted): kill what its jobs left
-        running and fail them, so no job shows "running" that is not."""
+        running and fail them, so no job shows "running" that is not. Queued jobs
+        never started: they stay queued for the next pass."""
         async with self.ctx.catalog.accounts() as acc:
             active = await acc.active_jobs()
-        cut = [j for j in active if j["state"] == states.RUNNING]
-        for job in cut:
+        failed = 0
+        for job in (j for j in active if j["state"] == states.RUNNING):
             if job["pgid"]:
                 await kill_group(job["pgid"], grace=1.0)
             error = {"code": "interrupted", "detail": why, "hint": "submit it again"}
-            await self._set(
-                job, state=states.FAILED, error=error, finished_at=time.time(), pgid=None
-            )
-        return len(cut)
+            failed += await self._fail(job, error, pgid=None)
+        return failed

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiosqlite
 
+from appliance.domain.jobs import check_move
 from appliance.errors import NotFound
 
 _JSON = ("params", "progress", "result", "error", "request", "admission")
@@ -71,7 +72,16 @@ class JobRepo:
 
     async def update_job(self, job_id: str, **fields: Any) -> None:
         """Set any of state, progress, result, error, request, admission (JSON), and
-        started_at, finished_at, devices (list), pgid, cancel_requested_at."""
+        started_at, finished_at, devices (list), pgid, cancel_requested_at. A new
+        state must be a move of the job state machine: IllegalMove otherwise."""
+        if "state" in fields:
+            cur = await self.conn.execute(
+                "SELECT state FROM jobs WHERE id = ? AND workspace_id = ?", (job_id, self.ws)
+            )
+            r = await cur.fetchone()
+            if r is None:
+                raise NotFound("job", job_id)
+            check_move(job_id, r[0], fields["state"])
         sets, args = [], []
         for name, value in fields.items():
             if name in _JSON:
