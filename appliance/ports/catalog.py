@@ -323,8 +323,14 @@ class Accounts(Protocol):
     async def fail_interrupted_jobs(self, why: str) -> int:
         """Fail running jobs and queued in-process jobs (after a restart); return how many."""
 
+
+class Scheduling(Protocol):
+    """The scheduler's box-wide view of the queue, across every workspace (read
+    only: it changes a job through that job's workspace unit of work)."""
+
     async def active_jobs(self) -> list[dict[str, Any]]:
-        """Governed jobs queued or running, box-wide, oldest first (the scheduler's view)."""
+        """Jobs queued or running, box-wide, oldest first, each with its
+        ``workspace``, ``request``, ``devices``, ``pgid`` and ``admission``."""
 
 
 class Catalog(Protocol):
@@ -333,4 +339,5 @@ class Catalog(Protocol):
     def writing(self, workspace: str) -> AbstractAsyncContextManager[UnitOfWork]: ...
     def reading(self, workspace: str) -> AbstractAsyncContextManager[UnitOfWork]: ...
     def accounts(self, *, write: bool = False) -> AbstractAsyncContextManager[Accounts]: ...
+    def scheduling(self) -> AbstractAsyncContextManager[Scheduling]: ...
     async def close(self) -> None: ...

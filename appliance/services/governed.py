@@ -147,3 +147,19 @@ def _error(code: str, detail: str, hint: str) -> dict[str, str]:
 
 def request_of(job: dict[str, Any]) -> ResourceRequest:
     return ResourceRequest(**job["request"])
+
+
+async def capacity(ctx: ServiceContext, probe: HardwareProbe) -> dict[str, Any]:
+    """The box now as the probe reads it, and the jobs that run and wait on it."""
+    reading = await asyncio.to_thread(probe.read)  # NVML calls block
+    async with ctx.catalog.scheduling() as queue:
+        active = await queue.active_jobs()
+    running = [j for j in active if j["state"] == states.RUNNING]
+    return {
+        "probe": probe.name,
+        "reading": asdict(reading),
+        "reserved_ram_bytes": ctx.settings.reserved_ram_bytes,
+        "running": len(running),
+        "queued": len(active) - len(running),
+        "devices_in_use": sorted({d for j in running for d in j["devices"]}),
+    }

@@ -56,8 +56,8 @@ class Scheduler:
 
     async def tick(self) -> list[str]:
         """One pass over the queue; returns the ids admitted."""
-        async with self.ctx.catalog.accounts() as acc:
-            active = await acc.active_jobs()
+        async with self.ctx.catalog.scheduling() as queue:
+            active = await queue.active_jobs()
         queued = [j for j in active if j["state"] == states.QUEUED]
         if not queued:
             return []
@@ -124,8 +124,8 @@ class Scheduler:
         """The worker died (or the appliance restarted): kill what its jobs left
         running and fail them, so no job shows "running" that is not. Queued jobs
         never started: they stay queued for the next pass."""
-        async with self.ctx.catalog.accounts() as acc:
-            active = await acc.active_jobs()
+        async with self.ctx.catalog.scheduling() as queue:
+            active = await queue.active_jobs()
         failed = 0
         for job in (j for j in active if j["state"] == states.RUNNING):
             if job["pgid"]:

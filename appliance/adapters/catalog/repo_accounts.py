@@ -207,29 +207,6 @@ class AccountsRepo:
         )
         return cur.rowcount
 
-    async def active_jobs(self) -> list[dict[str, Any]]:
-        """Governed jobs queued or running, on the whole box, oldest first."""
-        cur = await self.conn.execute(
-            "SELECT workspace_id, id, kind, state, request_json, devices, pgid, created_at,"
-            " cancel_requested_at, admission_json FROM jobs WHERE state IN ('queued', 'running')"
-            " AND request_json IS NOT NULL ORDER BY created_at, id"
-        )
-        return [
-            {
-                "workspace": r[0],
-                "id": r[1],
-                "kind": r[2],
-                "state": r[3],
-                "request": json.loads(r[4]),
-                "devices": r[5].split(",") if r[5] else [],
-                "pgid": r[6],
-                "created_at": r[7],
-                "cancel_requested_at": r[8],
-                "admission": json.loads(r[9]) if r[9] else None,
-            }
-            for r in await cur.fetchall()
-        ]
-
     # audit across the box
     async def audit_box(
         self,

@@ -1,5 +1,5 @@
 """Jobs (long work), their events and artifacts, and idempotency keys, inside one
-workspace."""
+workspace; and the box-wide view of the queue the scheduler works from."""
 
 from __future__ import annotations
 
@@ -189,3 +189,32 @@ class JobRepo:
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (self.ws, principal, key, request_hash, status, body, self.now),
         )
+
+
+class SchedulingRepo:
+    """Box-wide: the jobs of every workspace that hold or wait for the box."""
+
+    conn: aiosqlite.Connection
+
+    async def active_jobs(self) -> list[dict[str, Any]]:
+        """Governed jobs queued or running, on the whole box, oldest first."""
+        cur = await self.conn.execute(
+            "SELECT workspace_id, id, kind, state, request_json, devices, pgid, created_at,"
+            " cancel_requested_at, admission_json FROM jobs WHERE state IN ('queued', 'running')"
+            " AND request_json IS NOT NULL ORDER BY created_at, id"
+        )
+        return [
+            {
+                "workspace": r[0],
+                "id": r[1],
+                "kind": r[2],
+                "state": r[3],
+                "request": json.loads(r[4]),
+                "devices": r[5].split(",") if r[5] else [],
+                "pgid": r[6],
+                "created_at": r[7],
+                "cancel_requested_at": r[8],
+                "admission": json.loads(r[9]) if r[9] else None,
+            }
+            for r in await cur.fetchall()
+        ]

@@ -21,7 +21,7 @@ from appliance.adapters.catalog.repo_evaluations import EvaluationRepo
 from appliance.adapters.catalog.repo_events import EventRepo
 from appliance.adapters.catalog.repo_files import FileRepo
 from appliance.adapters.catalog.repo_gc import GcRepo
-from appliance.adapters.catalog.repo_jobs import JobRepo
+from appliance.adapters.catalog.repo_jobs import JobRepo, SchedulingRepo
 from appliance.adapters.catalog.repo_labels import LabelRepo
 from appliance.adapters.catalog.repo_models import ModelRepo
 from appliance.adapters.catalog.repo_reviews import ReviewRepo
@@ -57,6 +57,13 @@ class SqliteAccounts(AccountsRepo):
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
         self.now = time.time()
+
+
+class SqliteScheduling(SchedulingRepo):
+    """The scheduler's box-wide view of the queue (read only)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
 
 
 class SqliteCatalog:
@@ -96,6 +103,11 @@ class SqliteCatalog:
         else:
             async with self.db.read() as conn:
                 yield SqliteAccounts(conn)
+
+    @asynccontextmanager
+    async def scheduling(self) -> AsyncIterator[SqliteScheduling]:
+        async with self.db.read() as conn:
+            yield SqliteScheduling(conn)
 
 
 def _check_workspace(workspace: str) -> None:

@@ -4,7 +4,6 @@ artifacts; and the box's capacity as the governor sees it."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
 from typing import Any
 
 from litestar import Request, get, post
@@ -104,19 +103,7 @@ async def job_kinds() -> dict[str, Any]:
 )
 async def capacity(request: Request[Any, Any, Any], ctx: CtxDep) -> dict[str, Any]:
     gov = _governor(request)
-    reading = await asyncio.to_thread(gov.probe.read)  # NVML calls block
-    async with ctx.catalog.accounts() as acc:
-        active = await acc.active_jobs()
-    running = [j for j in active if j["state"] == "running"]
-    return {
-        "probe": gov.probe.name,
-        "reading": asdict(reading),
-        "reserved_ram_bytes": ctx.settings.reserved_ram_bytes,
-        "running": len(running),
-        "queued": len(active) - len(running),
-        "devices_in_use": sorted({d for j in running for d in j["devices"]}),
-        "worker": gov.worker.state,
-    }
+    return {**await governed.capacity(ctx, gov.probe), "worker": gov.worker.state}
 
 
 #: Served by the jobs router (one router per path: litestar merges methods only there).
