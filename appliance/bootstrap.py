@@ -21,6 +21,7 @@ from appliance.adapters.signing.appliance_key import ApplianceKey
 from appliance.adapters.signing.checkpoint_log import CHECKPOINT_FILE, CheckpointLog
 from appliance.errors import BlobStoreUnavailable
 from appliance.ports.blobstore import BlobStore
+from appliance.ports.jobs import JobKinds
 from appliance.services.context import ServiceContext
 from appliance.settings import Settings
 
@@ -106,20 +107,29 @@ class _NoBlobStore:
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, *, blobs: bool = True) -> AsyncIterator[ServiceContext]:
+async def open_services(
+    settings: Settings,
+    *,
+    blobs: bool = True,
+    kinds: JobKinds[ServiceContext] | None = None,
+) -> AsyncIterator[ServiceContext]:
     """``blobs=False`` opens only the catalog, so it works while the appliance is down.
+    ``kinds``: the job kinds this process submits or runs (``ahoy serve`` and its
+    worker pass ``appliance.jobs.kinds.registry()``; other callers need none).
     What this process creates from here on is private (see ``appliance.data_dir``)."""
     umask = data_dir.claim(settings.data_dir)
     catalog = await SqliteCatalog(settings.catalog_path).open()
     anchor = make_audit_anchor(settings)
+    kinds = kinds if kinds is not None else JobKinds()
     try:
         if not blobs:
-            yield ServiceContext(settings, catalog, cast(BlobStore, _NoBlobStore()), anchor=anchor)
+            none = cast(BlobStore, _NoBlobStore())
+            yield ServiceContext(settings, catalog, none, anchor=anchor, kinds=kinds)
             return
         store = make_blob_store(settings)
         try:
             yield ServiceContext(
-                settings, catalog, store, UltralyticsModels(settings.cache_dir), anchor
+                settings, catalog, store, UltralyticsModels(settings.cache_dir), anchor, kinds=kinds
             )
         finally:
             store.close()

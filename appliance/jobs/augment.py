@@ -23,8 +23,7 @@ from appliance.domain.governor import GIB, HostReading, ResourceRequest
 from appliance.domain.manifest import ManifestRow
 from appliance.domain.records import StagedFile
 from appliance.errors import ApplianceError, InvalidInput
-from appliance.jobs.handle import JobHandle
-from appliance.jobs.kinds import JobKind
+from appliance.jobs.kinds import JobHandle, JobKind
 from appliance.jobs.on_version import (
     dataset_problems,
     holding_version,

@@ -13,8 +13,7 @@ from typing import Any
 
 from appliance.domain.governor import MIB, HostReading, ResourceRequest
 from appliance.errors import InvalidInput
-from appliance.jobs.handle import JobHandle
-from appliance.jobs.kinds import JobKind
+from appliance.jobs.kinds import JobHandle, JobKind
 
 MAX_SECONDS = 600
 

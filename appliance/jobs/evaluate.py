@@ -17,8 +17,7 @@ from typing import Any
 from appliance.domain.governor import GIB, HostReading, ResourceRequest
 from appliance.errors import InvalidInput
 from appliance.jobs import on_model
-from appliance.jobs.handle import JobHandle
-from appliance.jobs.kinds import JobKind
+from appliance.jobs.kinds import JobHandle, JobKind
 from appliance.jobs.on_version import holding_version, pin_version
 from appliance.services import versions
 from appliance.services.context import ServiceContext

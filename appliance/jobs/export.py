@@ -32,8 +32,7 @@ from appliance.export import tensorrt
 from appliance.jobs import export_rknn, on_model
 from appliance.jobs.evaluate import pin_target, where
 from appliance.jobs.evaluate import validate as evaluation
-from appliance.jobs.handle import JobHandle
-from appliance.jobs.kinds import JobKind
+from appliance.jobs.kinds import JobHandle, JobKind
 from appliance.jobs.on_version import holding_version
 from appliance.ports.blobstore import BlobPut
 from appliance.services import registry

@@ -1,8 +1,9 @@
-"""What a running job uses in the worker: progress, events, artifacts, child processes.
+"""The job handle of the worker: progress, events, artifacts, child processes.
 
-Everything a job reports goes to the catalog, where `ahoy serve` reads it for the
-API and the live streams. Writes are batched (a few per second at most), so a
-chatty job cannot flood the single SQLite writer.
+It implements :class:`appliance.ports.jobs.JobHandle`. Everything a job reports
+goes to the catalog, where `ahoy serve` reads it for the API and the live
+streams. Writes are batched (a few per second at most), so a chatty job cannot
+flood the single SQLite writer.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class JobCancelled(ApplianceError):
     code = "cancelled"
 
 
-class JobHandle:
+class CatalogJobHandle:
     def __init__(self, ctx: ServiceContext, ws: str, job: dict[str, Any]) -> None:
         self.ctx = ctx
         self.ws = ws

@@ -1,44 +1,24 @@
-"""The registry of governed job kinds.
+"""The job kinds this appliance ships, and the kind contract bound to its services.
 
-A kind validates its parameters, derives its resource request from them (the
-governor admits on that), and runs in the worker process with a :class:`JobHandle`
-for progress, events, artifacts and its child processes.
+Kinds write ``JobKind(...)`` and take a ``JobHandle``: the contract of
+:mod:`appliance.ports.jobs` with the services being this appliance's
+:class:`ServiceContext`. The composition root (``ahoy serve``, the worker) calls
+:func:`registry` and puts the result on the context; services ask ``ctx.kinds``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from appliance.ports import jobs as contract
+from appliance.services.context import ServiceContext
 
-from appliance.domain.governor import HostReading, ResourceRequest
-from appliance.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from appliance.jobs.handle import JobHandle
-    from appliance.services.context import ServiceContext
+JobKind = contract.JobKind[ServiceContext]
+JobHandle = contract.JobHandle[ServiceContext]
+JobKinds = contract.JobKinds[ServiceContext]
 
 
-@dataclass(frozen=True)
-class JobKind:
-    name: str
-    summary: str
-    #: Checks and normalises parameters; raises InvalidInput naming each bad one.
-    validate: Callable[[dict[str, Any]], dict[str, Any]]
-    #: What it asks of the box, given its parameters and the box (GPU or not).
-    request: Callable[[dict[str, Any], HostReading], ResourceRequest]
-    run: Callable[[JobHandle], Awaitable[dict[str, Any]]]
-    #: Resolves references at submission (e.g. pins ``latest`` to a version number),
-    #: so what runs is what was asked for when it was asked.
-    prepare: Callable[[ServiceContext, str, dict[str, Any]], Awaitable[dict[str, Any]]] | None = (
-        None
-    )
-    #: What a client needs to build the parameters (a form): choices and JSON Schemas.
-    describe: Callable[[], dict[str, Any]] = lambda: {}
-
-
-def registry() -> dict[str, JobKind]:
-    """Built on demand (nothing at import time); plugins will add theirs here."""
+def registry() -> JobKinds:
+    """Every kind this appliance ships (built when called: the kinds' modules are
+    imported then, never as a side effect of importing this one)."""
     from appliance.jobs.augment import KIND as AUGMENT
     from appliance.jobs.benchmark import KIND as BENCHMARK
     from appliance.jobs.evaluate import KIND as EVALUATE
@@ -46,14 +26,4 @@ def registry() -> dict[str, JobKind]:
     from appliance.jobs.train import KIND as TRAIN
     from appliance.jobs.train_script import KIND as TRAIN_SCRIPT
 
-    kinds = [AUGMENT, BENCHMARK, EVALUATE, EXPORT, TRAIN, TRAIN_SCRIPT]
-    return {k.name: k for k in kinds}
-
-
-def kind_of(name: str) -> JobKind:
-    kinds = registry()
-    if name not in kinds:
-        raise InvalidInput(
-            f"job kind {name!r} is not known", hint=f"use one of: {', '.join(sorted(kinds))}"
-        )
-    return kinds[name]
+    return JobKinds([AUGMENT, BENCHMARK, EVALUATE, EXPORT, TRAIN, TRAIN_SCRIPT])

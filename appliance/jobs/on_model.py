@@ -13,7 +13,7 @@ from typing import Any
 
 from appliance.domain.labels.document import LabelDocument
 from appliance.errors import ApplianceError, InvalidInput
-from appliance.jobs.handle import JobHandle
+from appliance.jobs.kinds import JobHandle
 from appliance.jobs.on_version import write_blobs
 from appliance.services import measure, registry, versions
 from appliance.services.context import ServiceContext

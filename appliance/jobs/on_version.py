@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.domain.measurement import KEY, SCRIPT, measurement
-from appliance.jobs.handle import JobHandle
+from appliance.jobs.kinds import JobHandle
 from appliance.services import registry, versions
 from appliance.services.context import ServiceContext
 

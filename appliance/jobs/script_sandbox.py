@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from appliance.jobs import script_contract as contract
-from appliance.jobs.handle import EVENT_PREFIX, JobHandle
+from appliance.jobs.handle import EVENT_PREFIX
+from appliance.jobs.kinds import JobHandle
 from appliance.runtime.offline import prepare_config_dir
 from appliance.sandbox import bwrap
 from appliance.sandbox import run as sandbox

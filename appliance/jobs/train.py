@@ -27,8 +27,8 @@ from typing import Any, TypeVar
 from appliance.domain.governor import HostReading, ResourceRequest
 from appliance.domain.training.events import Epoch, Event, Log, Progress, Started
 from appliance.errors import ApplianceError, InvalidInput
-from appliance.jobs.handle import JobCancelled, JobHandle
-from appliance.jobs.kinds import JobKind
+from appliance.jobs.handle import JobCancelled
+from appliance.jobs.kinds import JobHandle, JobKind
 from appliance.jobs.kinds import registry as kind_registry
 from appliance.jobs.on_version import (
     dataset_problems,

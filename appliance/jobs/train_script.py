@@ -25,8 +25,8 @@ from appliance.domain.governor import GIB, MIB, HostReading, ResourceRequest
 from appliance.errors import ApplianceError, BlobsNotUploaded, InvalidInput
 from appliance.jobs import script_contract as contract
 from appliance.jobs import script_sandbox as box
-from appliance.jobs.handle import JobCancelled, JobHandle
-from appliance.jobs.kinds import JobKind
+from appliance.jobs.handle import JobCancelled
+from appliance.jobs.kinds import JobHandle, JobKind
 from appliance.jobs.on_version import (
     dataset_problems,
     holding_version,

@@ -24,6 +24,7 @@ import uvicorn
 from appliance import data_dir
 from appliance.bootstrap import WEED_STATE, open_services
 from appliance.errors import ServiceFailed
+from appliance.jobs.kinds import registry
 from appliance.runtime.anchoring import anchor_audit
 from appliance.runtime.governor import start_governor
 from appliance.runtime.http_limits import server_options
@@ -174,7 +175,7 @@ async def _serve(settings: Settings) -> int:
     if settings.blob_store == "seaweedfs":
         log.info("starting the embedded blob store (weed)...")
         await asyncio.to_thread(sup.start_weed)
-    async with open_services(settings) as ctx:
+    async with open_services(settings, kinds=registry()) as ctx:
         return await _serve_api(settings, sup, ctx)
 
 

@@ -16,8 +16,9 @@ import time
 
 from appliance.adapters.queue.huey_queue import build
 from appliance.bootstrap import open_services
+from appliance.jobs.kinds import JobKinds, registry
+from appliance.runtime.execute import execute as run_to_end
 from appliance.runtime.offline import apply_offline_env
-from appliance.services import governed
 from appliance.settings import Settings
 
 log = logging.getLogger("ahoy.worker")
@@ -27,9 +28,10 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings.from_env()
     apply_offline_env(settings.yolo_config_dir)
+    kinds = registry()
 
     def execute(ws: str, job_id: str) -> None:
-        state = asyncio.run(_execute(settings, ws, job_id))
+        state = asyncio.run(_execute(settings, kinds, ws, job_id))
         log.info("job %s ended %s", job_id, state)
 
     _exit_with_parent()
@@ -60,9 +62,9 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-async def _execute(settings: Settings, ws: str, job_id: str) -> str:
-    async with open_services(settings) as ctx:
-        return await governed.execute(ctx, ws, job_id)
+async def _execute(settings: Settings, kinds: JobKinds, ws: str, job_id: str) -> str:
+    async with open_services(settings, kinds=kinds) as ctx:
+        return await run_to_end(ctx, ws, job_id)
 
 
 if __name__ == "__main__":

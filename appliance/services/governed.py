@@ -1,16 +1,16 @@
-"""Governed jobs: submitted against the box's capacity, run by the worker process.
+"""Jobs: submitted against the box's capacity, run by the worker process.
 
 ``submit`` refuses what can never fit (with what it needs and what the box has)
 and queues the rest; the :class:`~appliance.services.scheduler.Scheduler` admits
-queued jobs as capacity frees up. ``cancel`` ends a queued job at once and kills a
-running job's whole process group. ``execute`` is what the worker runs.
+queued jobs as capacity frees up, and the worker runs them
+(:mod:`appliance.runtime.execute`). ``cancel`` ends a queued job at once and kills
+a running job's whole process group.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import secrets
 import signal
@@ -22,13 +22,9 @@ import psutil
 
 from appliance.domain import jobs as states
 from appliance.domain.governor import HostReading, Policy, ResourceRequest, never_fits
-from appliance.errors import ApplianceError, JobRejected
-from appliance.jobs.handle import JobCancelled, JobHandle
-from appliance.jobs.kinds import kind_of
+from appliance.errors import JobRejected
 from appliance.ports.probe import HardwareProbe
 from appliance.services.context import ServiceContext
-
-log = logging.getLogger("ahoy.worker")
 
 
 def policy_of(ctx: ServiceContext) -> Policy:
@@ -43,7 +39,7 @@ async def submit(
     actor: str,
     probe: HardwareProbe,
 ) -> dict[str, Any]:
-    kind = kind_of(kind_name)
+    kind = ctx.kinds.get(kind_name)
     params = kind.validate(params)
     if kind.prepare is not None:
         params = await kind.prepare(ctx, ws, params)
@@ -106,43 +102,6 @@ def live_members(pgid: int) -> list[int]:
         except (ProcessLookupError, psutil.Error):
             continue
     return alive
-
-
-async def execute(ctx: ServiceContext, ws: str, job_id: str) -> str:
-    """Run an admitted job to its end state (in the worker process); returns it."""
-    async with ctx.catalog.reading(ws) as uow:
-        job = await uow.get_job(job_id)
-    if job["state"] != states.RUNNING:
-        return str(job["state"])  # cancelled between admission and pickup
-    handle = JobHandle(ctx, ws, job)
-    fields: dict[str, Any]
-    try:
-        result = await kind_of(job["kind"]).run(handle)
-    except JobCancelled:
-        fields = {"state": states.CANCELLED}
-    except ApplianceError as exc:
-        fields = {"state": states.FAILED, "error": _error(exc.code, exc.message, exc.hint)}
-    except Exception as exc:  # a job must end in a state, whatever broke
-        fields = {"state": states.FAILED, "error": _error("internal-error", repr(exc), "")}
-    else:
-        fields = {"state": states.SUCCEEDED, "result": result}
-    with contextlib.suppress(ApplianceError):
-        await handle.flush()
-    if fields["state"] == states.FAILED and await handle.cancel_requested():
-        fields = {"state": states.CANCELLED}
-    try:
-        async with ctx.catalog.writing(ws) as uow:
-            await uow.update_job(job_id, finished_at=time.time(), pgid=None, **fields)
-            await uow.audit(job["created_by"], f"job.{fields['state']}", f"job:{job_id}")
-    except states.IllegalMove as exc:
-        # Ended meanwhile: `ahoy serve` failed it while this worker was cut off.
-        log.warning("job %s: %s; its end here (%s) is not recorded", job_id, exc, fields["state"])
-        return exc.old
-    return str(fields["state"])
-
-
-def _error(code: str, detail: str, hint: str) -> dict[str, str]:
-    return {"code": code, "detail": detail, "hint": hint}
 
 
 def request_of(job: dict[str, Any]) -> ResourceRequest:

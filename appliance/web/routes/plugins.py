@@ -3,15 +3,13 @@ the training tiers the box offers."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from litestar import get
 
 from appliance.domain.access import Permission as P
-from appliance.jobs.kinds import registry
-from appliance.plugins.overview import overview
-from appliance.web.access import somewhere
+from appliance.services import job_kinds
+from appliance.web.access import CtxDep, somewhere
 
 
 @get(
@@ -19,5 +17,5 @@ from appliance.web.access import somewhere
     opt=somewhere(P.JOB_SUBMIT),
     summary="Model plugins (loaded or not, and why) and training tiers",
 )
-async def list_plugins() -> dict[str, Any]:
-    return await asyncio.to_thread(lambda: overview(registry()))
+async def list_plugins(ctx: CtxDep) -> dict[str, Any]:
+    return await job_kinds.plugins(ctx)

@@ -3,7 +3,6 @@ artifacts; and the box's capacity as the governor sees it."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from litestar import Request, get, post
@@ -11,8 +10,8 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from appliance.domain.access import Permission as P
 from appliance.errors import ServiceFailed
-from appliance.jobs.kinds import registry
 from appliance.services import governed, job_records
+from appliance.services import job_kinds as kinds
 from appliance.web.access import CtxDep, GrantDep, needs, somewhere
 from appliance.web.dto import JobIn
 from appliance.web.idempotency import idempotent
@@ -85,15 +84,8 @@ async def job_artifacts(ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]) -> 
 
 
 @get(W + "/job-kinds", opt=needs(P.JOB_READ), summary="The kinds of governed jobs")
-async def job_kinds() -> dict[str, Any]:
-    kinds = registry().values()  # describing may load plugins and ask for a container runtime
-    described = await asyncio.to_thread(lambda: [k.describe() for k in kinds])
-    return {
-        "kinds": [
-            {"name": k.name, "summary": k.summary, **d}
-            for k, d in zip(kinds, described, strict=True)
-        ]
-    }
+async def job_kinds(ctx: CtxDep) -> dict[str, Any]:
+    return await kinds.describe(ctx)
 
 
 @get(
