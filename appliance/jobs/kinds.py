@@ -23,7 +23,9 @@ def registry() -> JobKinds:
     from appliance.jobs.benchmark import KIND as BENCHMARK
     from appliance.jobs.evaluate import KIND as EVALUATE
     from appliance.jobs.export import KIND as EXPORT
+    from appliance.jobs.gc import KIND as GC
     from appliance.jobs.train import KIND as TRAIN
     from appliance.jobs.train_script import KIND as TRAIN_SCRIPT
+    from appliance.jobs.verify import KIND as VERIFY
 
-    return JobKinds([AUGMENT, BENCHMARK, EVALUATE, EXPORT, TRAIN, TRAIN_SCRIPT])
+    return JobKinds([AUGMENT, BENCHMARK, EVALUATE, EXPORT, GC, TRAIN, TRAIN_SCRIPT, VERIFY])

@@ -122,7 +122,7 @@ class UnitOfWork(Protocol):
         kind: str,
         params: dict[str, Any],
         actor: str,
-        request: dict[str, Any] | None = None,
+        request: dict[str, Any],
         admission: dict[str, Any] | None = None,
     ) -> None: ...
     async def update_job(self, job_id: str, **fields: Any) -> None:
@@ -319,9 +319,6 @@ class Accounts(Protocol):
 
     async def workspaces_with_webhooks(self) -> list[str]:
         """Workspaces that have at least one live (not deleted) webhook."""
-
-    async def fail_interrupted_jobs(self, why: str) -> int:
-        """Fail running jobs and queued in-process jobs (after a restart); return how many."""
 
 
 class Scheduling(Protocol):

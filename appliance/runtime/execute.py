@@ -45,7 +45,9 @@ async def execute(ctx: ServiceContext, ws: str, job_id: str) -> str:
     try:
         async with ctx.catalog.writing(ws) as uow:
             await uow.update_job(job_id, finished_at=time.time(), pgid=None, **fields)
-            await uow.audit(job["created_by"], f"job.{fields['state']}", f"job:{job_id}")
+            await uow.audit(
+                job["created_by"], f"job.{fields['state']}", f"job:{job_id}", kind=job["kind"]
+            )
     except states.IllegalMove as exc:
         # Ended meanwhile: `ahoy serve` failed it while this worker was cut off.
         log.warning("job %s: %s; its end here (%s) is not recorded", job_id, exc, fields["state"])

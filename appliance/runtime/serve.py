@@ -1,8 +1,9 @@
 """`ahoy serve`: start the children, watch them, stop them all cleanly.
 
-The appliance is never half alive: a child that dies is restarted (up to
-``weed_max_restarts`` times), and if it cannot be, everything stops with a clear
-message and a non-zero exit.
+The appliance is never half alive: a child that dies is restarted (weed up to
+``weed_max_restarts`` times, the job worker up to ``worker_max_restarts``), and if
+it cannot be, everything stops with a clear message and a non-zero exit. At start
+the scheduler fails the jobs the last stop cut off and keeps the queued ones.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from appliance.runtime.http_limits import server_options
 from appliance.runtime.offline import apply_offline_env
 from appliance.services import accounts
 from appliance.services.context import ServiceContext
-from appliance.services.jobs import JobRunner
 from appliance.services.webhooks import WebhookDispatcher
 from appliance.settings import Settings
 from appliance.web.app import create_app
@@ -180,10 +180,8 @@ async def _serve(settings: Settings) -> int:
 
 
 async def _serve_api(settings: Settings, sup: Supervisor, ctx: ServiceContext) -> int:
-    runner = JobRunner(ctx)
     governor = await start_governor(settings, ctx)
     interrupted = await governor.scheduler.fail_running("the appliance restarted while it ran")
-    interrupted += await runner.recover()
     if interrupted:
         log.warning("%d job(s) were cut off by the last stop; marked failed", interrupted)
     setup_token = await accounts.issue_setup_token(ctx)
@@ -192,10 +190,7 @@ async def _serve_api(settings: Settings, sup: Supervisor, ctx: ServiceContext) -
         "ssl_keyfile": settings.tls_key_file,
     }
     app = create_app(
-        ctx,
-        lambda: {**sup.health(), "worker": governor.worker.state},
-        runner,
-        governor=governor,
+        ctx, lambda: {**sup.health(), "worker": governor.worker.state}, governor=governor
     )
     config = uvicorn.Config(
         Edge(app, settings, ctx.shield),
@@ -245,7 +240,6 @@ async def _serve_api(settings: Settings, sup: Supervisor, ctx: ServiceContext) -
     watcher.cancel()
     with contextlib.suppress(asyncio.CancelledError, SystemExit, Exception):
         await asyncio.wait_for(web, timeout=10)
-    await runner.drain()
     worker_watch.cancel()
     await asyncio.gather(scheduling, worker_watch, return_exceptions=True)
     await asyncio.to_thread(governor.worker.stop)

@@ -1,13 +1,25 @@
-"""What a job left behind: the events it recorded and the files it made.
+"""The jobs of a workspace, and what each left behind: the events it recorded and
+the files it made.
 
-Both answer for a job of this workspace only; any other job (of another
-workspace, or none) is not found, as ``GET /jobs/{id}`` answers."""
+Each answers for a job of this workspace only; any other job (of another
+workspace, or none) is not found."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from appliance.services.context import ServiceContext
+
+
+async def list_all(ctx: ServiceContext, ws: str, limit: int = 10_000) -> list[dict[str, Any]]:
+    """Newest first."""
+    async with ctx.catalog.reading(ws) as uow:
+        return await uow.list_jobs(limit=limit)
+
+
+async def show(ctx: ServiceContext, ws: str, job_id: str) -> dict[str, Any]:
+    async with ctx.catalog.reading(ws) as uow:
+        return await uow.get_job(job_id)
 
 
 async def log(

@@ -1,7 +1,9 @@
-"""Watch a governed job from `ahoy serve`: it runs in the worker process, so its
-changes are read back from the catalog (every ``interval`` seconds) rather than
-pushed in memory. Yields the same ``{"event": ...}`` dicts as the in-process runner,
-plus each recorded event (``metrics``, ``epoch``, ``log``, ...) in order."""
+"""Watch a job from `ahoy serve`: it runs in the worker process, so its changes are
+read back from the catalog (every ``interval`` seconds). Yields ``{"event": ...}``
+dicts: ``state`` (with the job) whenever its state, admission or devices change,
+``progress``, each recorded event (``metrics``, ``epoch``, ``log``, ...) in order
+with its ``seq``, and ``ping`` when nothing happened for a while; it ends with the
+job."""
 
 from __future__ import annotations
 

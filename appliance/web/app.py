@@ -10,7 +10,6 @@ from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 
 from appliance.services.context import ServiceContext
-from appliance.services.jobs import JobRunner
 from appliance.web import console
 from appliance.web.access import (
     DEPENDENCIES,
@@ -44,11 +43,12 @@ API_VERSION = "1.0.0"
 def create_app(
     ctx: ServiceContext,
     health: Callable[[], dict[str, Any]],
-    runner: JobRunner | None = None,
     extra_routers: list[Any] | None = None,
     governor: Any = None,
 ) -> Litestar:
-    """``health`` reports the supervised children; the app reads it, never owns them."""
+    """``health`` reports the supervised children; the app reads it, never owns them.
+    ``governor``: the probe, scheduler and worker `ahoy serve` runs jobs with (none:
+    routes that start a job say the governor is not running)."""
 
     @get("/healthz", opt=public(), sync_to_thread=False, include_in_schema=False)
     def healthz() -> dict[str, Any]:
@@ -72,7 +72,6 @@ def create_app(
     def docs(request: Request[Any, Any, Any]) -> str:
         return render_docs(request.app.openapi_schema.to_schema())
 
-    runner = runner or JobRunner(ctx)
     app = Litestar(
         route_handlers=[
             healthz,
@@ -106,7 +105,7 @@ def create_app(
             "unless marked public. Errors are application/problem+json (RFC 9457).",
         ),
         request_max_body_size=ctx.settings.max_request_bytes,
-        state=State({"ctx": ctx, "jobs": runner, "governor": governor}),
+        state=State({"ctx": ctx, "governor": governor}),
     )
     check_policies(app)
     check_query_bounds(app)

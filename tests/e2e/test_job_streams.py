@@ -1,4 +1,4 @@
-"""In-process jobs (gc, verify) watched over Server-Sent Events: every watcher sees
+"""Storage jobs (gc, verify) watched over Server-Sent Events: every watcher sees
 the stream through to the job's end, and the server logs no traceback doing it."""
 
 from __future__ import annotations

@@ -367,4 +367,14 @@ END;
 UPDATE webhook_deliveries SET error = NULL;
 """,
     ),
+    (
+        10,
+        "one job system: a job the old in-process runner left unended is failed",
+        """
+UPDATE jobs SET state = 'failed',
+    finished_at = (julianday('now') - 2440587.5) * 86400.0,
+    error_json = '{"code": "interrupted", "detail": "the appliance restarted while it ran"}'
+WHERE request_json IS NULL AND state IN ('queued', 'running');
+""",
+    ),
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -195,17 +194,6 @@ class AccountsRepo:
             " ORDER BY workspace_id"
         )
         return [str(r[0]) for r in await cur.fetchall()]
-
-    async def fail_interrupted_jobs(self, why: str) -> int:
-        """Fail what a restart cut off: every running job, and queued in-process jobs
-        (their tasks died with the process). Queued governed jobs (with a resource
-        request) never started, so they stay queued for the next scheduler."""
-        cur = await self.conn.execute(
-            "UPDATE jobs SET state = 'failed', finished_at = ?, error_json = ?"
-            " WHERE state = 'running' OR (state = 'queued' AND request_json IS NULL)",
-            (self.now, json.dumps({"code": "interrupted", "detail": why})),
-        )
-        return cur.rowcount
 
     # audit across the box
     async def audit_box(

@@ -51,10 +51,10 @@ class JobRepo:
         kind: str,
         params: dict[str, Any],
         actor: str,
-        request: dict[str, Any] | None = None,
+        request: dict[str, Any],
         admission: dict[str, Any] | None = None,
     ) -> None:
-        """``request``: the resource request of a governed job (None: an in-process job)."""
+        """A new job, queued; ``request``: what it asks of the box (the governor's input)."""
         await self.conn.execute(
             "INSERT INTO jobs (id, workspace_id, kind, state, params_json, created_by, created_at,"
             " request_json, admission_json) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
@@ -65,7 +65,7 @@ class JobRepo:
                 json.dumps(params, sort_keys=True),
                 actor,
                 self.now,
-                json.dumps(request, sort_keys=True) if request is not None else None,
+                json.dumps(request, sort_keys=True),
                 json.dumps(admission) if admission is not None else None,
             ),
         )
@@ -197,11 +197,11 @@ class SchedulingRepo:
     conn: aiosqlite.Connection
 
     async def active_jobs(self) -> list[dict[str, Any]]:
-        """Governed jobs queued or running, on the whole box, oldest first."""
+        """Jobs queued or running, on the whole box, oldest first."""
         cur = await self.conn.execute(
             "SELECT workspace_id, id, kind, state, request_json, devices, pgid, created_at,"
             " cancel_requested_at, admission_json FROM jobs WHERE state IN ('queued', 'running')"
-            " AND request_json IS NOT NULL ORDER BY created_at, id"
+            " ORDER BY created_at, id"
         )
         return [
             {

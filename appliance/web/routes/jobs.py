@@ -11,20 +11,17 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from appliance.domain.access import Permission as P
-from appliance.services import erasure, gc
-from appliance.services.jobs import JobRunner, Report
+from appliance.services import erasure, job_records
+from appliance.services.job_watch import poll_watch
 from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import ErasureIn, GcIn, VerifyIn
 from appliance.web.idempotency import idempotent
 from appliance.web.pagination import page
 from appliance.web.queries import After, Limit
 from appliance.web.routes.queue import HANDLERS as QUEUE
+from appliance.web.routes.queue import submit
 
 W = "/workspaces/{ws:str}"
-
-
-def _runner(request: Request[Any, Any, Any]) -> JobRunner:
-    return request.app.state.jobs  # type: ignore[no-any-return]
 
 
 @post(
@@ -36,15 +33,8 @@ def _runner(request: Request[Any, Any, Any]) -> JobRunner:
 async def run_gc(
     request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, data: JSONBody[GcIn]
 ) -> Response[Any]:
-    async def work(report: Report) -> dict[str, Any]:
-        r = await gc.collect(ctx, grant.workspace, grant.actor, data.grace_seconds, data.dry_run)
-        return r.as_dict()
-
-    async def create() -> dict[str, Any]:
-        params = {"grace_seconds": data.grace_seconds, "dry_run": data.dry_run}
-        return await _runner(request).submit(grant.workspace, "gc", params, grant.actor, work)
-
-    return await idempotent(request, ctx, grant, create, status=202)
+    params = {"grace_seconds": data.grace_seconds, "dry_run": data.dry_run}
+    return await submit(request, ctx, grant, "gc", params)
 
 
 @post(
@@ -56,14 +46,7 @@ async def run_gc(
 async def run_verify(
     request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, data: JSONBody[VerifyIn]
 ) -> Response[Any]:
-    async def work(report: Report) -> dict[str, Any]:
-        return (await gc.verify(ctx, grant.workspace, data.deep)).as_dict()
-
-    async def create() -> dict[str, Any]:
-        params = {"deep": data.deep}
-        return await _runner(request).submit(grant.workspace, "verify", params, grant.actor, work)
-
-    return await idempotent(request, ctx, grant, create, status=202)
+    return await submit(request, ctx, grant, "verify", {"deep": data.deep})
 
 
 @post(W + "/erasures", opt=needs(P.ERASURE_RUN), summary="GDPR erasure of one content")
@@ -90,15 +73,13 @@ async def erase(
 async def list_jobs(
     ctx: CtxDep, grant: GrantDep, limit: Limit = 100, cursor: FromQuery[str | None] = None
 ) -> dict[str, Any]:
-    async with ctx.catalog.reading(grant.workspace) as uow:
-        jobs = await uow.list_jobs(limit=10_000)
+    jobs = await job_records.list_all(ctx, grant.workspace)
     return page(jobs, lambda j: [-j["created_at"], j["id"]], cursor, limit)
 
 
 @get(W + "/jobs/{job_id:str}", opt=needs(P.JOB_READ), summary="One job")
 async def show_job(ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]) -> dict[str, Any]:
-    async with ctx.catalog.reading(grant.workspace) as uow:
-        return await uow.get_job(job_id)
+    return await job_records.show(ctx, grant.workspace, job_id)
 
 
 @get(
@@ -109,22 +90,20 @@ async def show_job(ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]) -> dict[
 )
 async def job_events(
     request: Request[Any, Any, Any],
+    ctx: CtxDep,
     grant: GrantDep,
     job_id: FromPath[str],
     after: After = 0,
 ) -> ServerSentEvent:
     """Recorded events (epochs, log lines) carry their sequence number as the SSE
     id: a client resumes with ``?after=N`` or the standard ``Last-Event-ID``."""
-    runner = _runner(request)
-    async with runner.ctx.catalog.reading(grant.workspace) as uow:
-        await uow.get_job(job_id)  # 404 before the stream starts
+    await job_records.show(ctx, grant.workspace, job_id)  # 404 before the stream starts
     last = request.headers.get("last-event-id", "")
     if last.isascii() and last.isdigit() and len(last) < 12:
         after = max(after, int(last))
 
     async def events() -> AsyncIterator[ServerSentEventMessage]:
-        async for message in runner.watch(grant.workspace, job_id, after=max(0, after)):
-            # The message is shared with other watchers of the job: read, never change it.
+        async for message in poll_watch(ctx, grant.workspace, job_id, after=max(0, after)):
             kind = message["event"]
             if kind == "ping":
                 yield ServerSentEventMessage(comment="ping")

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from appliance.domain.access import Permission as P
 from appliance.errors import ServiceFailed
 from appliance.services import governed, job_records
 from appliance.services import job_kinds as kinds
+from appliance.services.context import ServiceContext
+from appliance.services.workspaces import Grant
 from appliance.web.access import CtxDep, GrantDep, needs, somewhere
 from appliance.web.dto import JobIn
 from appliance.web.idempotency import idempotent
@@ -31,6 +33,25 @@ def _governor(request: Request[Any, Any, Any]) -> Any:
     return gov
 
 
+async def submit(
+    request: Request[Any, Any, Any],
+    ctx: ServiceContext,
+    grant: Grant,
+    kind: str,
+    params: dict[str, Any],
+) -> Response[Any]:
+    """Submit a job of ``kind`` and wake the scheduler: 202 with the job (what every
+    route that starts a job answers)."""
+    gov = _governor(request)
+
+    async def create() -> dict[str, Any]:
+        job = await governed.submit(ctx, grant.workspace, kind, params, grant.actor, gov.probe)
+        gov.scheduler.wake()
+        return job
+
+    return await idempotent(request, ctx, grant, create, status=202)
+
+
 @post(
     W + "/jobs",
     opt=needs(P.JOB_SUBMIT),
@@ -40,16 +61,7 @@ def _governor(request: Request[Any, Any, Any]) -> Any:
 async def submit_job(
     request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, data: JSONBody[JobIn]
 ) -> Any:
-    gov = _governor(request)
-
-    async def create() -> dict[str, Any]:
-        job = await governed.submit(
-            ctx, grant.workspace, data.kind, data.params, grant.actor, gov.probe
-        )
-        gov.scheduler.wake()
-        return job
-
-    return await idempotent(request, ctx, grant, create, status=202)
+    return await submit(request, ctx, grant, data.kind, data.params)
 
 
 @post(
