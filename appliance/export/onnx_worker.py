@@ -25,8 +25,8 @@ from appliance.jobs.handle import emit
 
 def main(spec_path: Path) -> None:
     spec: dict[str, Any] = json.loads(spec_path.read_text())
-    from appliance.runtime.offline import apply_offline_env
     from appliance.training import guard
+    from appliance.training.offline import apply_offline_env
 
     apply_offline_env(Path(spec["config_dir"]))
     guard.install(lambda message: print(f"network use refused: {message}", flush=True))

@@ -65,7 +65,7 @@ def main(spec_path: Path) -> None:
 
 def _offline(spec: dict[str, Any]) -> None:
     if spec.get("config_dir"):
-        from appliance.runtime.offline import apply_offline_env
+        from appliance.training.offline import apply_offline_env
 
         apply_offline_env(Path(spec["config_dir"]))
     from appliance.training import guard

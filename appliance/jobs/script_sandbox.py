@@ -18,9 +18,9 @@ from typing import Any
 
 from appliance.jobs import script_contract as contract
 from appliance.jobs.handle import EVENT_PREFIX, JobHandle
-from appliance.runtime.offline import prepare_config_dir
 from appliance.sandbox import bwrap
 from appliance.sandbox import run as sandbox
+from appliance.training.offline import prepare_config_dir
 
 CONFIG_INSIDE = f"{bwrap.JOB}/ultralytics"
 MAX_LOG_LINES = 20_000

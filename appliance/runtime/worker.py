@@ -16,9 +16,9 @@ import time
 
 from appliance.adapters.queue.huey_queue import build
 from appliance.bootstrap import open_services
-from appliance.runtime.offline import apply_offline_env
 from appliance.services import governed
 from appliance.settings import Settings
+from appliance.training.offline import apply_offline_env
 
 log = logging.getLogger("ahoy.worker")
 

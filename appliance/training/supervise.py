@@ -36,7 +36,7 @@ from appliance.domain.training.events import (
     MalformedEvent,
     parse_event,
 )
-from appliance.runtime.offline import offline_env
+from appliance.training.offline import offline_env
 from appliance.training.spec import TrainSpec
 from appliance.training.worker_main import EVENTS_NAME, LOG_NAME
 

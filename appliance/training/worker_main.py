@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from appliance.domain.training.events import Artifact, Failed, Finished, Started
-from appliance.runtime.offline import apply_offline_env
 from appliance.training import guard
+from appliance.training.offline import apply_offline_env
 from appliance.training.reporting import EventSink, TrainerReporter
 from appliance.training.spec import TrainSpec
 
@@ -37,7 +37,7 @@ _KNOWN_BAD_AMP_GPUS = re.compile(
 
 
 def prepare_offline(config_dir: Path) -> None:
-    """Apply the offline environment (and its config dir: see runtime.offline)."""
+    """Apply the offline environment (and its config dir: see appliance.training.offline)."""
     apply_offline_env(config_dir)
 
 
