@@ -7,7 +7,9 @@ as a child of the job worker, and all of them speak this. The parent's side is
 
 Parent → child
   argv   ``python -m <module> SPEC.json``: SPEC is a JSON file the parent wrote
-         with everything the run needs (each engine's docstring lists its fields).
+         with everything the run needs (each engine's docstring lists its fields;
+         the RKNN worker runs as a file under its own python, the box benchmark
+         takes its three numbers as arguments).
   env    ``AHOY_EVENT_FD=<n>``: the write end of a pipe, inherited (``pass_fds``),
          the child's event channel (:class:`Channel` makes it). A child that may
          import ultralytics also gets the offline environment
@@ -47,14 +49,15 @@ its documented contract (docs/training.md; appliance.jobs.script_sandbox reads
 it with :func:`event_in`). There the mark tells events from log, and a script's
 events are kept to kinds that cannot change a job's state.
 
-Engines: appliance.training, appliance.inference and appliance.export run in
-child processes and import only this module, appliance.domain, appliance.errors,
-each other (leftwards only: training ← inference ← export) and third-party
-libraries; never appliance.jobs, .runtime, .services, .web, .cli, .adapters,
-.bootstrap or .settings. What they need from the appliance comes in through the
-protocol (spec file, argv, environment) or as arguments from the edge that calls
-them (a job kind, a plugin). This module imports only the standard library: the
-RKNN worker, in an environment of its own without the appliance, loads it by path.
+Engines: appliance.training, appliance.inference and appliance.export (the code
+of these child processes, and what starts and reads them) import only this
+module, appliance.domain, appliance.errors, each other (leftwards only: training
+← inference ← export) and third-party libraries; never appliance.jobs, .runtime,
+.services, .web, .cli, .adapters, .bootstrap or .settings. What they need from
+the appliance comes in through the protocol (spec file, argv, environment) or as
+arguments from the edge that calls them (a job kind, a plugin). This module
+imports only the standard library: the RKNN worker, in an environment of its
+own without the appliance, loads it by path.
 """
 
 from __future__ import annotations
