@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from appliance.runtime.offline import apply_offline_env  # noqa: E402
+from appliance.training.offline import apply_offline_env  # noqa: E402
 from benchmarks.data_engine.report import machine, revision  # noqa: E402
 from benchmarks.data_engine.report import write_doc as write_section  # noqa: E402
 from tests.integration.yolo_dataset import make_detect_dataset  # noqa: E402

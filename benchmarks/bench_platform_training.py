@@ -31,8 +31,8 @@ if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
 from appliance.domain.governor import GIB, HostReading, ResourceRequest, Running, decide  # noqa: E402
-from appliance.runtime.offline import apply_offline_env  # noqa: E402
 from appliance.sdk import Client  # noqa: E402
+from appliance.training.offline import apply_offline_env  # noqa: E402
 from benchmarks.data_engine.common import BIN  # noqa: E402
 from benchmarks.data_engine.report import machine, revision  # noqa: E402
 from benchmarks.data_engine.report import write_doc as write_section  # noqa: E402

@@ -34,9 +34,10 @@ if str(ROOT) not in sys.path:  # run as a plain script from a checkout
 
 from appliance.domain.training.events import Epoch, Log  # noqa: E402
 from appliance.training import supervise  # noqa: E402
+from appliance.training.offline import apply_offline_env  # noqa: E402
 from appliance.training.reporting import is_final_eval  # noqa: E402
 from appliance.training.spec import TrainSpec  # noqa: E402
-from appliance.training.worker_main import offline_amp_check, prepare_offline  # noqa: E402
+from appliance.training.worker_main import offline_amp_check  # noqa: E402
 from tests.integration.yolo_dataset import make_detect_dataset  # noqa: E402
 
 
@@ -136,7 +137,7 @@ def main() -> None:
             config_dir=base / "ultralytics-config",
         )  # fmt: skip
 
-    prepare_offline(base / "ultralytics-config")  # the in-process run gets the same env
+    apply_offline_env(base / "ultralytics-config")  # the in-process run gets the same env
     import ultralytics.engine.trainer
 
     ultralytics.engine.trainer.check_amp = offline_amp_check  # as the worker does

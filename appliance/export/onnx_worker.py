@@ -7,8 +7,8 @@ Ultralytics exports (simplified, opset recorded); the appliance's metadata is
 added to the model's ``metadata_props`` beside Ultralytics' own (class names,
 input size, stride) as ``ahoy_<key>``. With ``"stamp_only": true`` the file at
 ``output`` only gets its metadata written again (an export whose version number
-was taken before it was registered). Offline and network-guarded. Reports with
-``@ahoy`` lines."""
+was taken before it was registered). Offline and network-guarded. Reports
+``progress`` and ``result`` events (appliance.child_events)."""
 
 from __future__ import annotations
 
@@ -20,13 +20,13 @@ from importlib import metadata as dist
 from pathlib import Path
 from typing import Any
 
-from appliance.jobs.handle import emit
+from appliance.child_events import emit
 
 
 def main(spec_path: Path) -> None:
     spec: dict[str, Any] = json.loads(spec_path.read_text())
-    from appliance.runtime.offline import apply_offline_env
     from appliance.training import guard
+    from appliance.training.offline import apply_offline_env
 
     apply_offline_env(Path(spec["config_dir"]))
     guard.install(lambda message: print(f"network use refused: {message}", flush=True))

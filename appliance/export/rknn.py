@@ -3,7 +3,7 @@
 rknn-toolkit2 pins numpy, onnx and protobuf below what ultralytics needs, so it
 lives in its own environment (``make rknn``) and ``rknn_worker.py`` runs there as
 a child process. This side checks the ONNX model, writes the worker's spec, runs
-it and relays its ``@ahoy`` events. The model converted is the ONNX with its head
+it and relays its events (appliance.child_events). The model converted is the ONNX with its head
 cut per stride (``rknn_head``), which INT8 needs. See the worker's docstring for
 exactly how it prepares images (simulator inputs are saved beside the outputs).
 """
@@ -22,16 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import appliance
+from appliance import child_events
 from appliance.errors import ApplianceError, InvalidInput
 from appliance.export import rknn_head
-from appliance.jobs.handle import EVENT_PREFIX
 
 #: Path to the python of an rknn-toolkit2 environment, instead of ``.venv-rknn``.
 PYTHON_ENV_VAR = "AHOY_RKNN_PYTHON"
 HINT = "make rknn"
 WORKER = Path(__file__).with_name("rknn_worker.py")
 QUANTIZE = ("fp16", "int8")
-STDERR_TAIL_LINES = 40
+LOG_TAIL_LINES = 40
 
 
 class RknnUnavailable(ApplianceError):
@@ -208,34 +208,37 @@ def _run_worker(
     env.pop("PYTHONPATH", None)  # the main venv's paths must not leak into the other one
     timed_out = threading.Event()
     result: dict[str, Any] | None = None
-    with open(scratch / "stderr.log", "w+", encoding="utf-8", errors="replace") as log:
-        proc = subprocess.Popen(
-            [str(python), str(WORKER), str(spec_path)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            env=env,
-            cwd=scratch,
-            text=True,
-            start_new_session=True,
-        )
+    channel = child_events.Channel()
+    # appended to by both sides (the child's output, a garbled event line from here)
+    with open(scratch / "worker.log", "a+", encoding="utf-8", errors="replace") as log:
+        try:
+            proc = subprocess.Popen(
+                [str(python), str(WORKER), str(spec_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=channel.child_env(env),
+                pass_fds=channel.pass_fds,
+                cwd=scratch,
+                start_new_session=True,
+            )
+        except BaseException:
+            channel.close()
+            raise
         timer = threading.Timer(timeout, _kill_group, args=(proc, timed_out))
         timer.start()
-        if on_start is not None:  # its own process group: a cancel can kill it all
-            on_start(proc.pid)
         try:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                if not line.startswith(EVENT_PREFIX):
+            if on_start is not None:  # its own process group: a cancel can kill it all
+                on_start(proc.pid)
+            for heard in child_events.read(channel.parent_end()):
+                if isinstance(heard, child_events.Garbled):
+                    log.write(heard.as_log() + "\n")  # shown in the tail if the run fails
+                    log.flush()
                     continue
-                try:
-                    event = json.loads(line[len(EVENT_PREFIX) :])
-                except ValueError:
-                    continue
-                if event.get("kind") == "result":
-                    result = event.get("data")
+                if heard.body.get("kind") == "result":
+                    result = heard.body.get("data")
                 if on_event is not None:
-                    on_event(event)
+                    on_event(heard.body)
             code = proc.wait()
         finally:
             timer.cancel()
@@ -243,7 +246,7 @@ def _run_worker(
                 _kill_group(proc, timed_out)
                 proc.wait()
         log.seek(0)
-        tail = "\n".join(log.read().splitlines()[-STDERR_TAIL_LINES:])
+        tail = "\n".join(log.read().splitlines()[-LOG_TAIL_LINES:])
     if timed_out.is_set() and code != 0:
         raise RknnExportFailed(f"timed out after {timeout:g} s", stderr_tail=tail, returncode=code)
     if "No module named 'rknn'" in tail:
@@ -254,7 +257,7 @@ def _run_worker(
     return result
 
 
-def _kill_group(proc: subprocess.Popen[str], flag: threading.Event) -> None:
+def _kill_group(proc: subprocess.Popen[bytes], flag: threading.Event) -> None:
     flag.set()
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)

@@ -19,25 +19,26 @@ to RGB, as one NHWC uint8 batch. The model normalises on the NPU with ``mean`` a
 when the model has several): feed ``input.transpose(0, 3, 1, 2) / 255`` (float32)
 to onnxruntime to compare.
 
-Stdout carries only ``@ahoy {json}`` lines: ``progress`` {done, total, phase} and
-one ``result`` {data}. The toolkit's own output goes to stderr; a failure exits
-non-zero with the reason as the last stderr line.
+Events go to the event channel (appliance/child_events.py, loaded by its path, as
+this environment has no appliance): ``progress`` {done, total, phase} and one
+``result`` {data}. The toolkit's own output is the log, on stdout and stderr; a
+failure exits non-zero with the reason as the last line of the log.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from types import ModuleType
+from typing import Any
 
 import cv2
 import numpy as np
 
-EVENT_PREFIX = "@ahoy "  # the appliance's line protocol (appliance.jobs.handle)
 PAD_VALUE = 114
 
 
@@ -75,7 +76,7 @@ def prepare(path: str, size: tuple[int, int]) -> np.ndarray:
 
 
 class Worker:
-    def __init__(self, spec: dict[str, Any], events: TextIO) -> None:
+    def __init__(self, spec: dict[str, Any], events: ModuleType) -> None:
         self.spec = spec
         self.events = events
         size = spec.get("input_size")
@@ -93,8 +94,7 @@ class Worker:
         self.done = 0
 
     def emit(self, kind: str, **data: Any) -> None:
-        self.events.write(EVENT_PREFIX + json.dumps({"kind": kind, **data}) + "\n")
-        self.events.flush()
+        self.events.emit(kind, **data)
 
     def step(self, phase: str) -> None:
         self.done += 1
@@ -199,15 +199,25 @@ def _toolkit_version() -> str:
         return "unknown"
 
 
+def child_events() -> ModuleType:
+    """The appliance's child-process protocol, loaded from its file: only the
+    standard library, so it loads here where the appliance's packages must not."""
+    path = Path(__file__).resolve().parent.parent / "child_events.py"
+    spec = importlib.util.spec_from_file_location("ahoy_child_events", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv: list[str]) -> int:
     # This file's folder holds the appliance's rknn.py, which would shadow the
     # toolkit's package of the same name: take the folder off the import path.
     here = Path(__file__).resolve().parent
     sys.path[:] = [p for p in sys.path if not (p and Path(p).resolve() == here)]
-    # Events keep the real stdout; everything else printed (the toolkit logs to
-    # stdout) goes to stderr, so stdout carries only protocol lines.
-    events = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)
+    events = child_events()
     if len(argv) != 2:
         print("usage: rknn_worker.py SPEC.json", file=sys.stderr)
         return 2

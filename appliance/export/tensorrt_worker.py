@@ -2,8 +2,9 @@
 
 SPEC (JSON): ``{"onnx": path, "engine": path, "precision": "fp16"|"int8",
 "calibration": [image paths], "imgsz": n}``. INT8 calibration images are
-letterboxed exactly as inference does (appliance.inference). Reports with
-``@ahoy`` lines; runs only where TensorRT and a GPU are (see ``tensorrt.status``)."""
+letterboxed exactly as inference does (appliance.inference). Reports ``progress``
+and ``result`` (or ``error``) events (appliance.child_events); runs only where
+TensorRT and a GPU are (see ``tensorrt.status``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from appliance.jobs.handle import emit
+from appliance.child_events import emit
 
 
 def main(spec_path: Path) -> None:

@@ -104,7 +104,7 @@ def _tensorrt(path: str) -> Backend:
     """A static, batch-1 engine (as the export job builds them)."""
     from pathlib import Path
 
-    from appliance.export.tensorrt import EngineRunner
+    from appliance.inference.tensorrt_runner import EngineRunner
 
     runner = EngineRunner(Path(path))
     shape = runner.engine.get_tensor_shape(runner.inputs[0])

@@ -3,8 +3,8 @@
 SPEC (JSON): ``{"model": path, "format": "pt"|"onnx", "imgsz": n, "batch": n,
 "threads": n, "images": [{"id": str, "path": str}], "out": path}``. Writes
 ``out`` as ``{"detections": {id: [{class, score, box}]}, "sizes": {id: [w, h]},
-"timing": {...}}`` and reports progress as ``@ahoy`` lines. Offline and
-network-guarded like the training worker."""
+"timing": {...}}``. Reports ``progress`` and ``result`` (or ``error``) events
+(appliance.child_events). Offline and network-guarded like the training worker."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from appliance.jobs.handle import emit
+from appliance.child_events import emit
 
 
 def main(spec_path: Path) -> None:
@@ -65,7 +65,7 @@ def main(spec_path: Path) -> None:
 
 def _offline(spec: dict[str, Any]) -> None:
     if spec.get("config_dir"):
-        from appliance.runtime.offline import apply_offline_env
+        from appliance.training.offline import apply_offline_env
 
         apply_offline_env(Path(spec["config_dir"]))
     from appliance.training import guard

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
+from appliance.child_events import emit
 from appliance.domain.augment import Recipe, from_points, parse_recipe, to_points
 from appliance.domain.labels.document import LabelDocument, parse_document
-from appliance.jobs.handle import emit
 
 if TYPE_CHECKING:
     import albumentations as A

@@ -1,7 +1,7 @@
 """The box benchmark's child process: ``python -m appliance.jobs.box_benchmark S N DIR``.
 
 Half the time hashes in N processes, half writes (and fsyncs) to DIR. Reports with
-``@ahoy`` event lines (see appliance.jobs.handle)."""
+events (appliance.child_events)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import time
 from multiprocessing import Pool
 from pathlib import Path
 
-from appliance.jobs.handle import emit
+from appliance.child_events import emit
 
 BLOCK = os.urandom(1 << 20)
 

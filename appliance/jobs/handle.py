@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from appliance import child_events
 from appliance.errors import ApplianceError
 from appliance.ports.blobstore import BlobPut
 from appliance.services.context import ServiceContext
 
-#: A line a child process prints to report an event: ``@ahoy {"kind": ..., ...}``.
-EVENT_PREFIX = "@ahoy "
 FLUSH_SECONDS = 0.25
 
 
@@ -105,38 +103,59 @@ class CatalogJobHandle:
         cwd: Path | None = None,
         on_event: Callable[[dict[str, Any]], Any] | None = None,
     ) -> int:
-        """Run ``argv`` in its own process group (recorded, so a cancel from the
-        appliance kills all of it). ``@ahoy {json}`` lines are events, passed to
-        ``on_event`` (or recorded as is); every other line is the job's log.
-        Raises JobCancelled if it ended because the job was cancelled."""
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            env=dict(env) if env is not None else None,
-            cwd=cwd,
-            start_new_session=True,
-            limit=1 << 20,
-        )
-        await self.set_pgid(proc.pid)
-        assert proc.stdout is not None
-        async for raw in proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            if line.startswith(EVENT_PREFIX):
-                try:
-                    event = json.loads(line[len(EVENT_PREFIX) :])
-                except ValueError:
-                    await self.log(line)
-                    continue
-                if on_event is not None:
-                    result = on_event(event)
+        """Run ``argv`` as a child speaking appliance.child_events, in its own process
+        group (recorded, so a cancel from the appliance kills all of it). Each event
+        on its channel goes to ``on_event`` (or is recorded as is); its stdout and
+        stderr are the job's log, as is a garbled line on the channel. Returns the
+        exit status; raises JobCancelled if it ended because the job was cancelled."""
+        channel = child_events.Channel()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                env=channel.child_env(env),
+                pass_fds=channel.pass_fds,
+                cwd=cwd,
+                start_new_session=True,
+                limit=1 << 20,
+            )
+        except BaseException:
+            channel.close()
+            raise
+        lock = asyncio.Lock()  # one line or event at a time, in the order heard
+
+        async def hear(item: str | child_events.Heard) -> None:
+            async with lock:
+                if isinstance(item, str):
+                    await self.log(item)
+                elif isinstance(item, child_events.Garbled):
+                    await self.log(item.as_log())
+                elif on_event is not None:
+                    result = on_event(item.body)
                     if asyncio.iscoroutine(result):
                         await result
                 else:
-                    await self.event(str(event.pop("kind", "event")), event)
-            else:
-                await self.log(line)
+                    await self.event(str(item.body.pop("kind", "event")), item.body)
+
+        async def logs(stream: asyncio.StreamReader) -> None:
+            async for raw in stream:
+                await hear(raw.decode("utf-8", "replace").rstrip("\n"))
+
+        async def events(pipe: BinaryIO) -> None:
+            async for heard in child_events.aread(pipe):
+                await hear(heard)
+
+        assert proc.stdout is not None
+        with channel.parent_end() as pipe:
+            readers = [asyncio.create_task(logs(proc.stdout)), asyncio.create_task(events(pipe))]
+            try:
+                await self.set_pgid(proc.pid)
+                await asyncio.gather(*readers)
+            finally:
+                for reader in readers:
+                    reader.cancel()
         code = await proc.wait()
         await self.flush()
         if code != 0 and await self.cancel_requested():
@@ -154,6 +173,3 @@ def _hash_file(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def emit(kind: str, **data: Any) -> None:
-    """For child processes: report an event to the job (see ``run_process``)."""
-    print(EVENT_PREFIX + json.dumps({"kind": kind, **data}), flush=True)

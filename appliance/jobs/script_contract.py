@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from appliance import child_events
 from appliance.domain.names import check_filename
 from appliance.errors import ApplianceError, InvalidFilename
 
@@ -137,14 +138,12 @@ def refusal(name: str) -> str | None:
 EVENT_KINDS = ("epoch", "progress", "metrics")
 
 
-def event_of(payload: str) -> tuple[str, dict[str, Any]] | None:
-    """An ``@ahoy {json}`` line's event, or None when it is not a well-formed one of
-    the kinds a script may report (a script must not forge job states)."""
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or data.get("kind") not in EVENT_KINDS:
+def event_of(line: str) -> tuple[str, dict[str, Any]] | None:
+    """The event on a line the script printed (an ``@ahoy {json}`` line of
+    appliance.child_events), or None when it is not a well-formed one of the kinds
+    a script may report (a script must not forge job states)."""
+    data = child_events.event_in(line)
+    if data is None or data.get("kind") not in EVENT_KINDS:
         return None
     kind = str(data.pop("kind"))
     if kind == "progress" and not (_count(data.get("done")) and _count(data.get("total"))):

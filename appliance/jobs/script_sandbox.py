@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from appliance.jobs import script_contract as contract
-from appliance.jobs.handle import EVENT_PREFIX
 from appliance.jobs.kinds import JobHandle
-from appliance.runtime.offline import prepare_config_dir
 from appliance.sandbox import bwrap
 from appliance.sandbox import run as sandbox
+from appliance.training.offline import prepare_config_dir
 
 CONFIG_INSIDE = f"{bwrap.JOB}/ultralytics"
 MAX_LOG_LINES = 20_000
@@ -134,7 +133,9 @@ def as_config(limits: sandbox.Limits) -> dict[str, Any]:
 
 class Listener:
     """The script's output: ``@ahoy {json}`` lines are its events (epoch, progress,
-    metrics), the rest its log (capped, so a chatty script cannot flood the catalog)."""
+    metrics), the rest its log (capped, so a chatty script cannot flood the catalog).
+    A script is no engine: it has no event channel and prints its events among its
+    log, as docs/training.md tells users to (see appliance.child_events)."""
 
     def __init__(self, job: JobHandle) -> None:
         self.job = job
@@ -142,11 +143,10 @@ class Listener:
         self.last = ""
 
     async def line(self, line: str) -> None:
-        if line.startswith(EVENT_PREFIX):
-            event = contract.event_of(line[len(EVENT_PREFIX) :])
-            if event is not None:
-                await self._event(*event)
-                return
+        event = contract.event_of(line)
+        if event is not None:
+            await self._event(*event)
+            return
         self.lines += 1
         if line.strip():
             self.last = line.strip()[:300]

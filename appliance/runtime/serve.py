@@ -29,11 +29,11 @@ from appliance.jobs.kinds import registry
 from appliance.runtime.anchoring import anchor_audit
 from appliance.runtime.governor import start_governor
 from appliance.runtime.http_limits import server_options
-from appliance.runtime.offline import apply_offline_env
 from appliance.services import accounts
 from appliance.services.context import ServiceContext
 from appliance.services.webhooks import WebhookDispatcher
 from appliance.settings import Settings
+from appliance.training.offline import apply_offline_env
 from appliance.web.app import create_app
 from appliance.web.edge import Edge
 

@@ -18,8 +18,8 @@ from appliance.adapters.queue.huey_queue import build
 from appliance.bootstrap import open_services
 from appliance.jobs.kinds import JobKinds, registry
 from appliance.runtime.execute import execute as run_to_end
-from appliance.runtime.offline import apply_offline_env
 from appliance.settings import Settings
+from appliance.training.offline import apply_offline_env
 
 log = logging.getLogger("ahoy.worker")
 

@@ -1,4 +1,5 @@
-"""The worker's side of the event channel: an :class:`EventSink` and the
+"""The worker's side of the event channel: an :class:`EventSink` writing the
+domain's training events (appliance.child_events carries them) and the
 ultralytics trainer callbacks that feed it.
 
 Ultralytics names its numbers ``train/box_loss``, ``val/dfl_loss``,
@@ -9,12 +10,11 @@ turn those dicts into the domain's events, so they are testable without a traine
 from __future__ import annotations
 
 import dataclasses
-import os
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from appliance.child_events import EventWriter
 from appliance.domain.training.events import (
     Epoch,
     Event,
@@ -25,37 +25,25 @@ from appliance.domain.training.events import (
     format_event,
 )
 
-#: exit status of a worker whose supervisor went away (its event pipe broke)
-EXIT_SUPERVISOR_GONE = 3
 _MAX_LOG_LINE = 2000  # keeps every event line under PIPE_BUF-sized writes in practice
 
 
 class EventSink:
-    """Writes events, one JSON line each, to a file descriptor (a pipe to the
-    supervisor, or a file). Thread-safe; each line goes out in one ``write`` loop.
-
-    If the supervisor has gone (EPIPE), the worker exits at once with
-    :data:`EXIT_SUPERVISOR_GONE`: nobody would read its result, and a training
-    run must not outlive the job that owns it.
+    """Writes training events, each stamped with its time, to an event channel.
+    Thread-safe. If the supervisor has gone, the worker exits at once (see
+    appliance.child_events): a training run must not outlive the job that owns it.
     """
 
-    def __init__(self, fd: int, clock: Callable[[], float] = time.time) -> None:
-        self.fd = fd
+    def __init__(self, writer: EventWriter, clock: Callable[[], float] = time.time) -> None:
+        self.writer = writer
         self.clock = clock
-        self._lock = threading.Lock()
 
     def emit(self, event: Event) -> None:
         if isinstance(event, Log) and len(event.line) > _MAX_LOG_LINE:
             event = dataclasses.replace(event, line=event.line[:_MAX_LOG_LINE] + "…")
         if not event.t:
             event = dataclasses.replace(event, t=round(self.clock(), 3))
-        data = (format_event(event) + "\n").encode()
-        with self._lock:
-            try:
-                while data:
-                    data = data[os.write(self.fd, data) :]
-            except BrokenPipeError:
-                os._exit(EXIT_SUPERVISOR_GONE)
+        self.writer.write_json(format_event(event))
 
     def log(self, line: str, level: str = "info") -> None:
         self.emit(Log(line=line, level=level))

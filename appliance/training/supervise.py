@@ -4,10 +4,11 @@ tell how it ended.
 The worker runs in its own session and process group (``start_new_session``), so
 cancelling kills it together with its data loader processes and anything else it
 started: SIGTERM to the group, then SIGKILL after a grace period, and a final
-SIGKILL sweep of the group whenever the worker ends. Events arrive on a pipe
-passed as an extra file descriptor (never mixed with ultralytics' prints, which
-go to ``OUTPUT/train.log``); each is also appended to ``OUTPUT/events.jsonl``. If
-the supervisor dies, the worker's next event write fails and it exits.
+SIGKILL sweep of the group whenever the worker ends. Events arrive on the
+worker's event channel (appliance.child_events: never mixed with ultralytics'
+prints, which go to ``OUTPUT/train.log``); each is also appended, as its JSON, to
+``OUTPUT/events.jsonl``. If the supervisor dies, the worker's next event write
+fails and it exits.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import appliance
+from appliance import child_events
 from appliance.domain.training.events import (
     Artifact,
     Event,
@@ -36,10 +39,11 @@ from appliance.domain.training.events import (
     MalformedEvent,
     parse_event,
 )
-from appliance.runtime.offline import offline_env
+from appliance.training.offline import offline_env
 from appliance.training.spec import TrainSpec
-from appliance.training.worker_main import EVENTS_NAME, LOG_NAME
+from appliance.training.worker_main import LOG_NAME
 
+EVENTS_NAME = "events.jsonl"
 SUCCEEDED = "succeeded"
 FAILED = "failed"
 CANCELLED = "cancelled"
@@ -70,7 +74,7 @@ class TrainingProcess:
         self,
         spec: TrainSpec,
         popen: subprocess.Popen[bytes],
-        reader: int,
+        channel: BinaryIO,
         on_event: Callable[[Event], None] | None,
     ) -> None:
         self.spec = spec
@@ -84,7 +88,7 @@ class TrainingProcess:
         self._cancelled = False
         self._timed_out = False
         self._kill_lock = threading.Lock()
-        self._reader = threading.Thread(target=self._read, args=(reader,), daemon=True)
+        self._reader = threading.Thread(target=self._read, args=(channel,), daemon=True)
         self._reader.start()
         self._timer: threading.Timer | None = None
         if spec.timeout_s:
@@ -92,18 +96,20 @@ class TrainingProcess:
             self._timer.daemon = True
             self._timer.start()
 
-    def _read(self, fd: int) -> None:
-        record = open(self.spec.output_dir / EVENTS_NAME, "a", encoding="utf-8")  # noqa: SIM115
-        with open(fd, "rb") as pipe, record:
-            for raw in pipe:
-                line = raw.decode("utf-8", "replace").rstrip("\n")
-                try:
-                    event: Event = parse_event(line)
-                except MalformedEvent as e:
-                    event = Log(line=str(e), level="error", t=time.time())
+    def _read(self, channel: BinaryIO) -> None:
+        with open(self.spec.output_dir / EVENTS_NAME, "a", encoding="utf-8") as record:
+            for heard in child_events.read(channel):
+                event: Event
+                if isinstance(heard, child_events.Garbled):
+                    event = Log(line=heard.as_log(), level="error", t=time.time())
                 else:
-                    record.write(line + "\n")
-                    record.flush()
+                    try:
+                        event = parse_event(heard.json)
+                    except MalformedEvent as e:
+                        event = Log(line=str(e), level="error", t=time.time())
+                    else:
+                        record.write(heard.json + "\n")
+                        record.flush()
                 self.events.append(event)
                 self._queue.put(event)
                 if self._on_event is not None:
@@ -197,28 +203,25 @@ def start(
     out.mkdir(parents=True, exist_ok=True)
     spec_path = out / "spec.json"
     spec_path.write_text(spec.to_json())
-    read_fd, write_fd = os.pipe()
-    command = [python, "-m", "appliance.training.worker_main", str(spec_path)]
-    log = open(out / LOG_NAME, "ab")  # noqa: SIM115 - handed to the child, closed below
-    try:
-        popen = subprocess.Popen(
-            [*command, "--event-fd", str(write_fd)],
-            pass_fds=(write_fd,),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=out,
-            env=_environment(spec, env_extra),
-            start_new_session=True,
-        )
-    except BaseException:
-        os.close(read_fd)
-        raise
-    finally:
-        os.close(write_fd)  # the child holds its own copy: EOF when it (and its forks) end
-        log.close()
+    channel = child_events.Channel()
+    with open(out / LOG_NAME, "ab") as log:
+        try:
+            popen = subprocess.Popen(
+                [python, "-m", "appliance.training.worker_main", str(spec_path)],
+                pass_fds=channel.pass_fds,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=out,
+                env=channel.child_env(_environment(spec, env_extra)),
+                start_new_session=True,
+            )
+        except BaseException:
+            channel.close()
+            raise
+    events = channel.parent_end()
     _limit(popen.pid)
-    return TrainingProcess(spec, popen, read_fd, on_event)
+    return TrainingProcess(spec, popen, events, on_event)
 
 
 def _environment(spec: TrainSpec, extra: Mapping[str, str] | None) -> dict[str, str]:

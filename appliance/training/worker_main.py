@@ -1,10 +1,11 @@
-"""The training worker: ``python -m appliance.training.worker_main SPEC.json [--event-fd N]``.
+"""The training worker: ``python -m appliance.training.worker_main SPEC.json``.
 
 Order matters: the offline environment is applied and the network guard installed
 *before* ultralytics (or torch) is imported, so nothing they do at import time can
-reach the network. Events go to ``--event-fd`` (a pipe the supervisor passed) or,
-run by hand, to ``OUTPUT/events.jsonl``; ultralytics' own console output stays on
-stdout/stderr, which the supervisor writes to ``OUTPUT/train.log``.
+reach the network. Events (appliance.domain.training.events) go to the event
+channel the supervisor passed (appliance.child_events) or, run by hand, to stdout;
+ultralytics' own console output stays on stdout/stderr, which the supervisor
+writes to ``OUTPUT/train.log``.
 
 Exit status: 0 finished, 1 failed (after a ``failed`` event), 3 supervisor gone.
 """
@@ -21,24 +22,19 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from appliance import child_events
 from appliance.domain.training.events import Artifact, Failed, Finished, Started
-from appliance.runtime.offline import apply_offline_env
 from appliance.training import guard
+from appliance.training.offline import apply_offline_env
 from appliance.training.reporting import EventSink, TrainerReporter
 from appliance.training.spec import TrainSpec
 
 LOG_NAME = "train.log"
-EVENTS_NAME = "events.jsonl"
 _PLOTS = ("*.png", "*.jpg")
 _KNOWN_BAD_AMP_GPUS = re.compile(
     r"(nvidia|geforce|quadro|tesla).*?(1660|1650|1630|t400|t550|t600|t1000|t1200|t2000|k40m)",
     re.IGNORECASE,
 )
-
-
-def prepare_offline(config_dir: Path) -> None:
-    """Apply the offline environment (and its config dir: see runtime.offline)."""
-    apply_offline_env(config_dir)
 
 
 def offline_amp_check(model: Any) -> bool:
@@ -141,32 +137,26 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m appliance.training.worker_main")
     parser.add_argument("spec", type=Path)
-    parser.add_argument("--event-fd", type=int, default=None)
     args = parser.parse_args(argv)
-    sink = EventSink(args.event_fd) if args.event_fd is not None else None
+    sink = EventSink(child_events.writer())
     try:
         spec = TrainSpec.from_json(args.spec.read_text())
         spec.output_dir.mkdir(parents=True, exist_ok=True)
-        if sink is None:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
-            sink = EventSink(os.open(spec.output_dir / EVENTS_NAME, flags, 0o644))
-        prepare_offline(spec.ultralytics_config_dir)
+        apply_offline_env(spec.ultralytics_config_dir)
         guard.install(lambda message: _report(sink, message))
         finished = train(spec, sink)
     except Exception as error:
         traceback.print_exc()  # into train.log
-        if sink is not None:
-            kind = type(error).__name__
-            sink.emit(Failed(error=str(error) or repr(error), hint=hint_for(error), kind=kind))
+        kind = type(error).__name__
+        sink.emit(Failed(error=str(error) or repr(error), hint=hint_for(error), kind=kind))
         return 1
     sink.emit(finished)
     return 0
 
 
-def _report(sink: EventSink | None, message: str) -> None:
+def _report(sink: EventSink, message: str) -> None:
     print(message, file=sys.stderr, flush=True)  # the log shows it too
-    if sink is not None:
-        sink.log(message, level="warning")
+    sink.log(message, level="warning")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from PIL import Image
 from appliance.errors import InvalidInput
 from appliance.export import rknn
 from appliance.inference.decode import join_branches
-from appliance.runtime.offline import offline_env
+from appliance.training.offline import offline_env
 from tests.integration.yolo_dataset import make_detect_dataset
 
 pytestmark = pytest.mark.integration

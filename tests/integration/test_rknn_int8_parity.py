@@ -36,8 +36,8 @@ from appliance.inference.decode import join_branches
 from appliance.inference.letterbox import letterbox, read_image, to_tensor
 from appliance.jobs.export_rknn import simulated_predictions
 from appliance.jobs.on_model import SplitImages
-from appliance.runtime.offline import offline_env
 from appliance.settings import Settings
+from appliance.training.offline import offline_env
 from tests.integration.yolo_dataset import CLASSES, make_detect_dataset
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]

@@ -16,6 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from appliance import child_events
 from appliance.domain.training import events as ev
 from appliance.training import supervise
 from appliance.training.spec import InvalidTrainingSpec, TrainSpec
@@ -179,8 +180,9 @@ def test_the_worker_exits_when_its_supervisor_is_gone(dataset: Path, tmp_path: P
     os.close(read_fd)  # the supervisor "died" before the worker said anything
     command = [sys.executable, "-m", "appliance.training.worker_main", str(tmp_path / "spec.json")]
     worker = subprocess.run(
-        [*command, "--event-fd", str(write_fd)],
+        command,
         pass_fds=(write_fd,),
+        env={**os.environ, child_events.FD_ENV: str(write_fd)},
         capture_output=True,
         timeout=60,
     )
@@ -234,9 +236,10 @@ def test_a_failing_run_reports_why(tmp_path: Path) -> None:
 GUARDED = """
 import os, socket, sys
 from appliance.training import guard
+from appliance.child_events import EventWriter
 from appliance.training.reporting import EventSink
 
-sink = EventSink(int(sys.argv[1]))
+sink = EventSink(EventWriter(int(sys.argv[1])))
 guard.install(lambda message: sink.log(message, level="warning"))
 
 def safety_net(event, args):  # runs only if the guard let a call through
@@ -277,8 +280,10 @@ def test_the_guard_blocks_and_reports_connections(tmp_path: Path) -> None:
         timeout=60,
     )
     os.close(write_fd)
-    with open(read_fd, "rb") as pipe:
-        logs = [ev.parse_event(line.decode()) for line in pipe]
+    with open(read_fd, "rb", buffering=0) as pipe:
+        heard = list(child_events.read(pipe))
+    logs = [ev.parse_event(h.json) for h in heard if isinstance(h, child_events.EventLine)]
+    assert len(logs) == len(heard), heard
     assert child.returncode == 0, child.stderr
     assert child.stdout.strip() == "NetworkBlocked,NetworkBlocked,loopback ok"
     lines = [e.line for e in logs if isinstance(e, ev.Log) and e.level == "warning"]

@@ -46,6 +46,8 @@ def _imports(path: Path) -> set[str]:
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
+            if node.module == "appliance":  # from appliance import jobs
+                names.update(f"appliance.{a.name}" for a in node.names)
     return names
 
 
@@ -77,6 +79,30 @@ def test_the_sdk_imports_nothing_of_the_server():
             if parts[1] in server_side:
                 bad.append(f"{path.relative_to(ROOT)} imports {name}")
     assert not bad, "\n".join(bad)
+
+
+#: The engines (child-process code) in their order: each may import the ones before
+#: it, the child-process protocol, the domain and the errors, nothing else of the
+#: appliance (see appliance/child_events.py).
+ENGINES = ("training", "inference", "export")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_engine_imports_only_the_protocol_domain_errors_and_engines_before_it(engine):
+    allowed = {"child_events", "domain", "errors", *ENGINES[: ENGINES.index(engine) + 1]}
+    bad = []
+    for path in _files(engine):
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[0] == "appliance" and len(parts) > 1 and parts[1] not in allowed:
+                bad.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not bad, "\n".join(bad)
+
+
+def test_the_child_process_protocol_imports_only_the_standard_library():
+    """The RKNN worker loads it by path in an environment without the appliance."""
+    names = _imports(ROOT / "child_events.py")
+    assert all(n.split(".")[0] in sys.stdlib_module_names | {"__future__"} for n in names), names
 
 
 #: numerical libraries the domain may compute with (no I/O in them), and where

@@ -153,13 +153,21 @@ def test_a_link_out_of_the_output_is_never_followed(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "event"),
     [
-        ('{"kind": "epoch", "epoch": 1, "map50": 0.1}', ("epoch", {"epoch": 1, "map50": 0.1})),
-        ('{"kind": "progress", "done": 3, "total": 10}', ("progress", {"done": 3, "total": 10})),
-        ('{"kind": "metrics", "loss": 1.5}', ("metrics", {"loss": 1.5})),
-        ('{"kind": "state", "job": {"state": "succeeded"}}', None),  # no forged states
-        ('{"kind": "progress", "done": "all"}', None),
-        ("[1, 2]", None),
-        ("not json", None),
+        (
+            '@ahoy {"kind": "epoch", "epoch": 1, "map50": 0.1}',
+            ("epoch", {"epoch": 1, "map50": 0.1}),
+        ),
+        (
+            '@ahoy {"kind": "progress", "done": 3, "total": 10}',
+            ("progress", {"done": 3, "total": 10}),
+        ),
+        ('@ahoy {"kind": "metrics", "loss": 1.5}', ("metrics", {"loss": 1.5})),
+        ('@ahoy {"kind": "state", "job": {"state": "succeeded"}}', None),  # no forged states
+        ('@ahoy {"kind": "progress", "done": "all"}', None),
+        ("@ahoy [1, 2]", None),
+        ("@ahoy not json", None),
+        ('{"kind": "epoch", "epoch": 1}', None),  # no mark: a line of log
+        ('epoch 1 done @ahoy {"kind": "epoch", "epoch": 1}', None),
     ],
 )
 def test_which_printed_events_count(line: str, event: tuple | None) -> None:

@@ -10,6 +10,7 @@ import os
 
 import pytest
 
+from appliance import child_events
 from appliance.domain.training import events as ev
 from appliance.training import guard, reporting
 
@@ -152,7 +153,8 @@ def test_reporter_emits_each_epoch_once_and_keeps_the_final_eval(tmp_path):
     path = tmp_path / "events.jsonl"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT)
     clock = iter(float(i) for i in range(100))
-    reporter = reporting.TrainerReporter(reporting.EventSink(fd, clock=lambda: next(clock)))
+    sink = reporting.EventSink(child_events.EventWriter(fd), clock=lambda: next(clock))
+    reporter = reporting.TrainerReporter(sink)
     final = {k: v for k, v in METRICS.items() if not k.startswith("val/")}
     for trainer in (
         _Trainer(0, METRICS),
@@ -164,7 +166,7 @@ def test_reporter_emits_each_epoch_once_and_keeps_the_final_eval(tmp_path):
         reporter.on_train_batch_end(trainer)
         reporter.on_fit_epoch_end(trainer)
     os.close(fd)
-    events = [ev.parse_event(line) for line in path.read_text().splitlines()]
+    events = [ev.parse_event(json.dumps(child_events.decode(line))) for line in path.open("rb")]
     epochs = [e.epoch for e in events if isinstance(e, ev.Epoch)]
     assert epochs == [1, 2, 3] and reporter.epochs_seen == [1, 2, 3]
     assert reporter.best_epoch == 3 and reporter.final["map50"] == 0.2

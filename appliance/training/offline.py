@@ -2,7 +2,8 @@
 
 Measured: without these, Ultralytics pip-installs missing packages into the live
 environment, writes ~/.config/Ultralytics, and fetches Arial.ttf from the network
-during dataset checks, even with plots off.
+during dataset checks, even with plots off. Every engine process that may import
+Ultralytics applies them before it does, and so does the job worker.
 """
 
 from __future__ import annotations
