@@ -17,7 +17,7 @@ import pytest
 
 from appliance import child_events as ce
 from appliance.bootstrap import open_services
-from appliance.jobs.handle import JobHandle
+from appliance.jobs.handle import CatalogJobHandle
 from appliance.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -141,9 +141,9 @@ def _in_a_job(settings: Settings, code: str, on_event: Any = None) -> tuple[int,
         async with open_services(settings, blobs=False) as ctx:
             job_id = secrets.token_hex(8)
             async with ctx.catalog.writing("default") as uow:
-                await uow.add_job(job_id, "box-benchmark", {}, "tester")
+                await uow.add_job(job_id, "box-benchmark", {}, "tester", {"cpu_cores": 1})
                 job = await uow.get_job(job_id)
-            handle = JobHandle(ctx, "default", job)
+            handle = CatalogJobHandle(ctx, "default", job)
             status = await handle.run_process(
                 [sys.executable, "-c", code], env=_env(), on_event=on_event
             )
