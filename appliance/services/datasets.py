@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from appliance.domain.diff import ManifestDiff, diff_manifests
-from appliance.domain.manifest import freeze
+from appliance.domain.manifest import WorkingFile, freeze
 from appliance.domain.names import check_filename, check_name
 from appliance.domain.records import Dataset, Version
 from appliance.domain.split import SplitConfig
@@ -64,6 +64,13 @@ async def list_all(ctx: ServiceContext, ws: str) -> list[DatasetSummary]:
         return [DatasetSummary(*row) for row in await uow.list_datasets()]
 
 
+async def show(ctx: ServiceContext, ws: str, slug: str) -> DatasetSummary:
+    for s in await list_all(ctx, ws):
+        if s.dataset.slug == slug:
+            return s
+    raise NotFound("dataset", slug)
+
+
 @dataclass(frozen=True)
 class Status:
     dataset: Dataset
@@ -82,6 +89,15 @@ async def status(ctx: ServiceContext, ws: str, slug: str) -> Status:
     split = head.split if head else ds.split
     changes = diff_manifests(base, freeze(working.values(), split))
     return Status(ds, head, len(working), changes)
+
+
+async def working_files(ctx: ServiceContext, ws: str, slug: str) -> list[tuple[WorkingFile, int]]:
+    """The working area's files by name, each with its size."""
+    async with ctx.catalog.reading(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        files = sorted((await uow.working_files(ds.id)).values(), key=lambda f: f.filename)
+        sizes = await uow.file_sizes_of({f.sha256 for f in files})
+    return [(f, sizes.get(f.sha256, 0)) for f in files]
 
 
 async def remove_files(
@@ -162,6 +178,14 @@ async def tag(
         await uow.set_tag(ds.id, name, version.id, actor)
         await uow.audit(actor, "tag.set", f"{slug}:{name}", version=version.number)
         return await uow.get_version(ds.id, name)
+
+
+async def tags(ctx: ServiceContext, ws: str, slug: str) -> list[tuple[str, int]]:
+    """(tag, version number) pairs, by tag name."""
+    async with ctx.catalog.reading(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        found = await uow.list_versions(ds.id)
+    return sorted((t, v.number) for v in found for t in v.tags)
 
 
 async def hold(

@@ -96,6 +96,14 @@ def _held_detail(held: Selection | None) -> dict[str, Any]:
     }
 
 
+async def list_all(ctx: ServiceContext, ws: str, slug: str) -> list[Version]:
+    """Every version of the dataset, newest first."""
+    async with ctx.catalog.reading(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        found = await uow.list_versions(ds.id)
+    return sorted(found, key=lambda v: -v.number)
+
+
 async def log(ctx: ServiceContext, ws: str, slug: str, ref: str = "latest") -> list[Version]:
     """The parent chain from ``ref`` back to the first version."""
     async with ctx.catalog.reading(ws) as uow:
