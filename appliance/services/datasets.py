@@ -10,7 +10,9 @@ from appliance.domain.names import check_filename, check_name
 from appliance.domain.records import Dataset, Version
 from appliance.domain.split import SplitConfig
 from appliance.errors import InvalidInput, NotFound, VersionHeld
+from appliance.services import idempotency
 from appliance.services.context import ServiceContext
+from appliance.services.idempotency import Once
 
 SLUG_HINT = "use 1-64 lower-case letters, digits, '-' or '_', starting with a letter or digit"
 
@@ -34,12 +36,18 @@ async def create(
     actor: str,
     description: str = "",
     split: SplitConfig | None = None,
-) -> Dataset:
+    *,
+    once: Once | None = None,
+) -> DatasetSummary:
+    """The new dataset as listed. ``once``: its answer is kept with the dataset."""
     check_slug(slug)
     async with ctx.catalog.writing(ws) as uow:
+        await idempotency.claim(uow, once)
         ds = await uow.create_dataset(slug, description, split or SplitConfig())
         await uow.audit(actor, "dataset.create", slug, split=str(ds.split))
-    return ds
+        made = DatasetSummary(ds, latest_version=None, working_files=0)
+        await idempotency.keep(uow, once, made.as_dict())
+    return made
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from appliance.domain.access import Permission as P
 from appliance.domain.manifest import WorkingFile
 from appliance.services import datasets, staging
+from appliance.services.idempotency import Once
 from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import DatasetIn, RemoveIn, StageIn
-from appliance.web.idempotency import idempotent
+from appliance.web.idempotency import exactly_once
 from appliance.web.pagination import page
 from appliance.web.queries import Limit
 
@@ -31,12 +32,15 @@ async def list_datasets(
 async def create_dataset(
     request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, data: JSONBody[DatasetIn]
 ) -> Response[Any]:
-    async def create() -> dict[str, Any]:
-        split = data.split.config() if data.split else None
-        await datasets.create(ctx, grant.workspace, data.name, grant.actor, data.description, split)
-        return (await datasets.show(ctx, grant.workspace, data.name)).as_dict()
+    split = data.split.config() if data.split else None
 
-    return await idempotent(request, ctx, grant, create)
+    async def create(once: Once | None) -> dict[str, Any]:
+        made = await datasets.create(
+            ctx, grant.workspace, data.name, grant.actor, data.description, split, once=once
+        )
+        return made.as_dict()
+
+    return await exactly_once(request, ctx, grant, create)
 
 
 @get(DS, opt=needs(P.DATASET_READ), summary="One dataset")

@@ -12,9 +12,10 @@ from litestar.response import Stream
 from appliance.domain.access import Permission as P
 from appliance.services import archive, datasets, downloads, erasure, versions
 from appliance.services import labels as label_service
+from appliance.services.idempotency import Once
 from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import CommitIn, TagIn
-from appliance.web.idempotency import idempotent
+from appliance.web.idempotency import exactly_once
 from appliance.web.pagination import page
 from appliance.web.queries import Limit
 from appliance.web.streams import started
@@ -45,8 +46,9 @@ async def commit(
     ds: FromPath[str],
     data: JSONBody[CommitIn],
 ) -> Response[Any]:
-    async def create() -> dict[str, Any]:
-        split = data.split.config() if data.split else None
+    split = data.split.config() if data.split else None
+
+    async def create(once: Once | None) -> dict[str, Any]:
         v = await versions.commit(
             ctx,
             grant.workspace,
@@ -56,10 +58,11 @@ async def commit(
             split,
             data.allow_empty,
             only_approved=data.only_approved,
+            once=once,
         )
         return v.as_dict()
 
-    return await idempotent(request, ctx, grant, create)
+    return await exactly_once(request, ctx, grant, create)
 
 
 @get(
