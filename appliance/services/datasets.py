@@ -73,6 +73,7 @@ async def list_all(ctx: ServiceContext, ws: str) -> list[DatasetSummary]:
 
 
 async def show(ctx: ServiceContext, ws: str, slug: str) -> DatasetSummary:
+    """One live dataset as ``list_all`` gives it."""
     for s in await list_all(ctx, ws):
         if s.dataset.slug == slug:
             return s
