@@ -20,11 +20,6 @@ app = typer.Typer(help="Create, import, commit, compare and pull datasets.", no_
 Name = Annotated[str, typer.Argument(help="Dataset name.")]
 
 
-def split_body(cfg: SplitConfig) -> dict[str, Any]:
-    """The API's split shape: ``{"ratios": {name: ratio}, "seed": ...}``."""
-    return {"ratios": dict(cfg.ratios), "seed": cfg.seed}
-
-
 @app.command()
 def create(
     name: Name,
@@ -37,7 +32,7 @@ def create(
 
     def run(c: Client) -> tuple[SplitConfig, dict[str, Any]]:
         cfg = SplitConfig.parse(split, seed)
-        return cfg, c.create_dataset(None, name, description, split_body(cfg))
+        return cfg, c.create_dataset(None, name, description, cfg)
 
     cfg, ds = api(run, json_)
     done(
@@ -184,17 +179,16 @@ def commit(
     """Freeze the working area into a new immutable version."""
 
     def run(c: Client) -> Any:
-        body = None
+        cfg = None
         if split or seed:
-            current = _split_of(c.get_dataset(None, name).get("split"))
+            current = SplitConfig.from_dict(c.get_dataset(None, name)["split"])
             cfg = (
                 SplitConfig.parse(split, seed or current.seed)
                 if split
                 else SplitConfig(current.ratios, seed or current.seed)
             )
-            body = split_body(cfg)
         return c.commit(
-            None, name, message, split=body, allow_empty=allow_empty, only_approved=only_approved
+            None, name, message, split=cfg, allow_empty=allow_empty, only_approved=only_approved
         )
 
     v = api(run, json_)
@@ -206,15 +200,6 @@ def commit(
             f"{size(v['total_bytes'])}, manifest {v['manifest_hash'][:16]}"
         ),
     )
-
-
-def _split_of(raw: Any) -> SplitConfig:
-    """A SplitConfig from the API's ``{"ratios": [[name, r]...] | {name: r}, "seed"}``."""
-    if not isinstance(raw, dict):
-        return SplitConfig()
-    ratios = raw.get("ratios") or {}
-    pairs = ratios.items() if isinstance(ratios, dict) else ratios
-    return SplitConfig(tuple((str(n), float(r)) for n, r in pairs), str(raw.get("seed") or "ahoy"))
 
 
 @app.command()

@@ -59,10 +59,15 @@ class SplitConfig:
         return cls(tuple(parts), seed)
 
     def as_dict(self) -> dict[str, object]:
+        """The one JSON shape of a split, in requests, answers, the catalog and a
+        pull's manifest: ``{"ratios": [["train", 0.8], ...], "seed": "ahoy"}``.
+        The parts are a list, not an object, because their order decides which
+        part each bucket falls in."""
         return {"ratios": [[n, r] for n, r in self.ratios], "seed": self.seed}
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> SplitConfig:
+        """The inverse of ``as_dict``."""
         ratios = tuple((str(n), float(r)) for n, r in data["ratios"])  # type: ignore[attr-defined]
         return cls(ratios, str(data["seed"]))
 

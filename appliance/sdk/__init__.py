@@ -1,5 +1,6 @@
 """The Python SDK of the AHOY Perception HTTP API (``/v1``, see docs/api.md)."""
 
+from appliance.domain.split import SplitConfig
 from appliance.sdk.client import Client
 from appliance.sdk.errors import ApiError, ApiTimeout, ApiUnavailable, TransferError
 from appliance.sdk.profile import Profile, ProfileStore
@@ -16,6 +17,7 @@ __all__ = [
     "ProfileStore",
     "PullReport",
     "Run",
+    "SplitConfig",
     "TransferError",
     "UploadReport",
     "Version",

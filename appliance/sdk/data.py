@@ -11,6 +11,7 @@ from typing import Any
 
 import requests
 
+from appliance.domain.split import SplitConfig
 from appliance.sdk.transport import Transport, q
 from appliance.sdk.types import Job, ManifestRow, StageResult, Version
 
@@ -28,12 +29,13 @@ class DataApi(Transport):
         ws: str | None,
         name: str,
         description: str = "",
-        split: dict[str, Any] | None = None,
+        split: SplitConfig | None = None,
     ) -> dict[str, Any]:
-        """``split`` is ``{train, val, test, seed}``; omitted, the server's default."""
+        """``split`` omitted: the server's default. The answer gives the split in
+        the shape ``SplitConfig.from_dict`` reads."""
         body: dict[str, Any] = {"name": name, "description": description}
         if split is not None:
-            body["split"] = split
+            body["split"] = split.as_dict()
         return dict(self._json("POST", self._ws(ws, "datasets"), json=body))
 
     def get_dataset(self, ws: str | None, name: str) -> dict[str, Any]:
@@ -112,15 +114,18 @@ class DataApi(Transport):
         name: str,
         message: str = "",
         *,
-        split: dict[str, Any] | None = None,
+        split: SplitConfig | None = None,
         allow_empty: bool = False,
         only_approved: bool = False,
         idempotency_key: str | None = None,
     ) -> Version:
         """Freeze the working area into a new immutable version (409
         ``nothing-to-commit`` when nothing changed and not ``allow_empty``).
+        ``split``: the dataset's split from this version on (omitted: unchanged).
         ``only_approved``: take only approved images; the rest keep the head's entry."""
-        body: dict[str, Any] = {"message": message, "split": split, "allow_empty": allow_empty}
+        body: dict[str, Any] = {"message": message, "allow_empty": allow_empty}
+        if split is not None:
+            body["split"] = split.as_dict()
         if only_approved:
             body["only_approved"] = True
         path = self._ws(ws, "datasets", name, "versions")

@@ -35,10 +35,17 @@ class Job(TypedDict, total=False):
     finished_at: Any
 
 
+class Split(TypedDict):
+    """``SplitConfig.as_dict``: ``ratios`` is ``[[name, ratio], ...]`` in order."""
+
+    ratios: list[list[Any]]
+    seed: str
+
+
 class Version(TypedDict, total=False):
     number: int
     manifest_hash: str
-    split: Any
+    split: Split
     parent: int | None
     created_by: str
     message: str

@@ -179,6 +179,13 @@ async def revoke_token(ctx: ServiceContext, who: Principal, token_id: str) -> No
         await acc.audit_box(None, who.actor, "token.revoke", token_id)
 
 
+async def logout(ctx: ServiceContext, who: Principal) -> None:
+    """Revoke the token this call came with."""
+    async with ctx.catalog.accounts(write=True) as acc:
+        await acc.revoke_token(who.token_id)
+        await acc.audit_box(None, who.actor, "session.revoke", who.token_id)
+
+
 async def create_user(
     ctx: ServiceContext, who: Principal, username: str, password: str, is_admin: bool = False
 ) -> User:

@@ -19,7 +19,7 @@ from appliance.domain.manifest import ManifestRow
 from appliance.domain.names import check_filename
 from appliance.domain.pulled import META, clashes, label_path
 from appliance.domain.records import Version
-from appliance.errors import BlobMissing, Conflict, InvalidInput, NotFound
+from appliance.errors import BlobMissing, Conflict, InvalidInput
 from appliance.iostreams import ChunkSink, iter_reader
 from appliance.services.context import ServiceContext
 from appliance.services.pull import LAYOUTS
@@ -150,17 +150,3 @@ def label_members(ctx: ServiceContext, ws: str, archive: ArchivePlan) -> Iterato
     for sha, data in ctx.blobs.read_many(ws, list(names)):
         for filename in names[sha]:
             yield label_path(filename), data
-
-
-async def one_file(
-    ctx: ServiceContext, ws: str, slug: str, ref: str, filename: str
-) -> tuple[ManifestRow, int]:
-    version, rows = await manifest(ctx, ws, slug, ref)
-    row = next((r for r in rows if r.filename == filename), None)
-    if row is None or version is None:
-        raise NotFound("file", filename, hint="the version's manifest lists its files")
-    async with ctx.catalog.reading(ws) as uow:
-        if await uow.erased_digests({row.sha256}):
-            raise NotFound("file", filename, hint="its content was erased (GDPR)")
-        sizes = await uow.file_sizes(version.id)
-    return row, sizes.get(row.sha256, 0)

@@ -1,14 +1,23 @@
-"""The audit chain's anchor: signed checkpoints of its head, and the verification
-that holds the whole chain against them."""
+"""The audit trail: a workspace's entries; the chain's anchor (signed checkpoints
+of its head); and the verification that holds the whole chain against them."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from appliance.domain.audit_chain import Checkpoint
 from appliance.ports.audit_anchor import AnchorRead
 from appliance.services.context import ServiceContext
+
+
+async def entries(
+    ctx: ServiceContext, ws: str, limit: int, before_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` of the workspace's entries older than ``before_id``, newest first."""
+    async with ctx.catalog.reading(ws) as uow:
+        return await uow.audit_entries(limit, before_id)
 
 
 async def checkpoint(ctx: ServiceContext, after: int = 0) -> Checkpoint | None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from appliance.domain.diff import ManifestDiff, diff_manifests
-from appliance.domain.manifest import freeze
+from appliance.domain.manifest import WorkingFile, freeze
 from appliance.domain.names import check_filename, check_name
 from appliance.domain.records import Dataset, Version
 from appliance.domain.split import SplitConfig
 from appliance.errors import InvalidInput, NotFound, VersionHeld
+from appliance.services import idempotency
 from appliance.services.context import ServiceContext
+from appliance.services.idempotency import Once
 
 SLUG_HINT = "use 1-64 lower-case letters, digits, '-' or '_', starting with a letter or digit"
 
@@ -34,12 +36,18 @@ async def create(
     actor: str,
     description: str = "",
     split: SplitConfig | None = None,
-) -> Dataset:
+    *,
+    once: Once | None = None,
+) -> DatasetSummary:
+    """The new dataset as listed. ``once``: its answer is kept with the dataset."""
     check_slug(slug)
     async with ctx.catalog.writing(ws) as uow:
+        await idempotency.claim(uow, once)
         ds = await uow.create_dataset(slug, description, split or SplitConfig())
         await uow.audit(actor, "dataset.create", slug, split=str(ds.split))
-    return ds
+        made = DatasetSummary(ds, latest_version=None, working_files=0)
+        await idempotency.keep(uow, once, made.as_dict())
+    return made
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,14 @@ async def list_all(ctx: ServiceContext, ws: str) -> list[DatasetSummary]:
         return [DatasetSummary(*row) for row in await uow.list_datasets()]
 
 
+async def show(ctx: ServiceContext, ws: str, slug: str) -> DatasetSummary:
+    """One live dataset as ``list_all`` gives it."""
+    for s in await list_all(ctx, ws):
+        if s.dataset.slug == slug:
+            return s
+    raise NotFound("dataset", slug)
+
+
 @dataclass(frozen=True)
 class Status:
     dataset: Dataset
@@ -82,6 +98,15 @@ async def status(ctx: ServiceContext, ws: str, slug: str) -> Status:
     split = head.split if head else ds.split
     changes = diff_manifests(base, freeze(working.values(), split))
     return Status(ds, head, len(working), changes)
+
+
+async def working_files(ctx: ServiceContext, ws: str, slug: str) -> list[tuple[WorkingFile, int]]:
+    """The working area's files by name, each with its size."""
+    async with ctx.catalog.reading(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        files = sorted((await uow.working_files(ds.id)).values(), key=lambda f: f.filename)
+        sizes = await uow.file_sizes_of({f.sha256 for f in files})
+    return [(f, sizes.get(f.sha256, 0)) for f in files]
 
 
 async def remove_files(
@@ -162,6 +187,14 @@ async def tag(
         await uow.set_tag(ds.id, name, version.id, actor)
         await uow.audit(actor, "tag.set", f"{slug}:{name}", version=version.number)
         return await uow.get_version(ds.id, name)
+
+
+async def tags(ctx: ServiceContext, ws: str, slug: str) -> list[tuple[str, int]]:
+    """(tag, version number) pairs, by tag name."""
+    async with ctx.catalog.reading(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        found = await uow.list_versions(ds.id)
+    return sorted((t, v.number) for v in found for t in v.tags)
 
 
 async def hold(

@@ -9,7 +9,9 @@ from appliance.domain.canonical import is_sha256_hex
 from appliance.domain.manifest import ManifestRow
 from appliance.errors import ApplianceError, InvalidInput, NotFound
 from appliance.ports.catalog import UnitOfWork
+from appliance.services import idempotency
 from appliance.services.context import ServiceContext
+from appliance.services.idempotency import Once
 
 
 @dataclass(frozen=True)
@@ -36,14 +38,17 @@ async def erase(
     dataset: str | None = None,
     filename: str | None = None,
     version: str | None = None,
+    once: Once | None = None,
 ) -> ErasureReport:
     """Erase a content, named by ``sha256`` or by a dataset's ``filename``: the
     file of ``version`` (a number, vN, tag or latest) when given, else of the
     working area, else of whichever versions hold that name (refused, listing
-    them, when they hold different contents under it)."""
+    them, when they hold different contents under it). ``once``: the report is
+    kept as its answer with the tombstone."""
     if not reason.strip():
         raise InvalidInput("an erasure needs a reason", hint="pass --reason 'GDPR request #123'")
     async with ctx.catalog.writing(ws) as uow:
+        await idempotency.claim(uow, once)
         if sha256 is None:
             if not (dataset and filename):
                 raise InvalidInput(
@@ -59,7 +64,9 @@ async def erase(
             deleted = True
         except ApplianceError:
             deleted = False  # the tombstone stands; `ahoy gc` finishes the deletion
-    return ErasureReport(sha256, dropped, deleted)
+        report = ErasureReport(sha256, dropped, deleted)
+        await idempotency.keep(uow, once, report.as_dict())
+    return report
 
 
 async def _content_of(uow: UnitOfWork, dataset: str, filename: str, version: str | None) -> str:

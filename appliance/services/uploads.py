@@ -55,6 +55,11 @@ class Budget:
             raise QuotaExceeded(self.ws, self.content, self.remaining)
 
 
+async def missing(ctx: ServiceContext, ws: str, digests: set[str]) -> set[str]:
+    """Which of ``digests`` the workspace's store lacks: a client sends only those."""
+    return await asyncio.to_thread(ctx.blobs.missing, ws, digests)
+
+
 async def budget_for(ctx: ServiceContext, ws: str, declared: int | None) -> Budget:
     """Refuses at once when the declared length cannot fit."""
     async with ctx.catalog.accounts() as acc:

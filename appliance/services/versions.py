@@ -13,7 +13,9 @@ from appliance.domain.records import Version
 from appliance.domain.split import SplitConfig
 from appliance.errors import InvalidInput, NothingToCommit
 from appliance.ports.catalog import UnitOfWork
+from appliance.services import idempotency
 from appliance.services.context import ServiceContext
+from appliance.services.idempotency import Once
 
 WORKING = "working"
 
@@ -27,12 +29,16 @@ async def commit(
     split: SplitConfig | None = None,
     allow_empty: bool = False,
     only_approved: bool = False,
+    *,
+    once: Once | None = None,
 ) -> Version:
     """One transaction: read the working area, assign splits, fingerprint, insert.
 
     ``only_approved``: take only approved images from the working area (see
-    ``domain.labels.approval``); the others keep their entry from the head."""
+    ``domain.labels.approval``); the others keep their entry from the head.
+    ``once``: the answer (the version) is kept with it."""
     async with ctx.catalog.writing(ws) as uow:
+        await idempotency.claim(uow, once)
         ds = await uow.get_dataset(slug)
         if split is not None and split != ds.split:
             await uow.set_dataset_split(ds.id, split)
@@ -72,6 +78,7 @@ async def commit(
             files=len(rows),
             **_held_detail(held),
         )
+        await idempotency.keep(uow, once, version.as_dict())
     return version
 
 
@@ -94,6 +101,14 @@ def _held_detail(held: Selection | None) -> dict[str, Any]:
         "kept_from_head": len(held.from_head),
         "left_out": len(held.omitted),
     }
+
+
+async def list_all(ctx: ServiceContext, ws: str, slug: str) -> list[Version]:
+    """Every version of the dataset, newest first."""
+    async with ctx.catalog.reading(ws) as uow:
+        ds = await uow.get_dataset(slug)
+        found = await uow.list_versions(ds.id)
+    return sorted(found, key=lambda v: -v.number)
 
 
 async def log(ctx: ServiceContext, ws: str, slug: str, ref: str = "latest") -> list[Version]:

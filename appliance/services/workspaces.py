@@ -61,6 +61,15 @@ async def authorize_somewhere(
     raise Forbidden(f"{permission} (in some workspace)", None)
 
 
+async def authorize_admin(ctx: ServiceContext, who: Principal, target: str) -> None:
+    """Box admins pass; anyone else gets Forbidden, audited."""
+    if who.user.is_admin:
+        return
+    async with ctx.catalog.accounts(write=True) as acc:
+        await acc.audit_box(None, who.actor, "admin", target, "denied")
+    raise Forbidden("box admin", None)
+
+
 async def create(ctx: ServiceContext, who: Principal, ws_id: str, description: str) -> Workspace:
     check_name("workspace", ws_id)
     if not (

@@ -20,7 +20,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from appliance.domain.access import Permission
 from appliance.domain.identity import Principal
-from appliance.errors import Forbidden, Unauthenticated
+from appliance.errors import Unauthenticated
 from appliance.services import accounts, workspaces
 from appliance.services.context import ServiceContext
 from appliance.services.workspaces import Grant
@@ -86,10 +86,8 @@ async def chokepoint(
         connection.state.grant = await workspaces.authorize(ctx, who, ws, permission)
     elif (anywhere := opt.get("somewhere")) is not None:
         await workspaces.authorize_somewhere(ctx, who, anywhere, connection.url.path)
-    elif opt.get("auth") == "admin" and not who.user.is_admin:
-        async with ctx.catalog.accounts(write=True) as acc:
-            await acc.audit_box(None, who.actor, "admin", connection.url.path, "denied")
-        raise Forbidden("box admin", None)
+    elif opt.get("auth") == "admin":
+        await workspaces.authorize_admin(ctx, who, connection.url.path)
 
 
 def check_policies(app: Litestar) -> None:

@@ -54,19 +54,22 @@ class MemberIn(Body):
     role: Name
 
 
-class SplitIn(Body):
-    """``{"ratios": {"train": 0.8, "val": 0.1, "test": 0.1}, "seed": "..."}``"""
+Ratio = Annotated[float, msgspec.Meta(ge=0, le=1)]
+PARTS = msgspec.Meta(min_length=1, max_length=20)
 
-    ratios: Annotated[
-        dict[Name, Annotated[float, msgspec.Meta(ge=0, le=1)]],
-        msgspec.Meta(min_length=1, max_length=20),
-    ]
+
+class SplitIn(Body):
+    """A split in the shape answers give it (``SplitConfig.as_dict``):
+    ``{"ratios": [["train", 0.8], ["val", 0.1], ["test", 0.1]], "seed": "..."}``;
+    no seed keeps the default one. ``ratios`` as an object, ``{"train": 0.8, ...}``
+    in its key order, is still accepted from older clients."""
+
+    ratios: Annotated[list[tuple[Name, Ratio]], PARTS] | Annotated[dict[Name, Ratio], PARTS]
     seed: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
     def config(self) -> SplitConfig:
-        if self.seed is None:
-            return SplitConfig(tuple(self.ratios.items()))
-        return SplitConfig(tuple(self.ratios.items()), self.seed)
+        parts = tuple(self.ratios.items() if isinstance(self.ratios, dict) else self.ratios)
+        return SplitConfig(parts) if self.seed is None else SplitConfig(parts, self.seed)
 
 
 class DatasetIn(Body):

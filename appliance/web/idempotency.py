@@ -1,23 +1,62 @@
 """``Idempotency-Key`` on creating POSTs: a retried request replays the first answer.
 
-The key is scoped to (workspace, caller). The answer is remembered only when the
-call succeeded, so a failed attempt may be retried with the same key.
+The key is scoped to (workspace, caller). The answer is recorded only when the
+call succeeded, so a failed attempt may be retried with the same key. See
+``appliance.services.idempotency`` for how the answer is kept with what was made.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, Response
 
 from appliance.errors import InvalidInput
+from appliance.services import idempotency
 from appliance.services.context import ServiceContext
+from appliance.services.idempotency import Answer, AnsweredBefore, Once
 from appliance.services.workspaces import Grant
 
 HEADER = "idempotency-key"
+
+
+async def claim_of(request: Request[Any, Any, Any], grant: Grant, status: int) -> Once | None:
+    """The request's claim on its Idempotency-Key; None without one."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not 0 < len(key) <= 200:
+        raise InvalidInput("Idempotency-Key must be 1-200 characters")
+    fingerprint = hashlib.sha256(
+        request.method.encode() + request.url.path.encode() + await request.body()
+    ).hexdigest()
+    return Once(grant.principal.user.username, key, fingerprint, status)
+
+
+def _replay(answer: Answer) -> Response[Any]:
+    return Response(
+        answer.value(), status_code=answer.status, headers={"Idempotency-Replayed": "true"}
+    )
+
+
+async def exactly_once(
+    request: Request[Any, Any, Any],
+    ctx: ServiceContext,
+    grant: Grant,
+    create: Callable[[Once | None], Awaitable[Any]],
+    status: int = 201,
+) -> Response[Any]:
+    """Answer a creating POST whose service takes the claim (``create(once)``
+    passes it on) and records the answer in its own transaction."""
+    once = await claim_of(request, grant, status)
+    if once is not None and (seen := await idempotency.answer_of(ctx, grant.workspace, once)):
+        return _replay(seen)
+    try:
+        return Response(await create(once), status_code=status)
+    except AnsweredBefore as raced:
+        return _replay(raced.answer)
 
 
 async def idempotent(
@@ -27,28 +66,14 @@ async def idempotent(
     create: Callable[[], Awaitable[Any]],
     status: int = 201,
 ) -> Response[Any]:
-    key = request.headers.get(HEADER)
-    if key is None:
+    """Answer a creating POST whose service takes no claim: the answer is recorded
+    after the service's own commit, so a crash in between loses it (prefer
+    ``exactly_once``)."""
+    once = await claim_of(request, grant, status)
+    if once is None:
         return Response(await create(), status_code=status)
-    if not 0 < len(key) <= 200:
-        raise InvalidInput("Idempotency-Key must be 1-200 characters")
-    fingerprint = hashlib.sha256(
-        request.method.encode() + request.url.path.encode() + await request.body()
-    ).hexdigest()
-    who = grant.principal.user.username
-    async with ctx.catalog.reading(grant.workspace) as uow:
-        seen = await uow.idempotent_answer(who, key)
-    if seen is not None:
-        if seen[0] != fingerprint:
-            raise InvalidInput(
-                "this Idempotency-Key was used for a different request",
-                hint="use a new key for a new request",
-            )
-        return Response(
-            json.loads(seen[2]), status_code=seen[1], headers={"Idempotency-Replayed": "true"}
-        )
+    if seen := await idempotency.answer_of(ctx, grant.workspace, once):
+        return _replay(seen)
     value = await create()
-    body = json.dumps(value, default=str).encode()
-    async with ctx.catalog.writing(grant.workspace) as uow:
-        await uow.remember_answer(who, key, fingerprint, status, body)
+    await idempotency.remember(ctx, grant.workspace, once, value)
     return Response(value, status_code=status)

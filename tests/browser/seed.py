@@ -8,12 +8,13 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from appliance.sdk import Client
+from appliance.sdk import Client, SplitConfig
 from appliance.sdk.yolo import import_yolo
 
 WS = "default"
 DATASET = "pets"
 RELABELLED = "img01.png"
+SPLIT = SplitConfig((("train", 0.5), ("val", 0.25), ("test", 0.25)), "browser")
 
 #: name → YOLO label text in v1; img04 has no label file (an unlabelled image) and
 #: img03 repeats a box (a label-quality warning).
@@ -56,8 +57,7 @@ def _yolo_folder(root: Path) -> Path:
 
 def seed(client: Client, tmp: Path) -> Seeded:
     root = _yolo_folder(tmp / "yolo")
-    split = {"ratios": {"train": 0.5, "val": 0.25, "test": 0.25}, "seed": "browser"}
-    client.create_dataset(WS, DATASET, "generated shapes, two classes", split=split)
+    client.create_dataset(WS, DATASET, "generated shapes, two classes", split=SPLIT)
     import_yolo(client, WS, DATASET, root)
     client.commit(WS, DATASET, "first cut")
     (root / "labels" / "train" / RELABELLED.replace(".png", ".txt")).write_text(V2_RELABEL)

@@ -11,6 +11,7 @@ import urllib.request
 import pytest
 
 from tests.browser.conftest import log_in, shot
+from tests.browser.seed import SPLIT
 
 pytestmark = pytest.mark.browser
 
@@ -98,6 +99,8 @@ def test_workspace_dataset_and_version_log(page, appliance, seeded):
     assert page.get_by_test_id("studio-link").get_attribute("href").endswith("/pets/studio")
     assert page.get_by_test_id("review-link").get_attribute("href").endswith("/pets/review")
     assert "Nothing to commit" in page.get_by_test_id("working").inner_text()
+    shown = page.get_by_test_id("split").inner_text()
+    assert shown == f"Split train 50%, val 25%, test 25% (seed {SPLIT.seed})."
     crumbs = page.get_by_test_id("breadcrumb").inner_text()
     assert re.search(r"Workspaces\W+default\W+pets", crumbs)
     shot(page, "dataset")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from appliance.sdk import ApiError, Client
+from appliance.sdk import ApiError, Client, SplitConfig
 from tests.conftest import make_tree, pulled_digests, tree_digests
 from tests.e2e.conftest import BIN, PASSWORD, Appliance, free_port, running_appliance
 from tests.integration.lan import POOL
@@ -130,6 +130,25 @@ def test_sdk_upload_commit_and_pull_in_split_layout(appliance, tmp_path):
         c.pull(None, "sdk-demo", "latest", dest)
     only_val = c.pull(None, "sdk-demo", v["number"], tmp_path / "val", split="val")
     assert only_val.files == sum(1 for r in rows if r["split"] == "val")
+
+
+def test_a_split_goes_in_and_comes_back_in_one_shape(appliance, tmp_path):
+    c = appliance.client
+    halves = SplitConfig((("train", 0.5), ("test", 0.5)), "halves")
+    made = c.create_dataset(None, "split-demo", split=halves)
+    assert made["split"] == halves.as_dict() == c.get_dataset(None, "split-demo")["split"]
+    assert made["split"] == {"ratios": [["train", 0.5], ["test", 0.5]], "seed": "halves"}
+    make_tree(tmp_path / "s", 4, seed=5)
+    c.upload_tree(None, "split-demo", tmp_path / "s")
+    thirds = SplitConfig((("a", 0.25), ("b", 0.25), ("c", 0.5)), "thirds")
+    v = c.commit(None, "split-demo", "resplit", split=thirds)
+    assert SplitConfig.from_dict(v["split"]) == thirds
+    # What an answer gives is what a request takes; the older object form still goes in.
+    same = {"name": "split-copy", "split": made["split"]}
+    assert c._json("POST", c._ws(None, "datasets"), json=same)["split"] == made["split"]
+    older = {"name": "split-old", "split": {"ratios": {"train": 0.5, "test": 0.5}}}
+    answer = c._json("POST", c._ws(None, "datasets"), json=older)
+    assert SplitConfig.from_dict(answer["split"]) == SplitConfig((("train", 0.5), ("test", 0.5)))
 
 
 def test_mirror_drops_what_the_source_no_longer_has(appliance, tmp_path):

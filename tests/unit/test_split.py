@@ -1,9 +1,11 @@
 import hashlib
 
+import msgspec
 import pytest
 
 from appliance.domain.split import SplitConfig, assign_split, bucket
 from appliance.errors import InvalidInput
+from appliance.web.dto import SplitIn
 
 pytestmark = pytest.mark.unit
 
@@ -80,3 +82,11 @@ def test_renaming_files_keeps_every_split():
     before = {r.sha256: r.split for r in freeze(files, SplitConfig())}
     after = {r.sha256: r.split for r in freeze(renamed, SplitConfig())}
     assert before == after
+
+
+def test_the_api_takes_a_split_in_the_shape_it_answers_with():
+    cfg = SplitConfig((("train", 0.7), ("val", 0.2), ("test", 0.1)), "s")
+    assert msgspec.convert(cfg.as_dict(), SplitIn).config() == cfg
+    older = {"ratios": {"train": 0.7, "val": 0.2, "test": 0.1}, "seed": "s"}
+    assert msgspec.convert(older, SplitIn).config() == cfg
+    assert msgspec.convert({"ratios": [["all", 1]]}, SplitIn).config() == SplitConfig((("all", 1),))

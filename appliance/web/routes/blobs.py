@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from litestar import Request, Router, get, post, put
@@ -10,8 +9,8 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 
 from appliance.domain.access import Permission as P
-from appliance.errors import InvalidInput, NotFound, UnsupportedMediaType
-from appliance.services import uploads
+from appliance.errors import InvalidInput, UnsupportedMediaType
+from appliance.services import downloads, uploads
 from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import DigestsIn
 from appliance.web.openapi_doc import raw_body
@@ -42,8 +41,7 @@ def _content_type(request: Request[Any, Any, Any], allowed: tuple[str, ...]) -> 
     summary="Which of these blobs the workspace lacks (dedup negotiation)",
 )
 async def missing(ctx: CtxDep, grant: GrantDep, data: JSONBody[DigestsIn]) -> dict[str, Any]:
-    lacking = await asyncio.to_thread(ctx.blobs.missing, grant.workspace, set(data.sha256))
-    return {"missing": sorted(lacking)}
+    return {"missing": sorted(await uploads.missing(ctx, grant.workspace, set(data.sha256)))}
 
 
 @post(
@@ -93,15 +91,11 @@ async def upload_one(
     summary="Download one blob",
 )
 async def download(ctx: CtxDep, grant: GrantDep, sha256: FromPath[str]) -> Stream:
-    async with ctx.catalog.reading(grant.workspace) as uow:
-        sizes = await uow.file_sizes_of({sha256})
-    if sha256 not in sizes:
-        raise NotFound("blob", sha256)
-    chunks = await started(ctx.blobs.stream(grant.workspace, sha256))
+    blob = await downloads.blob(ctx, grant.workspace, sha256)
     return Stream(
-        chunks,
+        await started(blob.chunks),
         media_type="application/octet-stream",
-        headers={"Content-Length": str(sizes[sha256]), "ETag": f'"{sha256}"'},
+        headers={"Content-Length": str(blob.size), "ETag": f'"{sha256}"'},
     )
 
 

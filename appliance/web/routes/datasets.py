@@ -8,10 +8,12 @@ from litestar import Request, Response, Router, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from appliance.domain.access import Permission as P
+from appliance.domain.manifest import WorkingFile
 from appliance.services import datasets, staging
+from appliance.services.idempotency import Once
 from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import DatasetIn, RemoveIn, StageIn
-from appliance.web.idempotency import idempotent
+from appliance.web.idempotency import exactly_once
 from appliance.web.pagination import page
 from appliance.web.queries import Limit
 
@@ -30,26 +32,20 @@ async def list_datasets(
 async def create_dataset(
     request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, data: JSONBody[DatasetIn]
 ) -> Response[Any]:
-    async def create() -> dict[str, Any]:
-        split = data.split.config() if data.split else None
-        await datasets.create(ctx, grant.workspace, data.name, grant.actor, data.description, split)
-        return await _summary(ctx, grant, data.name)
+    split = data.split.config() if data.split else None
 
-    return await idempotent(request, ctx, grant, create)
+    async def create(once: Once | None) -> dict[str, Any]:
+        made = await datasets.create(
+            ctx, grant.workspace, data.name, grant.actor, data.description, split, once=once
+        )
+        return made.as_dict()
 
-
-async def _summary(ctx: CtxDep, grant: GrantDep, slug: str) -> dict[str, Any]:
-    for s in await datasets.list_all(ctx, grant.workspace):
-        if s.dataset.slug == slug:
-            return s.as_dict()
-    from appliance.errors import NotFound
-
-    raise NotFound("dataset", slug)
+    return await exactly_once(request, ctx, grant, create)
 
 
 @get(DS, opt=needs(P.DATASET_READ), summary="One dataset")
 async def show_dataset(ctx: CtxDep, grant: GrantDep, ds: FromPath[str]) -> dict[str, Any]:
-    return await _summary(ctx, grant, ds)
+    return (await datasets.show(ctx, grant.workspace, ds)).as_dict()
 
 
 @delete(DS, opt=needs(P.DATASET_DELETE), summary="Delete a dataset (refused while held)")
@@ -76,23 +72,19 @@ async def working_files(
     limit: Limit = 100,
     cursor: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
-    async with ctx.catalog.reading(grant.workspace) as uow:
-        dataset = await uow.get_dataset(ds)
-        files = sorted((await uow.working_files(dataset.id)).values(), key=lambda f: f.filename)
-        sizes = await uow.file_sizes_of({f.sha256 for f in files})
-    return page(
-        files,
-        lambda f: f.filename,
-        cursor,
-        limit,
-        encode=lambda f: {
-            "filename": f.filename,
-            "sha256": f.sha256,
-            "label_sha256": f.label_sha256,
-            "role": f.role,
-            "size": sizes.get(f.sha256, 0),
-        },
-    )
+    files = await datasets.working_files(ctx, grant.workspace, ds)
+    return page(files, lambda e: e[0].filename, cursor, limit, encode=_working_row)
+
+
+def _working_row(entry: tuple[WorkingFile, int]) -> dict[str, Any]:
+    f, size = entry
+    return {
+        "filename": f.filename,
+        "sha256": f.sha256,
+        "label_sha256": f.label_sha256,
+        "role": f.role,
+        "size": size,
+    }
 
 
 @post(

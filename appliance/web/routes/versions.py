@@ -10,11 +10,12 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from appliance.domain.access import Permission as P
-from appliance.services import archive, datasets, erasure, versions
+from appliance.services import archive, datasets, downloads, erasure, versions
 from appliance.services import labels as label_service
+from appliance.services.idempotency import Once
 from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import CommitIn, TagIn
-from appliance.web.idempotency import idempotent
+from appliance.web.idempotency import exactly_once
 from appliance.web.pagination import page
 from appliance.web.queries import Limit
 from appliance.web.streams import started
@@ -31,10 +32,7 @@ async def list_versions(
     limit: Limit = 100,
     cursor: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
-    async with ctx.catalog.reading(grant.workspace) as uow:
-        dataset = await uow.get_dataset(ds)
-        found = await uow.list_versions(dataset.id)
-    rows = sorted(found, key=lambda v: -v.number)
+    rows = await versions.list_all(ctx, grant.workspace, ds)
     return page(
         rows, lambda v: v.number, cursor, limit, descending=True, encode=lambda v: v.as_dict()
     )
@@ -48,8 +46,9 @@ async def commit(
     ds: FromPath[str],
     data: JSONBody[CommitIn],
 ) -> Response[Any]:
-    async def create() -> dict[str, Any]:
-        split = data.split.config() if data.split else None
+    split = data.split.config() if data.split else None
+
+    async def create(once: Once | None) -> dict[str, Any]:
         v = await versions.commit(
             ctx,
             grant.workspace,
@@ -59,10 +58,11 @@ async def commit(
             split,
             data.allow_empty,
             only_approved=data.only_approved,
+            once=once,
         )
         return v.as_dict()
 
-    return await idempotent(request, ctx, grant, create)
+    return await exactly_once(request, ctx, grant, create)
 
 
 @get(
@@ -142,14 +142,13 @@ async def version_archive(
 async def version_file(
     ctx: CtxDep, grant: GrantDep, ds: FromPath[str], ref: FromPath[str], path: FromPath[str]
 ) -> Stream:
-    row, size = await archive.one_file(ctx, grant.workspace, ds, ref, path.lstrip("/"))
+    row, file = await downloads.version_file(ctx, grant.workspace, ds, ref, path.lstrip("/"))
     media = mimetypes.guess_type(row.filename)[0] or "application/octet-stream"
-    chunks = await started(ctx.blobs.stream(grant.workspace, row.sha256))
     return Stream(
-        chunks,
+        await started(file.chunks),
         media_type=media,
         headers={
-            "Content-Length": str(size),
+            "Content-Length": str(file.size),
             "ETag": f'"{row.sha256}"',
             "X-Ahoy-Sha256": row.sha256,
         },
@@ -181,13 +180,7 @@ async def version_diff(
 
 @get(DS + "/tags", opt=needs(P.DATASET_READ), summary="Tags and the versions they name")
 async def list_tags(ctx: CtxDep, grant: GrantDep, ds: FromPath[str]) -> list[dict[str, Any]]:
-    async with ctx.catalog.reading(grant.workspace) as uow:
-        dataset = await uow.get_dataset(ds)
-        found = await uow.list_versions(dataset.id)
-    return sorted(
-        ({"name": t, "version": v.number} for v in found for t in v.tags),
-        key=lambda t: str(t["name"]),
-    )
+    return [{"name": t, "version": n} for t, n in await datasets.tags(ctx, grant.workspace, ds)]
 
 
 @put(DS + "/tags/{name:str}", opt=needs(P.DATASET_COMMIT), summary="Point a tag at a version")

@@ -8,7 +8,7 @@ from litestar import Router, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from appliance.domain.access import Permission as P
-from appliance.services import workspaces
+from appliance.services import audit, workspaces
 from appliance.web.access import CtxDep, GrantDep, PrincipalDep, admin, needs, user
 from appliance.web.dto import MemberIn, QuotaIn, WorkspaceIn
 from appliance.web.pagination import check_limit, encode_cursor, int_cursor
@@ -72,8 +72,7 @@ async def audit_log(
 ) -> dict[str, Any]:
     check_limit(limit)
     before = int_cursor(cursor)
-    async with ctx.catalog.reading(grant.workspace) as uow:
-        entries = await uow.audit_entries(limit + 1, before)
+    entries = await audit.entries(ctx, grant.workspace, limit + 1, before)
     more = len(entries) > limit
     entries = entries[:limit]
     return {

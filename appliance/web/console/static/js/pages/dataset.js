@@ -75,7 +75,7 @@ export async function render(root, { ws, ds }) {
       log.length ? h("a", { class: "button", href: `${route("ws", ws, "train")}?dataset=${encodeURIComponent(ds)}`, "data-testid": "train-link" }, "Train a model") : null,
     ),
     dataset.description ? h("p", {}, dataset.description) : null,
-    h("p", { class: "muted" }, `Split ${split} (seed ${dataset.split.seed}).`),
+    h("p", { class: "muted", "data-testid": "split" }, `Split ${split} (seed ${dataset.split.seed}).`),
     working(ws, ds, work),
     h("h2", {}, "Classes"),
     classChips(schema),
