@@ -24,7 +24,9 @@ from appliance.domain import jobs as states
 from appliance.domain.governor import HostReading, Policy, ResourceRequest, never_fits
 from appliance.errors import JobRejected
 from appliance.ports.probe import HardwareProbe
+from appliance.services import idempotency
 from appliance.services.context import ServiceContext
+from appliance.services.idempotency import Once
 
 
 def policy_of(ctx: ServiceContext) -> Policy:
@@ -38,7 +40,10 @@ async def submit(
     params: dict[str, Any],
     actor: str,
     probe: HardwareProbe,
+    once: Once | None = None,
 ) -> dict[str, Any]:
+    """Queue a job that can fit on this box (JobRejected names what it needs that
+    the box lacks). With ``once``, the job row and the key's answer commit together."""
     kind = ctx.kinds.get(kind_name)
     params = kind.validate(params)
     if kind.prepare is not None:
@@ -53,9 +58,12 @@ async def submit(
     job_id = secrets.token_hex(8)
     waiting = {"verdict": "queue", "reason": "waiting for the scheduler", "position": 0}
     async with ctx.catalog.writing(ws) as uow:
+        await idempotency.claim(uow, once)
         await uow.add_job(job_id, kind.name, params, actor, asdict(request), waiting)
         await uow.audit(actor, "job.queued", f"job:{job_id}", kind=kind.name)
-        return await uow.get_job(job_id)
+        job = await uow.get_job(job_id)
+        await idempotency.keep(uow, once, job)
+        return job
 
 
 async def cancel(ctx: ServiceContext, ws: str, job_id: str, actor: str) -> dict[str, Any]:

@@ -85,11 +85,3 @@ async def answer_of(ctx: ServiceContext, ws: str, once: Once) -> Answer | None:
     retry of a finished call is answered here."""
     async with ctx.catalog.reading(ws) as uow:
         return await _recorded(uow, once)
-
-
-async def remember(ctx: ServiceContext, ws: str, once: Once, value: Any) -> None:
-    """Record an answer in a transaction of its own, after the creating one
-    committed: for services that take no ``Once`` yet. A crash between the two
-    leaves the thing made and the key unanswered, so a retry makes it again."""
-    async with ctx.catalog.writing(ws) as uow:
-        await keep(uow, once, value)

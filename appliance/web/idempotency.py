@@ -57,23 +57,3 @@ async def exactly_once(
         return Response(await create(once), status_code=status)
     except AnsweredBefore as raced:
         return _replay(raced.answer)
-
-
-async def idempotent(
-    request: Request[Any, Any, Any],
-    ctx: ServiceContext,
-    grant: Grant,
-    create: Callable[[], Awaitable[Any]],
-    status: int = 201,
-) -> Response[Any]:
-    """Answer a creating POST whose service takes no claim: the answer is recorded
-    after the service's own commit, so a crash in between loses it (prefer
-    ``exactly_once``)."""
-    once = await claim_of(request, grant, status)
-    if once is None:
-        return Response(await create(), status_code=status)
-    if seen := await idempotency.answer_of(ctx, grant.workspace, once):
-        return _replay(seen)
-    value = await create()
-    await idempotency.remember(ctx, grant.workspace, once, value)
-    return Response(value, status_code=status)

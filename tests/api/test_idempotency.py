@@ -155,3 +155,28 @@ def test_duplicates_racing_with_one_key_make_one_version(own_server: Server):
     assert all(a.json() == answers[0].json() for a in answers)
     assert [a.headers.get("Idempotency-Replayed") for a in answers].count(None) == 1
     assert _versions(own_server) == [1]
+
+
+def test_job_submissions_racing_with_one_key_queue_one_job(own_server: Server):
+    """A governed job's row and its key's answer commit together too."""
+    admin = set_up_admin(own_server)
+    admin.ok("POST", "/v1/workspaces", 201, json={"id": "once"})
+    callers = 6
+    start = threading.Barrier(callers)
+    answers: list[requests.Response] = []
+
+    def send() -> None:
+        api = Api(admin.url, admin.token)
+        start.wait()
+        answers.append(api.post(WS + "/verify", json={}, headers={"Idempotency-Key": "v"}))
+
+    threads = [threading.Thread(target=send) for _ in range(callers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert [a.status_code for a in answers] == [202] * callers
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert [a.headers.get("Idempotency-Replayed") for a in answers].count(None) == 1
+    assert own_server.sql("SELECT count(*) FROM jobs WHERE kind = 'verify'") == [(1,)]

@@ -12,10 +12,11 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from appliance.domain.access import Permission as P
 from appliance.services import erasure, job_records
+from appliance.services.idempotency import Once
 from appliance.services.job_watch import poll_watch
 from appliance.web.access import CtxDep, GrantDep, needs
 from appliance.web.dto import ErasureIn, GcIn, VerifyIn
-from appliance.web.idempotency import idempotent
+from appliance.web.idempotency import exactly_once
 from appliance.web.pagination import page
 from appliance.web.queries import After, Limit
 from appliance.web.routes.queue import HANDLERS as QUEUE
@@ -53,7 +54,7 @@ async def run_verify(
 async def erase(
     request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, data: JSONBody[ErasureIn]
 ) -> Response[Any]:
-    async def create() -> dict[str, Any]:
+    async def create(once: Once | None) -> dict[str, Any]:
         r = await erasure.erase(
             ctx,
             grant.workspace,
@@ -63,10 +64,11 @@ async def erase(
             dataset=data.dataset,
             filename=data.file,
             version=data.version,
+            once=once,
         )
         return r.as_dict()
 
-    return await idempotent(request, ctx, grant, create)
+    return await exactly_once(request, ctx, grant, create)
 
 
 @get(W + "/jobs", opt=needs(P.JOB_READ), summary="Jobs, newest first")

@@ -13,10 +13,11 @@ from appliance.errors import ServiceFailed
 from appliance.services import governed, job_records
 from appliance.services import job_kinds as kinds
 from appliance.services.context import ServiceContext
+from appliance.services.idempotency import Once
 from appliance.services.workspaces import Grant
 from appliance.web.access import CtxDep, GrantDep, needs, somewhere
 from appliance.web.dto import JobIn
-from appliance.web.idempotency import idempotent
+from appliance.web.idempotency import exactly_once
 from appliance.web.queries import After
 from appliance.web.routes.plugins import list_plugins
 
@@ -44,12 +45,14 @@ async def submit(
     route that starts a job answers)."""
     gov = _governor(request)
 
-    async def create() -> dict[str, Any]:
-        job = await governed.submit(ctx, grant.workspace, kind, params, grant.actor, gov.probe)
+    async def create(once: Once | None) -> dict[str, Any]:
+        job = await governed.submit(
+            ctx, grant.workspace, kind, params, grant.actor, gov.probe, once=once
+        )
         gov.scheduler.wake()
         return job
 
-    return await idempotent(request, ctx, grant, create, status=202)
+    return await exactly_once(request, ctx, grant, create, status=202)
 
 
 @post(
