@@ -70,6 +70,7 @@ test-unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check appliance agent bundle airgap tests benchmarks
 	$(BIN)/mypy appliance
+	$(BIN)/lint-imports
 
 bench: $(STAMP) $(RKNN_STAMP)
 	$(BIN)/pip install -q -e '.[bench]'
