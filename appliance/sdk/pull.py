@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+import urllib3
+
 from appliance.destination import Destination, write_file
 from appliance.domain.names import check_filename
 from appliance.domain.pulled import MANIFEST, META, clashes, file_path, label_path
@@ -175,6 +177,12 @@ class _Extract:
         except tarfile.TarError as exc:
             raise TransferError(
                 "bad-archive", f"the archive could not be read: {exc}", hint="pull again"
+            ) from None
+        except urllib3.exceptions.HTTPError as exc:  # the appliance went away mid-archive
+            raise TransferError(
+                "incomplete-archive",
+                f"the connection to the appliance broke after {len(self.written)} files: {exc}",
+                hint="pull again with --force (every file written is whole and verified)",
             ) from None
         finally:
             resp.close()

@@ -32,7 +32,7 @@ def ds(local_appliance: Appliance) -> str:
 
 
 def _state(app: Appliance, ds: str) -> tuple[int, set[str]]:
-    return client(app).working(None, ds)["working_files"], set(app.stored_blobs())
+    return client(app).working(None, ds)["working_files"], app.stored_blobs()
 
 
 def _symlink_outside(src, tmp_path):
