@@ -23,7 +23,7 @@ import urllib3
 
 from appliance.destination import Destination, write_file
 from appliance.domain.names import check_filename
-from appliance.domain.pulled import MANIFEST, META, clashes, file_path, label_path
+from appliance.domain.pulled import LAYOUTS, MANIFEST, META, clashes, file_path, label_path
 from appliance.domain.pulled import manifest_document as pull_manifest
 from appliance.errors import Conflict, InvalidInput
 from appliance.progress import NoProgress, Progress
@@ -34,7 +34,6 @@ from appliance.sdk.types import ManifestRow, PullReport
 if TYPE_CHECKING:
     from appliance.sdk.client import Client
 
-LAYOUTS = ("tree", "split")
 _ROW_KEYS = ("filename", "label_sha256", "role", "sha256", "split")
 
 
