@@ -48,9 +48,6 @@ class Settings:
     weed_max_restarts: int = _setting(
         3, "How often `ahoy serve` restarts a weed child that died before giving up."
     )
-    import_workers: int = _setting(
-        0, "Threads that read and hash files during import (0: one per core, at least 2)."
-    )
     tls_cert_file: str = _setting(
         "", "PEM certificate for HTTPS; required (with the key) to bind to a non-loopback host."
     )

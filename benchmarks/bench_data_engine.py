@@ -5,8 +5,9 @@ Measures, on the same generated JPEGs and the same procedure for every tool:
 * the physical limit: sha256 of every byte (one pass, one thread) + ``cp -r``;
 * DVC: ``dvc add`` + ``git commit`` in a scratch repo, the same after adding
   files, ``dvc diff``, ``dvc checkout`` into an emptied workspace;
-* ours, per blob store, through the services in-process and through the real
-  ``ahoy`` CLI: import+commit, recommit after adding files, diff, pull.
+* ours, per blob store, through the real ``ahoy`` CLI against a real ``ahoy
+  serve`` (the path users run): import+commit, recommit after adding files,
+  diff, pull.
 
 Procedure: tree A has ``--files`` JPEGs; then ``--extra`` new ones are added to
 it and each tool records again. Every tool gets its own byte copy of the tree
@@ -58,7 +59,6 @@ from benchmarks.data_engine.tools import (  # noqa: E402
     bench_cli,
     bench_dvc,
     bench_limit,
-    bench_ours,
     dvc_available,
 )
 
@@ -75,7 +75,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workdir", type=Path, default=Path(".bench"), help="scratch space")
     p.add_argument("--stores", default="local,seaweedfs", help="blob stores to measure")
     p.add_argument("--skip-dvc", action="store_true", help="do not measure DVC")
-    p.add_argument("--skip-cli", action="store_true", help="do not measure the ahoy CLI")
     p.add_argument("--quick", action="store_true", help="smoke run: 1,000 files + 30")
     p.add_argument(
         "--repeat",
@@ -109,7 +108,7 @@ def _sigterm(signum: int, frame: object) -> None:
 
 def disk_shortfall(args: argparse.Namespace, workdir: Path, tree_bytes: int) -> int:
     """Bytes missing for the run: each round writes about this many trees' worth."""
-    trees = 2 + (3 if args.dvc else 0) + len(args.stores) * (3 if args.skip_cli else 6)
+    trees = 2 + (3 if args.dvc else 0) + len(args.stores) * 3
     need = int(args.repeat * trees * tree_bytes * 1.2) + (1 << 30)
     return need - shutil.disk_usage(workdir).free
 
@@ -122,9 +121,7 @@ def one_round(args: argparse.Namespace, data: Path, run: Path, trash: Trash) -> 
     if args.dvc:
         trees["dvc"] = run / "dvc" / "data"
     for store in args.stores:
-        trees[f"ahoy-{store}"] = run / "trees" / f"ahoy-{store}"
-        if not args.skip_cli:
-            trees[f"cli-{store}"] = run / "trees" / f"cli-{store}"
+        trees[f"cli-{store}"] = run / "trees" / f"cli-{store}"
     for dst in trees.values():
         copy_tree(data / "tree", dst)
     settle()
@@ -138,18 +135,12 @@ def one_round(args: argparse.Namespace, data: Path, run: Path, trash: Trash) -> 
     if args.dvc:
         bench_dvc(run / "dvc", data / "extra", trash, res, files, added)
     for store in args.stores:
-        for label, fn, key in (
-            ("in-process", bench_ours, f"ahoy-{store}"),
-            ("CLI", bench_cli, f"cli-{store}"),
-        ):
-            if key not in trees:
-                continue
-            try:
-                fn(store, trees[key], data / "extra", run, res, files, added)
-            except Exception as exc:  # one store failing must not lose the rest
-                traceback.print_exc()
-                first = str(exc).splitlines()[0] if str(exc) else ""
-                res.notes.append(f"{store} ({label}) failed: {type(exc).__name__}: {first}")
+        try:
+            bench_cli(store, trees[f"cli-{store}"], data / "extra", run, res, files, added)
+        except Exception as exc:  # one store failing must not lose the rest
+            traceback.print_exc()
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            res.notes.append(f"{store} failed: {type(exc).__name__}: {first}")
     res.notes.append(f"round {run.name.rsplit('-', 1)[1]}: {meter.foreign()}")
     return res
 

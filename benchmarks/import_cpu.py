@@ -1,11 +1,10 @@
 """One import+commit with its CPU cost: for before/after comparisons of the blob path.
 
-Imports a tree once through the services in-process (weed a child, as in
-``bench_data_engine.py``'s "ahoy/seaweedfs") and once through the real ``ahoy``
-CLI against a real ``ahoy serve`` ("ahoy CLI/seaweedfs"), each on a fresh data
-dir, and prints one JSON line: wall seconds, and the CPU-seconds of this
-process, of weed, of ``ahoy serve`` + weed and of the CLI processes. CPU-seconds
-move much less with other work on a shared box than wall-clock seconds do.
+Imports a tree through the real ``ahoy`` CLI against a real ``ahoy serve`` on a
+fresh data dir (``bench_data_engine.py``'s "ahoy CLI/seaweedfs") and prints one
+JSON line: wall seconds, and the CPU-seconds of the CLI processes and of ``ahoy
+serve`` + weed. CPU-seconds move much less with other work on a shared box than
+wall-clock seconds do.
 
 To compare two versions, run it from each checkout in turn, several times
 (docs/blobstore.md, "Why tokens on the volume and filer ports"):
@@ -34,11 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from appliance.services import datasets  # noqa: E402
-from appliance.settings import Settings  # noqa: E402
-from benchmarks.data_engine.common import ACTOR, BIN, SLUG, settle, sh  # noqa: E402
+from benchmarks.data_engine.common import BIN, SLUG, settle, sh  # noqa: E402
 from benchmarks.data_engine.served import served  # noqa: E402
-from benchmarks.data_engine.tools import blob_service, import_commit, service  # noqa: E402
 
 
 def tree_cpu(pids: Iterable[int]) -> float:
@@ -57,21 +53,6 @@ def tree_cpu(pids: Iterable[int]) -> float:
                 continue
             total += t.user + t.system
     return total
-
-
-def in_process(tree: Path, work: Path) -> dict[str, float]:
-    settings = Settings(data_dir=work / f"inproc-{uuid.uuid4().hex[:8]}", blob_store="seaweedfs")
-    with blob_service(settings):
-        weed = int(json.loads((settings.run_dir / "weed.json").read_text())["pid"])
-        service(settings, datasets.create, SLUG, ACTOR)
-        settle()
-        cpu0, weed0 = time.process_time(), tree_cpu([weed])
-        seconds, _ = import_commit(settings, tree, "v1")
-        return {
-            "inproc_s": round(seconds, 3),
-            "inproc_python_cpu": round(time.process_time() - cpu0, 2),
-            "inproc_weed_cpu": round(tree_cpu([weed]) - weed0, 2),
-        }
 
 
 def through_cli(tree: Path, work: Path) -> dict[str, float]:
@@ -101,7 +82,6 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     try:
         row: dict[str, object] = {"label": label}
-        row.update(in_process(tree, work))
         row.update(through_cli(tree, work))
         row["load1"] = round(os.getloadavg()[0], 2)
         print(json.dumps(row), flush=True)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import os
 import random
 import subprocess
+import tarfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,6 +17,7 @@ from typing import Any, TypeVar
 import pytest
 
 from appliance.bootstrap import open_services
+from appliance.domain.records import StageResult
 from appliance.services.context import ServiceContext
 from appliance.settings import Settings
 
@@ -43,18 +46,53 @@ class Engine:
         return asyncio.run(main())
 
     def seed(self, src: Path, count: int, dataset: str = "ds", **tree: Any) -> dict[str, str]:
-        """A tree of ``count`` random files, imported into a new dataset and
-        committed as version 1; returns name → sha256."""
-        from appliance.services import datasets, importing, versions
+        """A tree of ``count`` random files, staged into a new dataset and committed
+        as version 1; returns name → sha256."""
+        from appliance.services import datasets, versions
 
         digests = make_tree(src, count, **tree)
         self(datasets.create, dataset, "me")
-        self(importing.import_tree, dataset, src, "me")
+        self(stage_files, dataset, read_tree(src), "me")
         self(versions.commit, dataset, "v1", "me")
         return digests
 
     def blob_count(self) -> int:
         return self.with_ctx(_count(self.ws))
+
+
+async def stage_files(
+    ctx: ServiceContext, ws: str, dataset: str, files: dict[str, bytes], actor: str
+) -> StageResult:
+    """Put ``files`` (name → bytes) in a dataset's working area through the services
+    the upload routes call: the blobs as one tar (``POST .../blobs``), then the names
+    (``POST .../working/files``). For tests that need data in a store; the upload
+    itself (scan, hash, negotiate, send) is the SDK's, tested end to end."""
+    from appliance.services import staging, uploads
+
+    blobs = {hashlib.sha256(data).hexdigest(): data for data in files.values()}
+    body = io.BytesIO()
+    with tarfile.open(fileobj=body, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for sha, data in blobs.items():
+            info = tarfile.TarInfo(sha)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    budget = await uploads.budget_for(ctx, ws, body.tell())
+    body.seek(0)
+    await uploads.receive_tar(ctx, ws, body, budget)
+    entries = [
+        staging.Entry(name, hashlib.sha256(data).hexdigest(), len(data))
+        for name, data in files.items()
+    ]
+    return await staging.stage_uploaded(ctx, ws, dataset, entries, actor)
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    """name → bytes of every file under root."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _count(ws: str) -> Callable[[ServiceContext], Awaitable[int]]:

@@ -26,6 +26,8 @@ META = ".ahoy"
 MANIFEST = f"{META}/manifest.json"
 LABELS = f"{META}/labels"
 FORMAT = "ahoy.pull/1"
+#: ``tree`` keeps the dataset's paths; ``split`` puts each file under ``<split>/``.
+LAYOUTS = ("tree", "split")
 ROW_KEYS = ("filename", "label_sha256", "role", "sha256", "split")
 
 

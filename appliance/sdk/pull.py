@@ -19,9 +19,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+import urllib3
+
 from appliance.destination import Destination, write_file
 from appliance.domain.names import check_filename
-from appliance.domain.pulled import MANIFEST, META, clashes, file_path, label_path
+from appliance.domain.pulled import LAYOUTS, MANIFEST, META, clashes, file_path, label_path
 from appliance.domain.pulled import manifest_document as pull_manifest
 from appliance.errors import Conflict, InvalidInput
 from appliance.progress import NoProgress, Progress
@@ -32,7 +34,6 @@ from appliance.sdk.types import ManifestRow, PullReport
 if TYPE_CHECKING:
     from appliance.sdk.client import Client
 
-LAYOUTS = ("tree", "split")
 _ROW_KEYS = ("filename", "label_sha256", "role", "sha256", "split")
 
 
@@ -175,6 +176,12 @@ class _Extract:
         except tarfile.TarError as exc:
             raise TransferError(
                 "bad-archive", f"the archive could not be read: {exc}", hint="pull again"
+            ) from None
+        except urllib3.exceptions.HTTPError as exc:  # the appliance went away mid-archive
+            raise TransferError(
+                "incomplete-archive",
+                f"the connection to the appliance broke after {len(self.written)} files: {exc}",
+                hint="pull again with --force (every file written is whole and verified)",
             ) from None
         finally:
             resp.close()

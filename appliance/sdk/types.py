@@ -86,7 +86,7 @@ class UploadReport:
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.update(d.pop("staged"))
-        d["new_blobs"] = self.uploaded_blobs  # the name the in-process import used
+        d["new_blobs"] = self.uploaded_blobs  # scripts read it from `ahoy dataset import --json`
         return d
 
 

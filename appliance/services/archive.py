@@ -17,12 +17,11 @@ from dataclasses import dataclass
 
 from appliance.domain.manifest import ManifestRow
 from appliance.domain.names import check_filename
-from appliance.domain.pulled import META, clashes, label_path
+from appliance.domain.pulled import LAYOUTS, META, clashes, file_path, label_path
 from appliance.domain.records import Version
 from appliance.errors import BlobMissing, Conflict, InvalidInput
 from appliance.iostreams import ChunkSink, iter_reader
 from appliance.services.context import ServiceContext
-from appliance.services.pull import LAYOUTS
 from appliance.services.versions import manifest
 
 SMALL = 8 << 20
@@ -41,7 +40,7 @@ class ArchivePlan:
         return sum(self.sizes.get(r.sha256, 0) for r in self.rows)
 
     def member_name(self, row: ManifestRow) -> str:
-        return f"{row.split}/{row.filename}" if self.layout == "split" else row.filename
+        return file_path(row.filename, row.split, self.layout)
 
 
 async def plan(

@@ -1,8 +1,8 @@
 """Put named, already-stored blobs into a dataset's working area.
 
-Both the in-process import and the HTTP upload end here: one transaction that
-refuses erased content, optionally mirrors a folder (drops names it no longer
-has), and records the files.
+An upload (``stage_uploaded``) and a derived dataset end here: one transaction
+that refuses erased content, optionally mirrors a folder (drops names it no
+longer has), and records the files.
 """
 
 from __future__ import annotations

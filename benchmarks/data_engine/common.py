@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]  # the checkout
 BIN = Path(sys.executable).parent
 GEN_VERSION = 1  # bump when the generator changes, so cached trees are remade
 FOLDERS = 16
-ACTOR = "bench"
 SLUG = "bench"
 LAST_DELETE = "last-delete"
 # After a mass delete this disk discards the freed blocks, and creating files is

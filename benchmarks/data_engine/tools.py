@@ -1,22 +1,16 @@
-"""The measured tools: the hash+copy limit, DVC, and ours (in-process and CLI)."""
+"""The measured tools: the hash+copy limit, DVC, and ours (the `ahoy` CLI against a
+real `ahoy serve`, the path users run)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from appliance.bootstrap import WEED_STATE, open_services
-from appliance.services import datasets, importing, pull, versions
-from appliance.settings import Settings
+from appliance.domain.pulled import META
 from benchmarks.data_engine.common import (
-    ACTOR,
     BIN,
     SLUG,
     Trash,
@@ -108,82 +102,6 @@ def bench_dvc(repo: Path, extra: Path, trash: Trash, res: Results, files: int, a
 # -- ours ------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def blob_service(settings: Settings) -> Iterator[None]:
-    """For seaweedfs, one weed for this data dir, announced as `ahoy serve` does."""
-    if settings.blob_store != "seaweedfs":
-        yield
-        return
-    from appliance.adapters.seaweed.process import WeedServer
-
-    weed = WeedServer(settings.weed_dir, settings.log_dir)
-    state = settings.run_dir / WEED_STATE
-    try:
-        weed.start(timeout=settings.weed_start_timeout)
-        settings.run_dir.mkdir(parents=True, exist_ok=True)
-        tmp = state.with_suffix(".tmp")
-        tmp.write_text(json.dumps(weed.state()))
-        os.replace(tmp, state)
-        yield
-    finally:
-        state.unlink(missing_ok=True)
-        weed.stop(timeout=settings.weed_stop_timeout)
-
-
-def service(settings: Settings, fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
-    """One service call the way an edge makes it: open the services, call, close."""
-
-    async def main() -> Any:
-        async with open_services(settings) as ctx:
-            return await fn(ctx, settings.workspace, *args, **kwargs)
-
-    t0 = time.perf_counter()
-    result = asyncio.run(main())
-    return result, time.perf_counter() - t0
-
-
-def import_commit(settings: Settings, tree: Path, message: str) -> tuple[float, str]:
-    async def main() -> tuple[float, float]:
-        async with open_services(settings) as ctx:
-            t0 = time.perf_counter()
-            await importing.import_tree(ctx, settings.workspace, SLUG, tree, ACTOR)
-            t1 = time.perf_counter()
-            await versions.commit(ctx, settings.workspace, SLUG, message, ACTOR)
-            return t1 - t0, time.perf_counter() - t1
-
-    t0 = time.perf_counter()
-    t_import, t_commit = asyncio.run(main())
-    return time.perf_counter() - t0, f"import {t_import:.2f}s + commit {t_commit:.2f}s"
-
-
-def bench_ours(
-    store: str, tree: Path, extra: Path, run: Path, res: Results, files: int, added: int
-) -> None:
-    tool = f"ahoy/{store}"
-    print(f"{tool}: services in-process")
-    settings = Settings(data_dir=run / f"ahoy-{store}", blob_store=store)
-    with blob_service(settings):
-        warm(tree)
-        settle()
-        _, t = service(settings, datasets.create, SLUG, ACTOR)
-        res.add(tool, "create dataset", t, 0)
-        settle()
-        t, note = import_commit(settings, tree, "v1")
-        res.add(tool, "import+commit", t, files, note)
-        merge_tree(extra, tree)
-        settle()
-        t, note = import_commit(settings, tree, "v2")
-        res.add(tool, "recommit", t, files + added, note)
-        settle()
-        d, t = service(settings, versions.diff, SLUG, "1", "2")
-        res.add(tool, "diff", t, files + added, f"{len(d.added)} added")
-        settle()
-        dest = run / f"pull-{store}"
-        _, t = service(settings, pull.pull, SLUG, "2", dest)
-        res.add(tool, "pull", t, files + added)
-        _check_count(dest, files + added, f"{tool} pull")
-
-
 def bench_cli(
     store: str, tree: Path, extra: Path, run: Path, res: Results, files: int, added: int
 ) -> None:
@@ -224,6 +142,6 @@ def bench_cli(
 
 
 def _check_count(tree: Path, expected: int, what: str) -> None:
-    got = count_files(tree)
+    got = count_files(tree) - count_files(tree / META)  # a pull's manifest is not data
     if got != expected:
         raise RuntimeError(f"{what} produced {got} files, expected {expected}")

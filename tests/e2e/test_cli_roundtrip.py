@@ -22,21 +22,22 @@ def test_import_commit_pull_round_trip(appliance, tmp_path):
     big = src / "video" / "clip.mp4"
     big.parent.mkdir()
     big.write_bytes(os.urandom(12 << 20))  # larger than a pack entry: stored loose
+    (src / "video" / "copy.mp4").write_bytes(big.read_bytes())  # and streamed under both names
     appliance.ahoy("dataset", "create", "photos")
     report = appliance.ahoy_json("dataset", "import", str(src), "--dataset", "photos")
-    assert report["files"] == 401 and report["new_blobs"] == 401
+    assert report["files"] == 402 and report["new_blobs"] == 401
     v1 = appliance.ahoy_json("dataset", "commit", "photos", "-m", "first")
-    assert v1["number"] == 1 and v1["file_count"] == 401
+    assert v1["number"] == 1 and v1["file_count"] == 402
     dest = tmp_path / "restored"
     pulled = appliance.ahoy_json("dataset", "pull", "photos", str(dest))
-    assert pulled["files"] == 401
+    assert pulled["files"] == 402
     got = pulled_digests(dest)
     assert {k: v for k, v in got.items() if k in expected} == expected
     assert got == tree_digests(src)
 
     make_tree(src, 30, size=30_000, seed=9, start=400)
     again = appliance.ahoy_json("dataset", "import", str(src), "--dataset", "photos")
-    assert again["new_blobs"] == 30 and again["unchanged"] == 401
+    assert again["new_blobs"] == 30 and again["unchanged"] == 402
     appliance.ahoy("dataset", "commit", "photos", "-m", "+30")
     diff = appliance.ahoy_json("dataset", "diff", "photos", "1", "2")
     assert diff["summary"]["added"] == 30 and diff["summary"]["removed"] == 0
@@ -128,8 +129,9 @@ def test_a_dead_weed_is_restarted_and_data_survives(appliance, tmp_path):
 
 def test_pull_force_never_writes_through_a_link_in_the_destination(appliance, tmp_path):
     """A folder link inside the destination is refused (nothing lands where it
-    points); links planted at a file's name or its old temporary name are replaced,
-    and what they point at stays as it was."""
+    points), also where the pull keeps its manifest and label documents; links
+    planted at a file's name, its old temporary name or the manifest copy's name
+    are replaced, and what they point at stays as it was."""
     src = tmp_path / "src"
     digests = make_tree(src, 14)
     appliance.ahoy("dataset", "create", "links")
@@ -145,14 +147,24 @@ def test_pull_force_never_writes_through_a_link_in_the_destination(appliance, tm
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert f"{dest / 'd0'}: is a symbolic link (to {outside})" in refused.stderr
     assert "hint:" in refused.stderr and list(outside.iterdir()) == []
+    meta = tmp_path / "meta"
+    meta.mkdir()
+    (meta / ".ahoy").symlink_to(outside, target_is_directory=True)
+    refused = appliance.ahoy("dataset", "pull", "links", str(meta), "--force", check=False)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert f"{meta / '.ahoy'}: is a symbolic link" in refused.stderr
+    assert list(outside.iterdir()) == []
 
     (dest / "d0").unlink()
     name = sorted(digests)[0]
     (dest / name).parent.mkdir(parents=True)
     (dest / name).symlink_to(victim)
     (dest / name).with_name(f".{Path(name).name}.ahoy-partial").symlink_to(victim)
-    appliance.ahoy("dataset", "pull", "links", str(dest), "--force")
+    manifest = tmp_path / "manifest.json"
+    manifest.symlink_to(victim)
+    appliance.ahoy("dataset", "pull", "links", str(dest), "--force", "--manifest", str(manifest))
     assert victim.read_bytes() == b"keep me" and not (dest / name).is_symlink()
+    assert not manifest.is_symlink() and b'"manifest_hash"' in manifest.read_bytes()
     pulled = {k: v for k, v in pulled_digests(dest).items() if not k.endswith(".ahoy-partial")}
     assert pulled == digests
 

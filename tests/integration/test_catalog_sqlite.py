@@ -13,8 +13,8 @@ from appliance.adapters.catalog.migrations import MIGRATIONS
 from appliance.adapters.catalog.uow import SqliteCatalog
 from appliance.domain.split import SplitConfig
 from appliance.errors import Conflict, InvalidInput, NotFound
-from appliance.services import datasets, importing, versions
-from tests.conftest import Engine, make_tree
+from appliance.services import datasets, versions
+from tests.conftest import Engine, make_tree, read_tree, stage_files
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +41,7 @@ def test_workspaces_cannot_see_each_other(local_settings, tmp_path):
     src = tmp_path / "src"
     make_tree(src, 5)
     a(datasets.create, "shared-name", "alice")
-    a(importing.import_tree, "shared-name", src, "alice")
+    a(stage_files, "shared-name", read_tree(src), "alice")
     a(versions.commit, "shared-name", "", "alice")
     assert b(datasets.list_all) == []
     with pytest.raises(NotFound):
@@ -67,7 +67,7 @@ def test_split_change_is_recorded_per_version(engine, tmp_path):
     src = tmp_path / "src"
     make_tree(src, 50)
     engine(datasets.create, "ds", "me")
-    engine(importing.import_tree, "ds", src, "me")
+    engine(stage_files, "ds", read_tree(src), "me")
     v1 = engine(versions.commit, "ds", "", "me")
     v2 = engine(versions.commit, "ds", "", "me", split=SplitConfig.parse("train=0.5,val=0.5"))
     assert v1.split != v2.split and v2.split.ratios == (("train", 0.5), ("val", 0.5))
@@ -81,7 +81,7 @@ def test_two_processes_writing_at_once_both_succeed(engine, tmp_path):
     trees = []
     for i, name in enumerate(("one", "two")):
         src = tmp_path / name
-        make_tree(src, 800, size=1024, seed=i)
+        make_tree(src, 400, size=1024, seed=i)
         trees.append((name, src))
     procs = [
         subprocess.Popen(
@@ -90,8 +90,6 @@ def test_two_processes_writing_at_once_both_succeed(engine, tmp_path):
                 "-m",
                 "tests.integration.engine_worker",
                 str(engine.settings.data_dir),
-                "local",
-                "import",
                 name,
                 str(src),
             ],
@@ -104,5 +102,5 @@ def test_two_processes_writing_at_once_both_succeed(engine, tmp_path):
     for p in procs:
         _out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err
-    assert engine(datasets.status, "one").working_files == 800
-    assert engine(datasets.status, "two").working_files == 800
+    assert engine(datasets.status, "one").working_files == 400
+    assert engine(datasets.status, "two").working_files == 400

@@ -1,57 +1,28 @@
-"""The data engine end to end through its services, on a real SQLite file and a
-real blob store (local disk here; the SeaweedFS path runs in tests/e2e)."""
+"""The data engine's services on a real SQLite file and a real blob store (local
+disk here; the SeaweedFS path runs in tests/e2e): versions, diff, tags, GC, lineage
+and erasure. Files get into the store as an upload puts them there
+(``tests.conftest.stage_files``); uploads and pulls themselves, the SDK's, are
+tested end to end in tests/e2e."""
 
 from __future__ import annotations
-
-import os
-import shutil
 
 import pytest
 
 from appliance.errors import InvalidInput, NotFound, NothingToCommit, VersionHeld
-from appliance.services import datasets, erasure, gc, importing, pull, versions
-from tests.conftest import make_tree, pulled_digests, tree_digests
+from appliance.services import datasets, erasure, gc, versions
+from tests.conftest import stage_files, tree_digests
 
 pytestmark = pytest.mark.integration
 
 
-def test_import_commit_pull_round_trips_byte_for_byte(engine, tmp_path):
-    src = tmp_path / "photos"
-    expected = make_tree(src, 60)
-    engine(datasets.create, "photos", "me")
-    report = engine(importing.import_tree, "photos", src, "me")
-    assert (report.files, report.new_blobs, report.staged.added) == (60, 60, 60)
-    v1 = engine(versions.commit, "photos", "first", "me")
-    assert (v1.number, v1.file_count, v1.parent_id) == (1, 60, None)
-    dest = tmp_path / "out"
-    pulled = engine(pull.pull, "photos", "1", dest)
-    assert pulled.files == 60 and pulled.manifest_hash == v1.manifest_hash
-    assert pulled_digests(dest) == expected == tree_digests(src)
-
-
-def test_adding_300_to_1200_stores_exactly_300_new_blobs(engine, tmp_path):
-    src = tmp_path / "src"
-    engine.seed(src, 1200, size=256)
-    assert engine.blob_count() == 1200
-    make_tree(src, 300, size=256, seed=1, start=1200)
-    report = engine(importing.import_tree, "ds", src, "me")
-    assert (report.new_blobs, report.staged.added, report.staged.unchanged) == (300, 300, 1200)
-    v2 = engine(versions.commit, "ds", "v2", "me")
-    assert engine.blob_count() == 1500
-    assert (v2.number, v2.file_count, v2.parent_number) == (2, 1500, 1)
-
-
-def test_duplicate_bytes_are_one_blob_and_one_split(engine, tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    for name in ("a.jpg", "b.jpg", "deep/c.jpg"):
-        (src / name).parent.mkdir(exist_ok=True)
-        (src / name).write_bytes(b"same bytes")
+def test_duplicate_bytes_are_one_file_and_one_split(engine, tmp_path):
     engine(datasets.create, "ds", "me")
-    assert engine(importing.import_tree, "ds", src, "me").new_blobs == 1
+    same = {name: b"same bytes" for name in ("a.jpg", "b.jpg", "deep/c.jpg")}
+    assert engine(stage_files, "ds", same, "me").added == 3
     engine(versions.commit, "ds", "", "me")
     _, rows = engine(versions.manifest, "ds", "latest")
-    assert len({r.split for r in rows}) == 1 and len(rows) == 3
+    assert len({r.split for r in rows}) == 1 and len({r.sha256 for r in rows}) == 1
+    assert len(rows) == 3 and engine.blob_count() == 1
 
 
 def test_diff_log_tag_and_status(engine, tmp_path):
@@ -61,10 +32,8 @@ def test_diff_log_tag_and_status(engine, tmp_path):
     with pytest.raises(NothingToCommit, match="no changes since version 1"):
         engine(versions.commit, "ds", "again", "me")
     names = sorted(tree_digests(src))
-    (src / names[0]).write_bytes(b"changed")
-    (src / names[1]).unlink()
-    (src / "new.png").write_bytes(b"new")
-    engine(importing.import_tree, "ds", src, "me", mirror=True)
+    engine(stage_files, "ds", {names[0]: b"changed", "new.png": b"new"}, "me")
+    engine(datasets.remove_files, "ds", [names[1]], "me")
     st = engine(datasets.status, "ds")
     assert st.changes.summary() == {"added": 1, "removed": 1, "modified": 1, "unchanged": 8}
     v2 = engine(versions.commit, "ds", "two", "me")
@@ -99,7 +68,8 @@ def test_rm_and_gc_reclaim_only_unreferenced_blobs(engine, tmp_path):
     removed = sum(1 for n in tree_digests(src) if n.startswith("d0/"))
     assert report.reclaimed_blobs == removed and engine.blob_count() == 20 - removed
     assert engine(gc.verify, deep=True).ok
-    engine(pull.pull, "ds", "2", tmp_path / "v2")  # what is referenced still pulls
+    _, rows = engine(versions.manifest, "ds", "2")  # what is referenced still reads back
+    assert len(engine.with_ctx(lambda ctx: _read(ctx, engine.ws, rows))) == 20 - removed
 
 
 def test_lineage_hold_refuses_deletion(engine, tmp_path):
@@ -116,19 +86,16 @@ def test_lineage_hold_refuses_deletion(engine, tmp_path):
         engine(datasets.status, "ds")
 
 
-def test_erasure_tombstones_and_pull_reports_it(engine, tmp_path):
+def test_erasure_deletes_the_bytes_and_leaves_a_tombstone(engine, tmp_path):
     src = tmp_path / "src"
     digests = engine.seed(src, 5)
     victim = sorted(digests)[0]
     report = engine(erasure.erase, "dpo", "GDPR request 42", dataset="ds", filename=victim)
     assert report.bytes_deleted and report.sha256 == digests[victim]
     assert engine.blob_count() == 4
-    dest = tmp_path / "out"
-    pulled = engine(pull.pull, "ds", "1", dest)
-    assert pulled.files == 4
-    assert pulled.erased[0]["filename"] == victim
-    assert pulled.erased[0]["reason"] == "GDPR request 42"
-    assert not (dest / victim).exists()
+    _, rows = engine(versions.manifest, "ds", "1")
+    (tombstone,) = engine(erasure.erased_rows, rows)  # what a pull reports instead
+    assert (tombstone["filename"], tombstone["reason"]) == (victim, "GDPR request 42")
     audit = engine.with_ctx(lambda ctx: _audit(ctx, engine.ws))
     assert any(a["action"] == "erase" and a["actor"] == "dpo" for a in audit)
     with pytest.raises(NotFound, match="already erased"):
@@ -140,38 +107,5 @@ async def _audit(ctx, ws):
         return await uow.audit_entries()
 
 
-def test_pull_refuses_non_empty_destination(engine, tmp_path):
-    src = tmp_path / "src"
-    engine.seed(src, 2)
-    from appliance.errors import Conflict
-
-    with pytest.raises(Conflict, match="not empty"):
-        engine(pull.pull, "ds", "1", src)
-
-
-def test_pull_by_split_layout_and_manifest(engine, tmp_path):
-    src = tmp_path / "src"
-    engine.seed(src, 40)
-    dest = tmp_path / "out"
-    engine(pull.pull, "ds", "1", dest, layout="split", manifest_out=tmp_path / "m.json")
-    import json
-
-    manifest = json.loads((tmp_path / "m.json").read_text())
-    for row in manifest["files"]:
-        assert (dest / row["split"] / row["filename"]).exists()
-    shutil.rmtree(dest)
-
-
-def test_pull_writes_every_name_of_a_large_duplicated_blob(engine, tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    big = os.urandom(5 << 20)  # above the in-memory read size: streamed
-    for name in ("a/clip.mp4", "b/same.mp4"):
-        (src / name).parent.mkdir(parents=True, exist_ok=True)
-        (src / name).write_bytes(big)
-    engine(datasets.create, "ds", "me")
-    assert engine(importing.import_tree, "ds", src, "me").new_blobs == 1
-    engine(versions.commit, "ds", "", "me")
-    dest = tmp_path / "out"
-    engine(pull.pull, "ds", "1", dest)
-    assert pulled_digests(dest) == tree_digests(src)
+async def _read(ctx, ws, rows):
+    return dict(ctx.blobs.read_many(ws, [r.sha256 for r in rows]))

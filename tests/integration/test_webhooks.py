@@ -19,11 +19,11 @@ import pytest
 
 from appliance.bootstrap import open_services
 from appliance.domain.webhooks import verify_signature
-from appliance.services import datasets, importing, versions, webhooks
+from appliance.services import datasets, versions, webhooks
 from appliance.services.context import ServiceContext
 from appliance.services.webhooks import WebhookDispatcher
 from appliance.settings import Settings
-from tests.conftest import make_tree
+from tests.conftest import make_tree, read_tree, stage_files
 from tests.integration.lan import Lan
 from tests.integration.webhook_receiver import Receiver, receiver
 
@@ -59,7 +59,7 @@ def test_a_commit_is_delivered_signed(settings: Settings, lan: Lan, tmp_path: Pa
     async def scenario(ctx: ServiceContext, rx: Receiver) -> None:
         hook = await webhooks.create(ctx, WS, ACTOR, rx.url + "/hook", ["*"])
         await datasets.create(ctx, WS, "cats", ACTOR)
-        await importing.import_tree(ctx, WS, "cats", tmp_path / "src", ACTOR)
+        await stage_files(ctx, WS, "cats", read_tree(tmp_path / "src"), ACTOR)
         version = await versions.commit(ctx, WS, "cats", "first", ACTOR)
         await fast(ctx).deliver_pending()
 
