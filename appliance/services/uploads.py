@@ -4,7 +4,8 @@ A batch is a plain tar stream whose members are named by their sha256. Each
 member is hashed as it is read and refused on a mismatch; the store packs the
 accepted ones as they come. If anything fails (a bad hash, the size limit, the
 quota, a dropped connection) the blobs this request added are taken back, so a
-failed upload leaves the store as it was.
+failed upload leaves the store as it was. Content erased from the workspace
+(GDPR) is refused before its bytes are stored.
 """
 
 from __future__ import annotations
@@ -19,10 +20,16 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from appliance.domain.canonical import is_sha256_hex, sha256_hex
-from appliance.errors import HashMismatch, InvalidInput, PayloadTooLarge, QuotaExceeded
+from appliance.errors import (
+    HashMismatch,
+    ImportRejected,
+    InvalidInput,
+    PayloadTooLarge,
+    QuotaExceeded,
+)
 from appliance.ports.blobstore import BlobPut
 from appliance.services.context import ServiceContext
-from appliance.services.staging import forget_new_blobs
+from appliance.services.staging import ERASED, forget_new_blobs
 from appliance.services.workspaces import quota_of
 
 
@@ -91,8 +98,8 @@ class _TarIntake:
     buffers; members here are plain files with short names, so nothing of it is
     needed.)"""
 
-    def __init__(self, stream: BinaryIO, budget: Budget) -> None:
-        self.stream, self.budget = stream, budget
+    def __init__(self, stream: BinaryIO, budget: Budget, erased: set[str]) -> None:
+        self.stream, self.budget, self.erased = stream, budget, erased
         self.queued: set[str] = set()
         self.received = 0
 
@@ -122,6 +129,8 @@ class _TarIntake:
                 f"tar member {name!r} is not a regular file named by its sha256",
                 hint="name each member by the lower-case hex sha256 of its bytes",
             )
+        if name in self.erased:
+            raise ImportRejected([(name, ERASED)])
         self.budget.on_content(member.size)
         data = self._read(member.size, f"member {name}")
         if pad := -member.size % BLOCK:
@@ -138,7 +147,9 @@ async def receive_tar(
     ctx: ServiceContext, ws: str, stream: BinaryIO, budget: Budget
 ) -> UploadReport:
     """``stream`` is read on the uploads' own pool (it may block on the network)."""
-    intake = _TarIntake(stream, budget)
+    async with ctx.catalog.reading(ws) as uow:
+        erased = await uow.erased()
+    intake = _TarIntake(stream, budget, erased)
     try:
         stored = await ctx.shield.run_upload(ctx.settings, ctx.blobs.put_many, ws, intake.blobs())
     except BaseException:
@@ -153,6 +164,9 @@ async def receive_one(
     """One (large) blob: spooled to a temporary file while hashed, then stored."""
     if not is_sha256_hex(sha256):
         raise InvalidInput(f"{sha256!r} is not a sha256", hint="use 64 lower-case hex digits")
+    async with ctx.catalog.reading(ws) as uow:
+        if await uow.erased_digests({sha256}):
+            raise ImportRejected([(sha256, ERASED)])
     tmp_dir = ctx.settings.data_dir / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
