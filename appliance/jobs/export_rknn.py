@@ -20,9 +20,9 @@ from appliance.errors import InvalidInput, JobRejected
 from appliance.export import rknn
 from appliance.inference.decode import decode, join_branches
 from appliance.inference.letterbox import letterbox, read_image
+from appliance.jobs.blob_files import write_blobs
 from appliance.jobs.kinds import JobHandle
 from appliance.jobs.on_model import SplitImages
-from appliance.jobs.on_version import write_blobs
 from appliance.services import versions
 
 T = TypeVar("T")

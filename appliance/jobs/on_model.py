@@ -13,8 +13,8 @@ from typing import Any
 
 from appliance.domain.labels.document import LabelDocument
 from appliance.errors import ApplianceError, InvalidInput
+from appliance.jobs.blob_files import write_blobs
 from appliance.jobs.kinds import JobHandle
-from appliance.jobs.on_version import write_blobs
 from appliance.services import measure, registry, versions
 from appliance.services.context import ServiceContext
 from appliance.services.labels import get_schema, read_labels

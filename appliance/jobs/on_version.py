@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata
 from pathlib import Path
@@ -54,28 +54,6 @@ async def holding_version(job: JobHandle) -> AsyncIterator[Path]:
         async with job.ctx.catalog.writing(job.ws) as uow:
             await uow.release_hold(version_id, HOLD_KIND, job.id)
         await asyncio.to_thread(shutil.rmtree, scratch, True)
-
-
-#: digests fetched per store call when laying files out (progress between calls)
-FETCH_BATCH = 256
-
-
-async def write_blobs(
-    job: JobHandle, wanted: Mapping[str, Sequence[Path]], unit: str = "files"
-) -> None:
-    """Write each blob's bytes to every path that wants them, fetched in the store's
-    batches (one request per run of packed blobs, not one per file); progress is
-    reported between batches."""
-    digests = list(wanted)
-
-    def fetch(part: list[str]) -> None:
-        for sha, data in job.ctx.blobs.read_many(job.ws, part):
-            for path in wanted[sha]:
-                path.write_bytes(data)
-
-    for start in range(0, len(digests), FETCH_BATCH):
-        await asyncio.to_thread(fetch, digests[start : start + FETCH_BATCH])
-        await job.progress(min(start + FETCH_BATCH, len(digests)), len(digests), unit)
 
 
 async def register_model(
