@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from appliance.domain.records import Job
 from appliance.errors import ApplianceError
 from appliance.ports.blobstore import BlobPut
 from appliance.services.context import ServiceContext
@@ -30,7 +31,7 @@ class JobCancelled(ApplianceError):
 
 
 class JobHandle:
-    def __init__(self, ctx: ServiceContext, ws: str, job: dict[str, Any]) -> None:
+    def __init__(self, ctx: ServiceContext, ws: str, job: Job) -> None:
         self.ctx = ctx
         self.ws = ws
         self.job = job

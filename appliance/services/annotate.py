@@ -171,9 +171,7 @@ async def stats(ctx: ServiceContext, ws: str, slug: str, since: float | None) ->
     async with ctx.catalog.reading(ws) as uow:
         ds = await uow.get_dataset(slug)
         log = await uow.activity(ds.id)
-    return review_stats(
-        (Activity(a["filename"], a["actor"], a["action"], a["at"]) for a in log), since
-    )
+    return review_stats(log, since)
 
 
 async def _file(uow: UnitOfWork, dataset_id: int, slug: str, path: str) -> WorkingFile:
@@ -193,5 +191,11 @@ def _refuse(path: str, step: str, refused: ReviewRefused | None) -> None:
     raise Refused(path, step, refused.problem, hint=refused.hint)
 
 
-def _entry(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("actor", "action", "label_sha256", "comment", "at")}
+def _entry(row: Activity) -> dict[str, Any]:
+    return {
+        "actor": row.actor,
+        "action": row.action,
+        "label_sha256": row.label_sha256,
+        "comment": row.comment,
+        "at": row.at,
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from appliance.domain.canonical import is_sha256_hex
@@ -100,7 +101,9 @@ async def erased_rows(
     (when, by whom, why): what a pull reports instead of the bytes."""
     async with ctx.catalog.reading(ws) as uow:
         gone = await uow.erased_digests({r.sha256 for r in rows})
-        records = {sha: await uow.erasure_record(sha) or {} for sha in gone}
+        records: dict[str, Mapping[str, object]] = {
+            sha: await uow.erasure_record(sha) or {} for sha in gone
+        }
     return [
         {"filename": r.filename, "sha256": r.sha256, **records[r.sha256]}
         for r in rows

@@ -8,20 +8,21 @@ import json
 from typing import Any
 
 from appliance.domain.measurement import COCO
+from appliance.domain.records import Evaluation
 from appliance.errors import InvalidInput, NotFound
 from appliance.services.context import ServiceContext
 
 PICTURES = ("pr_curves.svg", "confusion.svg", "confusion_normalized.svg")
 
 
-async def of_version(ctx: ServiceContext, ws: str, name: str, ref: str) -> list[dict[str, Any]]:
+async def of_version(ctx: ServiceContext, ws: str, name: str, ref: str) -> list[Evaluation]:
     async with ctx.catalog.reading(ws) as uow:
         model = await uow.get_model(name)
         mv = await uow.model_version(model["id"], ref)
         return await uow.evaluations_of(mv["id"])
 
 
-async def _artifact(ctx: ServiceContext, ws: str, evaluation: dict[str, Any], name: str) -> bytes:
+async def _artifact(ctx: ServiceContext, ws: str, evaluation: Evaluation, name: str) -> bytes:
     label = evaluation["settings"].get("artifacts", evaluation["format"])
     wanted = f"{label}/{name}"
     async with ctx.catalog.reading(ws) as uow:
@@ -101,13 +102,13 @@ async def compare(
     return _table(rows, entries, slugs)
 
 
-def _wanted(e: dict[str, Any], version_id: int | None, split: str | None) -> bool:
+def _wanted(e: Evaluation, version_id: int | None, split: str | None) -> bool:
     return (version_id is None or e["dataset_version_id"] == version_id) and (
         split is None or e["split"] == split
     )
 
 
-def _table(rows: list[Any], entries: list[dict[str, Any]], slugs: dict[int, str]) -> dict[str, Any]:
+def _table(rows: list[Any], entries: list[Evaluation], slugs: dict[int, str]) -> dict[str, Any]:
     models = []
     for (mv, _, trained), e in zip(rows, entries, strict=True):
         models.append(

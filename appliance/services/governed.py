@@ -21,6 +21,7 @@ import psutil
 
 from appliance.domain import jobs as states
 from appliance.domain.governor import HostReading, Policy, ResourceRequest, never_fits
+from appliance.domain.records import ActiveJob, Job
 from appliance.errors import ApplianceError, JobRejected
 from appliance.jobs.handle import JobCancelled, JobHandle
 from appliance.jobs.kinds import kind_of
@@ -39,7 +40,7 @@ async def submit(
     params: dict[str, Any],
     actor: str,
     probe: HardwareProbe,
-) -> dict[str, Any]:
+) -> Job:
     kind = kind_of(kind_name)
     params = kind.validate(params)
     if kind.prepare is not None:
@@ -59,7 +60,7 @@ async def submit(
         return await uow.get_job(job_id)
 
 
-async def cancel(ctx: ServiceContext, ws: str, job_id: str, actor: str) -> dict[str, Any]:
+async def cancel(ctx: ServiceContext, ws: str, job_id: str, actor: str) -> Job:
     """Queued: cancelled now. Running: its process group gets SIGTERM, then SIGKILL
     after ``job_cancel_grace``; the worker records the end as cancelled."""
     async with ctx.catalog.writing(ws) as uow:
@@ -137,5 +138,5 @@ def _error(code: str, detail: str, hint: str) -> dict[str, str]:
     return {"code": code, "detail": detail, "hint": hint}
 
 
-def request_of(job: dict[str, Any]) -> ResourceRequest:
+def request_of(job: ActiveJob) -> ResourceRequest:
     return ResourceRequest(**job["request"])

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from appliance.domain.jobs import TERMINAL
+from appliance.domain.records import Job
 from appliance.services.context import ServiceContext
 
 PING_SECONDS = 15.0
@@ -19,7 +20,7 @@ PING_SECONDS = 15.0
 async def poll_watch(
     ctx: ServiceContext, ws: str, job_id: str, interval: float = 0.5, after: int = 0
 ) -> AsyncIterator[dict[str, Any]]:
-    last_job: dict[str, Any] | None = None
+    last_job: Job | None = None
     last_sent = time.monotonic()
     while True:
         async with ctx.catalog.reading(ws) as uow:
@@ -47,5 +48,5 @@ async def poll_watch(
         await asyncio.sleep(interval)
 
 
-def _changed(old: dict[str, Any], new: dict[str, Any], *keys: str) -> bool:
+def _changed(old: Job, new: Job, *keys: str) -> bool:
     return any(old.get(k) != new.get(k) for k in keys)

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from appliance.domain.records import Job
 from appliance.errors import ApplianceError
 from appliance.services.context import ServiceContext
 from appliance.services.job_watch import poll_watch
@@ -41,7 +42,7 @@ class JobRunner:
 
     async def submit(
         self, ws: str, kind: str, params: dict[str, Any], actor: str, work: Work
-    ) -> dict[str, Any]:
+    ) -> Job:
         job_id = secrets.token_hex(8)
         async with self.ctx.catalog.writing(ws) as uow:
             await uow.add_job(job_id, kind, params, actor)

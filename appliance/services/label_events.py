@@ -26,7 +26,7 @@ from appliance.domain.labels.document import LabelDocument
 from appliance.domain.labels.event_plan import BatchPlan, plan_batch
 from appliance.domain.labels.events import LabelEvent, check_stream, parse_events
 from appliance.domain.manifest import WorkingFile
-from appliance.domain.records import Dataset
+from appliance.domain.records import Dataset, StreamState
 from appliance.errors import Conflict, EventsRejected
 from appliance.ports.catalog import UnitOfWork
 from appliance.services.context import ServiceContext
@@ -104,7 +104,7 @@ async def ingest(
     )
 
 
-async def stream_state(ctx: ServiceContext, ws: str, slug: str, stream: str) -> dict[str, Any]:
+async def stream_state(ctx: ServiceContext, ws: str, slug: str, stream: str) -> StreamState:
     """``{stream, offset, events, last_event_id, updated_at}``: a consumer resumes
     after ``offset`` (None: the stream has applied nothing yet)."""
     check_stream(stream)

@@ -13,6 +13,7 @@ from typing import Any
 
 from appliance.domain import names, parity
 from appliance.domain.measurement import KEY as MEASUREMENT
+from appliance.domain.records import ModelSummary, ModelVersion
 from appliance.errors import BlobsNotUploaded, Conflict, InvalidInput, NotFound
 from appliance.services.context import ServiceContext
 
@@ -43,7 +44,7 @@ async def register_run(
     code: dict[str, Any],
     config: dict[str, Any],
     actor: str,
-) -> dict[str, Any]:
+) -> ModelVersion:
     """A training run's weights (already stored as a blob) become a model version."""
     check_name(name)
     async with ctx.catalog.writing(ws) as uow:
@@ -75,7 +76,7 @@ async def register_upload(
     weights_sha256: str,
     actor: str,
     fmt: str = "pt",
-) -> dict[str, Any]:
+) -> ModelVersion:
     """Weights a user uploaded (``PUT /blobs/{sha256}``) as a model version: what a
     fine-tuning run starts from, with no download from any hub."""
     check_name(name)
@@ -107,7 +108,7 @@ async def register_export(
     ctx: ServiceContext,
     ws: str,
     *,
-    source: dict[str, Any],
+    source: ModelVersion,
     fmt: str,
     weights: tuple[str, int],
     code: dict[str, Any],
@@ -115,7 +116,7 @@ async def register_export(
     run_id: str,
     actor: str,
     number: int | None = None,
-) -> dict[str, Any]:
+) -> ModelVersion:
     """An export of ``source`` (a model version) as a new version of the same model
     that names its source; tied to the same data, and holding it likewise.
     ``number``: the version number the file was stamped with (``next_number``);
@@ -162,7 +163,7 @@ class VersionTaken(Conflict):
         self.number = number
 
 
-def _next(versions: list[dict[str, Any]]) -> int:
+def _next(versions: list[ModelVersion]) -> int:
     return max((v["number"] for v in versions), default=0) + 1
 
 
@@ -181,7 +182,7 @@ async def set_parity(
     number: int,
     parity: dict[str, Any],
     measured: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> ModelVersion:
     """Record an export's parity; its own figures are those of the parity
     measurement, named by ``measured`` (``appliance.domain.measurement``)."""
     async with ctx.catalog.writing(ws) as uow:
@@ -194,7 +195,7 @@ async def set_parity(
         return await uow.model_version(model["id"], str(number))
 
 
-async def list_models(ctx: ServiceContext, ws: str) -> list[dict[str, Any]]:
+async def list_models(ctx: ServiceContext, ws: str) -> list[ModelSummary]:
     async with ctx.catalog.reading(ws) as uow:
         return await uow.list_models()
 
@@ -205,7 +206,7 @@ async def show(ctx: ServiceContext, ws: str, name: str) -> dict[str, Any]:
         return {**model, "versions": await uow.model_versions(model["id"])}
 
 
-async def version(ctx: ServiceContext, ws: str, name: str, ref: str) -> dict[str, Any]:
+async def version(ctx: ServiceContext, ws: str, name: str, ref: str) -> ModelVersion:
     async with ctx.catalog.reading(ws) as uow:
         model = await uow.get_model(name)
         return await uow.model_version(model["id"], ref)
@@ -244,7 +245,7 @@ async def promote(
     tag: str,
     actor: str,
     accept_unmeasured: bool = False,
-) -> dict[str, Any]:
+) -> ModelVersion:
     """Point ``tag`` (``production``, ``candidate``, ...) at a model version. An
     export must have passed its parity gate; one whose parity was measured on too
     little data to decide ("not measurable") is promoted only when the caller (an
@@ -296,7 +297,7 @@ def parity_rules(settings: Any) -> parity.ParityRules:
     )
 
 
-def parity_refusal(mv: dict[str, Any], rules: parity.ParityRules) -> tuple[str | None, str | None]:
+def parity_refusal(mv: ModelVersion, rules: parity.ParityRules) -> tuple[str | None, str | None]:
     """Why an export may not be promoted (``None``: it may), and its parity's
     verdict under today's ``rules``: never measured against its source, measured
     on too little data to decide, or lost more than the tolerance."""

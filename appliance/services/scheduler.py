@@ -17,6 +17,7 @@ from typing import Any
 
 from appliance.domain import jobs as states
 from appliance.domain.governor import QUEUE, REJECT, RUN, Running, decide
+from appliance.domain.records import ActiveJob
 from appliance.errors import ApplianceError
 from appliance.ports.probe import HardwareProbe
 from appliance.services.context import ServiceContext
@@ -84,9 +85,7 @@ class Scheduler:
                 await self._set(job, state=states.FAILED, error=error, finished_at=time.time())
         return admitted
 
-    async def _admit(
-        self, job: dict[str, Any], admission: dict[str, Any], devices: list[str]
-    ) -> bool:
+    async def _admit(self, job: ActiveJob, admission: dict[str, Any], devices: list[str]) -> bool:
         async with self.ctx.catalog.writing(job["workspace"]) as uow:
             if (await uow.get_job(job["id"]))["state"] != states.QUEUED:
                 return False  # cancelled meanwhile
@@ -106,7 +105,7 @@ class Scheduler:
             return False
         return True
 
-    async def _set(self, job: dict[str, Any], **fields: Any) -> None:
+    async def _set(self, job: ActiveJob, **fields: Any) -> None:
         async with self.ctx.catalog.writing(job["workspace"]) as uow:
             await uow.update_job(job["id"], **fields)
 

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from appliance.domain import webhooks as hooks
 from appliance.domain.canonical import canonical_json
+from appliance.domain.records import AuditEntry, Delivery, Webhook
 from appliance.domain.webhook_targets import AllowList
 from appliance.errors import InvalidInput, NotFound
 from appliance.services import webhook_delivery as delivery
@@ -88,7 +89,7 @@ async def create(
     return {**hook, "secret": secret}
 
 
-async def list_hooks(ctx: ServiceContext, ws: str) -> list[dict[str, Any]]:
+async def list_hooks(ctx: ServiceContext, ws: str) -> list[Webhook]:
     """Live hooks, oldest first; never their secrets."""
     async with ctx.catalog.reading(ws) as uow:
         return await uow.list_webhooks()
@@ -102,7 +103,7 @@ async def delete(ctx: ServiceContext, ws: str, hook_id: str, actor: str) -> None
 
 async def deliveries(
     ctx: ServiceContext, ws: str, hook_id: str, limit: int = MAX_DELIVERIES
-) -> list[dict[str, Any]]:
+) -> list[Delivery]:
     """Every delivery attempt, newest first."""
     async with ctx.catalog.reading(ws) as uow:
         return await uow.deliveries(hook_id, limit=limit)
@@ -224,7 +225,7 @@ class WebhookDispatcher:
         except Exception:  # one broken hook must not stop the others
             log.exception("webhook %s: delivery failed unexpectedly", hook_id)
 
-    async def _hook(self, ws: str, hook_id: str) -> tuple[dict[str, Any], str, int] | None:
+    async def _hook(self, ws: str, hook_id: str) -> tuple[Webhook, str, int] | None:
         """The live hook, its secret and its cursor; None once it is deleted."""
         async with self.ctx.catalog.reading(ws) as uow:
             try:
@@ -256,7 +257,7 @@ class WebhookDispatcher:
         return len(entries) == BATCH
 
     async def _deliver(
-        self, ws: str, hook: dict[str, Any], secret: str, entry: dict[str, Any], kind: str
+        self, ws: str, hook: Webhook, secret: str, entry: AuditEntry, kind: str
     ) -> bool:
         """Try one event up to ``max_attempts`` times, logging each attempt, then move
         the cursor past it. A policy refusal is not tried again. False when the hook

@@ -11,6 +11,7 @@ import aiosqlite
 from appliance.adapters.catalog.repo_audit import append_audit, audit_head, check_audit_chain
 from appliance.domain.audit_chain import ChainCheck, Checkpoint
 from appliance.domain.identity import Token, User, Workspace
+from appliance.domain.records import ActiveJob
 from appliance.errors import Conflict, NotFound
 
 _USER = "id, username, is_admin, created_at, disabled_at"
@@ -207,7 +208,7 @@ class AccountsRepo:
         )
         return cur.rowcount
 
-    async def active_jobs(self) -> list[dict[str, Any]]:
+    async def active_jobs(self) -> list[ActiveJob]:
         """Governed jobs queued or running, on the whole box, oldest first."""
         cur = await self.conn.execute(
             "SELECT workspace_id, id, kind, state, request_json, devices, pgid, created_at,"

@@ -13,11 +13,12 @@ from appliance.domain.audit_chain import (
     entry_hash,
     verify_chain,
 )
+from appliance.domain.records import AuditEntry
 
 _COLUMNS = "id, workspace_id, actor, action, target, outcome, detail_json, at"
 
 
-def _entry(r: Any) -> dict[str, Any]:
+def _entry(r: Any) -> AuditEntry:
     return {
         "id": r[0],
         "workspace": r[1],
@@ -99,7 +100,7 @@ class AuditRepo:
 
     async def audit_entries(
         self, limit: int = 100, before_id: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[AuditEntry]:
         cur = await self.conn.execute(
             f"SELECT {_COLUMNS} FROM audit_log WHERE workspace_id = ? AND id < ?"
             " ORDER BY id DESC LIMIT ?",
@@ -107,7 +108,7 @@ class AuditRepo:
         )
         return [_entry(r) for r in await cur.fetchall()]
 
-    async def audit_since(self, after_id: int, limit: int = 500) -> list[dict[str, Any]]:
+    async def audit_since(self, after_id: int, limit: int = 500) -> list[AuditEntry]:
         """Entries after ``after_id`` in order: the outbox webhooks are fed from."""
         cur = await self.conn.execute(
             f"SELECT {_COLUMNS} FROM audit_log WHERE workspace_id = ? AND id > ?"

@@ -9,6 +9,7 @@ from typing import Any
 
 import aiosqlite
 
+from appliance.domain.records import Evaluation
 from appliance.errors import NotFound
 
 _COLUMNS = (
@@ -24,7 +25,7 @@ _JOINS = (
 )
 
 
-def _row(r: Any) -> dict[str, Any]:
+def _row(r: Any) -> Evaluation:
     return {
         "id": r[0],
         "job": r[1],
@@ -58,7 +59,7 @@ class EvaluationRepo:
         summary: dict[str, Any],
         settings: dict[str, Any],
         actor: str,
-    ) -> dict[str, Any]:
+    ) -> Evaluation:
         await self.conn.execute(
             "INSERT INTO evaluations (id, job_id, model_version_id, dataset_version_id, split,"
             " summary_json, settings_json, created_by, created_at)"
@@ -77,7 +78,7 @@ class EvaluationRepo:
         )
         return await self.evaluation(evaluation_id)
 
-    async def evaluation(self, evaluation_id: str) -> dict[str, Any]:
+    async def evaluation(self, evaluation_id: str) -> Evaluation:
         cur = await self.conn.execute(
             f"SELECT {_COLUMNS}{_JOINS} WHERE e.id = ?", (self.ws, evaluation_id)
         )
@@ -86,7 +87,7 @@ class EvaluationRepo:
             raise NotFound("evaluation", evaluation_id)
         return _row(r)
 
-    async def evaluations_of(self, model_version_id: int) -> list[dict[str, Any]]:
+    async def evaluations_of(self, model_version_id: int) -> list[Evaluation]:
         cur = await self.conn.execute(
             f"SELECT {_COLUMNS}{_JOINS} WHERE e.model_version_id = ? ORDER BY e.created_at DESC",
             (self.ws, model_version_id),

@@ -5,6 +5,7 @@ from collections.abc import Collection
 import aiosqlite
 
 from appliance.adapters.catalog.repo_files import chunks
+from appliance.domain.records import Erasure
 
 # A file is referenced while a live dataset's working area or a live version of a
 # live dataset names it, as content or as a label document, or a job keeps it. Soft-deleted datasets
@@ -126,7 +127,7 @@ class GcRepo:
         )
         return [(r[0], r[1]) for r in hits]
 
-    async def erasure_record(self, sha256: str) -> dict[str, object] | None:
+    async def erasure_record(self, sha256: str) -> Erasure | None:
         cur = await self.conn.execute(
             "SELECT reason, actor, erased_at FROM erasures WHERE workspace_id = ? AND sha256 = ?"
             " ORDER BY id DESC LIMIT 1",

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiosqlite
 
+from appliance.domain.records import Artifact, Job, JobEvent
 from appliance.errors import NotFound
 
 _JSON = ("params", "progress", "result", "error", "request", "admission")
@@ -18,7 +19,7 @@ _JOB = (
 )
 
 
-def _job(r: Any) -> dict[str, Any]:
+def _job(r: Any) -> Job:
     return {
         "id": r[0],
         "kind": r[1],
@@ -85,7 +86,7 @@ class JobRepo:
             (*args, job_id, self.ws),
         )
 
-    async def get_job(self, job_id: str) -> dict[str, Any]:
+    async def get_job(self, job_id: str) -> Job:
         cur = await self.conn.execute(
             f"SELECT {_JOB} FROM jobs WHERE id = ? AND workspace_id = ?", (job_id, self.ws)
         )
@@ -94,7 +95,7 @@ class JobRepo:
             raise NotFound("job", job_id)
         return _job(r)
 
-    async def list_jobs(self, limit: int = 100) -> list[dict[str, Any]]:
+    async def list_jobs(self, limit: int = 100) -> list[Job]:
         cur = await self.conn.execute(
             f"SELECT {_JOB} FROM jobs WHERE workspace_id = ? ORDER BY created_at DESC, id LIMIT ?",
             (self.ws, limit),
@@ -121,7 +122,7 @@ class JobRepo:
 
     async def job_events(
         self, job_id: str, after: int = 0, kinds: tuple[str, ...] = (), limit: int = 10_000
-    ) -> list[dict[str, Any]]:
+    ) -> list[JobEvent]:
         where = "e.job_id = ? AND j.workspace_id = ? AND e.seq > ?"
         args: list[Any] = [job_id, self.ws, after]
         if kinds:
@@ -152,7 +153,7 @@ class JobRepo:
             (job_id, name, sha256, size),
         )
 
-    async def artifacts(self, job_id: str) -> list[dict[str, Any]]:
+    async def artifacts(self, job_id: str) -> list[Artifact]:
         cur = await self.conn.execute(
             "SELECT a.name, a.sha256, a.size FROM job_artifacts a JOIN jobs j ON j.id = a.job_id"
             " WHERE a.job_id = ? AND j.workspace_id = ? ORDER BY a.name",

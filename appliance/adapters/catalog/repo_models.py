@@ -8,6 +8,7 @@ from typing import Any
 
 import aiosqlite
 
+from appliance.domain.records import Model, ModelSummary, ModelVersion
 from appliance.errors import InvalidInput, NotFound
 
 _MV = (
@@ -18,7 +19,7 @@ _MV = (
 )
 
 
-def _version(r: Any, tags: list[str]) -> dict[str, Any]:
+def _version(r: Any, tags: list[str]) -> ModelVersion:
     return {
         "id": r[0],
         "number": r[1],
@@ -46,7 +47,7 @@ class ModelRepo:
     ws: str
     now: float
 
-    async def get_model(self, name: str) -> dict[str, Any]:
+    async def get_model(self, name: str) -> Model:
         cur = await self.conn.execute(
             "SELECT id, name, task, created_by, created_at FROM models"
             " WHERE workspace_id = ? AND name = ?",
@@ -57,7 +58,7 @@ class ModelRepo:
             raise NotFound("model", name, hint="`ahoy model list` shows the registered models")
         return {"id": r[0], "name": r[1], "task": r[2], "created_by": r[3], "created_at": r[4]}
 
-    async def ensure_model(self, name: str, task: str, actor: str) -> dict[str, Any]:
+    async def ensure_model(self, name: str, task: str, actor: str) -> Model:
         """The model named ``name``, created on first use; its task may not change."""
         await self.conn.execute(
             "INSERT OR IGNORE INTO models (workspace_id, name, task, created_by, created_at)"
@@ -72,7 +73,7 @@ class ModelRepo:
             )
         return model
 
-    async def list_models(self) -> list[dict[str, Any]]:
+    async def list_models(self) -> list[ModelSummary]:
         cur = await self.conn.execute(
             "SELECT m.id, m.name, m.task, m.created_at, max(mv.number), count(mv.id)"
             " FROM models m LEFT JOIN model_versions mv ON mv.model_id = m.id"
@@ -84,18 +85,18 @@ class ModelRepo:
         for r in rows:
             tags = await self._tags_by_version(r[0])
             out.append(
-                {
-                    "name": r[1],
-                    "task": r[2],
-                    "created_at": r[3],
-                    "latest": r[4],
-                    "versions": r[5],
-                    "tags": {t: n for n, ts in tags.items() for t in ts},
-                }
+                ModelSummary(
+                    name=r[1],
+                    task=r[2],
+                    created_at=r[3],
+                    latest=r[4],
+                    versions=r[5],
+                    tags={t: n for n, ts in tags.items() for t in ts},
+                )
             )
         return out
 
-    async def add_model_version(self, model_id: int, **fields: Any) -> dict[str, Any]:
+    async def add_model_version(self, model_id: int, **fields: Any) -> ModelVersion:
         """``fields``: dataset_version_id, run_id, source, weights_sha256, weights_size,
         format, metrics, code, config, actor. The weights blob is stored first."""
         cur = await self.conn.execute(
@@ -140,7 +141,7 @@ class ModelRepo:
             (json.dumps(metrics, sort_keys=True), version_id, self.ws),
         )
 
-    async def model_version(self, model_id: int, ref: str) -> dict[str, Any]:
+    async def model_version(self, model_id: int, ref: str) -> ModelVersion:
         """``ref``: a number, ``vN``, a tag, or ``latest``."""
         where, arg = _ref_clause(ref)
         cur = await self.conn.execute(
@@ -155,7 +156,7 @@ class ModelRepo:
         tags = await self._tags_by_version(model_id)
         return _version(r, tags.get(r[0], []))
 
-    async def model_versions(self, model_id: int) -> list[dict[str, Any]]:
+    async def model_versions(self, model_id: int) -> list[ModelVersion]:
         cur = await self.conn.execute(
             f"SELECT {_MV} FROM model_versions mv JOIN models m ON m.id = mv.model_id"
             " WHERE mv.model_id = ? AND m.workspace_id = ? ORDER BY mv.number DESC",

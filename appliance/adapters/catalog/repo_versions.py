@@ -8,7 +8,7 @@ import aiosqlite
 
 from appliance.adapters.catalog.rows import VERSION_COLUMNS, split_json, to_version
 from appliance.domain.manifest import ManifestRow
-from appliance.domain.records import Hold, Version
+from appliance.domain.records import Derivation, Hold, Version
 from appliance.domain.split import SplitConfig
 from appliance.errors import NotFound
 
@@ -204,7 +204,7 @@ class VersionRepo:
             ),
         )
 
-    async def derivation(self, version_id: int) -> dict[str, Any] | None:
+    async def derivation(self, version_id: int) -> Derivation | None:
         """What version this one was made from, and how (``None`` for a commit)."""
         cur = await self.conn.execute(
             "SELECT d.kind, d.recipe_sha256, d.recipe_json, d.run_id, sd.slug, sv.number,"

@@ -7,13 +7,14 @@ from typing import Any
 
 import aiosqlite
 
+from appliance.domain.records import Delivery, Webhook
 from appliance.domain.webhooks import outcome_error
 from appliance.errors import NotFound
 
 _HOOK = "id, url, events_json, created_by, created_at"
 
 
-def _hook(r: Any) -> dict[str, Any]:
+def _hook(r: Any) -> Webhook:
     return {
         "id": r[0],
         "url": r[1],
@@ -30,7 +31,7 @@ class WebhookRepo:
 
     async def add_webhook(
         self, hook_id: str, url: str, events: list[str], secret: str, actor: str
-    ) -> dict[str, Any]:
+    ) -> Webhook:
         await self.conn.execute(
             "INSERT INTO webhooks (id, workspace_id, url, events_json, secret, created_by,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -51,7 +52,7 @@ class WebhookRepo:
             "created_at": self.now,
         }
 
-    async def list_webhooks(self) -> list[dict[str, Any]]:
+    async def list_webhooks(self) -> list[Webhook]:
         cur = await self.conn.execute(
             f"SELECT {_HOOK} FROM webhooks WHERE workspace_id = ? AND deleted_at IS NULL"
             " ORDER BY created_at",
@@ -59,7 +60,7 @@ class WebhookRepo:
         )
         return [_hook(r) for r in await cur.fetchall()]
 
-    async def get_webhook(self, hook_id: str) -> dict[str, Any]:
+    async def get_webhook(self, hook_id: str) -> Webhook:
         cur = await self.conn.execute(
             f"SELECT {_HOOK} FROM webhooks WHERE id = ? AND workspace_id = ?"
             " AND deleted_at IS NULL",
@@ -116,15 +117,25 @@ class WebhookRepo:
             (hook_id, event_id, event_type, attempt, outcome, status_code, duration_ms, self.now),
         )
 
-    async def deliveries(self, hook_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    async def deliveries(self, hook_id: str, limit: int = 100) -> list[Delivery]:
         await self.get_webhook(hook_id)
         cur = await self.conn.execute(
             "SELECT id, event_id, event_type, attempt, outcome, status_code, duration_ms, at"
             " FROM webhook_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ?",
             (hook_id, limit),
         )
-        keys = ("id", "event_id", "type", "attempt", "outcome", "status_code", "duration_ms", "at")
-        rows = [dict(zip(keys, r, strict=True)) for r in await cur.fetchall()]
-        for row in rows:  # the fixed wording of the outcome, where the API always had it
-            row["error"] = outcome_error(row["outcome"], row["status_code"])
-        return rows
+        return [
+            Delivery(
+                id=r[0],
+                event_id=r[1],
+                type=r[2],
+                attempt=r[3],
+                outcome=r[4],
+                status_code=r[5],
+                duration_ms=r[6],
+                at=r[7],
+                # the fixed wording of the outcome, where the API always had it
+                error=outcome_error(r[4], r[5]),
+            )
+            for r in await cur.fetchall()
+        ]

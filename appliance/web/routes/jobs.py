@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from appliance.domain.access import Permission as P
+from appliance.domain.records import Job
 from appliance.services import erasure, gc
 from appliance.services.jobs import JobRunner, Report
 from appliance.web.access import CtxDep, GrantDep, needs
@@ -40,7 +41,7 @@ async def run_gc(
         r = await gc.collect(ctx, grant.workspace, grant.actor, data.grace_seconds, data.dry_run)
         return r.as_dict()
 
-    async def create() -> dict[str, Any]:
+    async def create() -> Job:
         params = {"grace_seconds": data.grace_seconds, "dry_run": data.dry_run}
         return await _runner(request).submit(grant.workspace, "gc", params, grant.actor, work)
 
@@ -59,7 +60,7 @@ async def run_verify(
     async def work(report: Report) -> dict[str, Any]:
         return (await gc.verify(ctx, grant.workspace, data.deep)).as_dict()
 
-    async def create() -> dict[str, Any]:
+    async def create() -> Job:
         params = {"deep": data.deep}
         return await _runner(request).submit(grant.workspace, "verify", params, grant.actor, work)
 
@@ -96,7 +97,7 @@ async def list_jobs(
 
 
 @get(W + "/jobs/{job_id:str}", opt=needs(P.JOB_READ), summary="One job")
-async def show_job(ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]) -> dict[str, Any]:
+async def show_job(ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]) -> Mapping[str, Any]:
     async with ctx.catalog.reading(grant.workspace) as uow:
         return await uow.get_job(job_id)
 

@@ -4,6 +4,7 @@ artifacts; and the box's capacity as the governor sees it."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -11,6 +12,7 @@ from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from appliance.domain.access import Permission as P
+from appliance.domain.records import Job
 from appliance.errors import ServiceFailed
 from appliance.jobs.kinds import registry
 from appliance.services import governed, job_records
@@ -44,7 +46,7 @@ async def submit_job(
 ) -> Any:
     gov = _governor(request)
 
-    async def create() -> dict[str, Any]:
+    async def create() -> Job:
         job = await governed.submit(
             ctx, grant.workspace, data.kind, data.params, grant.actor, gov.probe
         )
@@ -62,7 +64,7 @@ async def submit_job(
 )
 async def cancel_job(
     request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]
-) -> dict[str, Any]:
+) -> Mapping[str, Any]:
     job = await governed.cancel(ctx, grant.workspace, job_id, grant.actor)
     if request.app.state.governor is not None:
         request.app.state.governor.scheduler.wake()
