@@ -180,7 +180,7 @@ async def record(
         await job.artifact(f"{label}/{name}", folder / name)
     settings = {**where, "timing": predictions["timing"], "artifacts": label}
     async with job.ctx.catalog.writing(job.ws) as uow:
-        return await uow.add_evaluation(
+        return await uow.evaluations.add(
             f"{job.id}.{label}",
             job.id,
             mv["id"],

@@ -55,8 +55,8 @@ async def plan(
     if split is not None:
         rows = [r for r in rows if r.split == split]
     async with ctx.catalog.reading(ws) as uow:
-        sizes = await uow.file_sizes(version.id)
-        erased = await uow.erased_digests({r.sha256 for r in rows})
+        sizes = await uow.versions.file_sizes(version.id)
+        erased = await uow.files.erased({r.sha256 for r in rows})
     for r in rows:
         check_filename(r.filename)
     return ArchivePlan(version, [r for r in rows if r.sha256 not in erased], sizes, layout)
@@ -160,7 +160,7 @@ async def one_file(
     if row is None or version is None:
         raise NotFound("file", filename, hint="the version's manifest lists its files")
     async with ctx.catalog.reading(ws) as uow:
-        if await uow.erased_digests({row.sha256}):
+        if await uow.files.erased({row.sha256}):
             raise NotFound("file", filename, hint="its content was erased (GDPR)")
-        sizes = await uow.file_sizes(version.id)
+        sizes = await uow.versions.file_sizes(version.id)
     return row, sizes.get(row.sha256, 0)

@@ -50,13 +50,13 @@ async def submit(
     why = never_fits(request, reading, policy_of(ctx))
     if why:
         async with ctx.catalog.writing(ws) as uow:
-            await uow.audit(actor, "job.rejected", f"kind:{kind.name}", "denied", reason=why)
+            await uow.audit.record(actor, "job.rejected", f"kind:{kind.name}", "denied", reason=why)
         raise JobRejected(kind.name, why, needed=asdict(request))
     job_id = secrets.token_hex(8)
     waiting = {"verdict": "queue", "reason": "waiting for the scheduler", "position": 0}
     async with ctx.catalog.writing(ws) as uow:
         await uow.add_job(job_id, kind.name, params, actor, asdict(request), waiting)
-        await uow.audit(actor, "job.queued", f"job:{job_id}", kind=kind.name)
+        await uow.audit.record(actor, "job.queued", f"job:{job_id}", kind=kind.name)
         return await uow.get_job(job_id)
 
 
@@ -71,7 +71,7 @@ async def cancel(ctx: ServiceContext, ws: str, job_id: str, actor: str) -> Job:
         elif effect == "kill":
             await uow.update_job(job_id, cancel_requested_at=time.time())
         if effect != "none":
-            await uow.audit(actor, "job.cancel", f"job:{job_id}", state=job["state"])
+            await uow.audit.record(actor, "job.cancel", f"job:{job_id}", state=job["state"])
         job = await uow.get_job(job_id)
     if effect == "kill" and job["pgid"]:
         await kill_group(job["pgid"], ctx.settings.job_cancel_grace)
@@ -130,7 +130,7 @@ async def execute(ctx: ServiceContext, ws: str, job_id: str) -> str:
         fields = {"state": states.CANCELLED}
     async with ctx.catalog.writing(ws) as uow:
         await uow.update_job(job_id, finished_at=time.time(), pgid=None, **fields)
-        await uow.audit(job["created_by"], f"job.{fields['state']}", f"job:{job_id}")
+        await uow.audit.record(job["created_by"], f"job.{fields['state']}", f"job:{job_id}")
     return str(fields["state"])
 
 

@@ -59,8 +59,8 @@ async def import_tree(
     ``prefix`` that the tree no longer has."""
     progress = progress or NoProgress()
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)  # fail fast, before any work
-        current = await uow.working_files(ds.id)
+        ds = await uow.datasets.get(slug)  # fail fast, before any work
+        current = await uow.files.working(ds.id)
     files = await asyncio.to_thread(scan_tree, root, prefix, exclude)
     cache = StatCache(ctx.settings.cache_dir / "statcache.sqlite")
     upload = _Upload(ctx, ws, progress)
@@ -111,12 +111,14 @@ async def _stage(
     changed since we looked (a concurrent rm): their blobs get re-checked."""
     staged_files = [StagedFile(f.name, digests[f.name], f.size, role_for(f.name)) for f in files]
     async with ctx.catalog.writing(ws) as uow:
-        ds = await uow.get_dataset(slug)
+        ds = await uow.datasets.get(slug)
         staged, current = await stage_in(uow, ds, staged_files, prefix if mirror else None)
         moved = {
             n for n, sha in trusted.items() if (w := current.get(n)) is None or w.sha256 != sha
         }
-        await uow.audit(actor, "dataset.import", slug, source=str(root), counts=staged.as_dict())
+        await uow.audit.record(
+            actor, "dataset.import", slug, source=str(root), counts=staged.as_dict()
+        )
     return staged, moved
 
 

@@ -46,7 +46,7 @@ class JobRunner:
         job_id = secrets.token_hex(8)
         async with self.ctx.catalog.writing(ws) as uow:
             await uow.add_job(job_id, kind, params, actor)
-            await uow.audit(actor, "job.queued", f"job:{job_id}", kind=kind)
+            await uow.audit.record(actor, "job.queued", f"job:{job_id}", kind=kind)
             job = await uow.get_job(job_id)
         self.tasks[job_id] = asyncio.create_task(self._run(ws, job_id, kind, actor, work))
         return job
@@ -95,7 +95,7 @@ class JobRunner:
     ) -> None:
         async with self.ctx.catalog.writing(ws) as uow:
             await uow.update_job(job_id, state=state, finished_at=time.time(), **fields)
-            await uow.audit(actor, f"job.{state}", f"job:{job_id}", kind=kind)
+            await uow.audit.record(actor, f"job.{state}", f"job:{job_id}", kind=kind)
             job = await uow.get_job(job_id)
         self._publish(job_id, {"event": "state", "job": job})
 

@@ -73,7 +73,7 @@ async def pull(
     if split is not None:
         rows = [r for r in rows if r.split == split]
     async with ctx.catalog.reading(ws) as uow:
-        sizes = await uow.file_sizes(version.id)
+        sizes = await uow.versions.file_sizes(version.id)
     erased = await erased_rows(ctx, ws, rows)
     erased_shas = {str(e["sha256"]) for e in erased}
     kept = [r for r in rows if r.sha256 not in erased_shas]

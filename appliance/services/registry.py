@@ -48,8 +48,8 @@ async def register_run(
     """A training run's weights (already stored as a blob) become a model version."""
     check_name(name)
     async with ctx.catalog.writing(ws) as uow:
-        model = await uow.ensure_model(name, task, actor)
-        mv = await uow.add_model_version(
+        model = await uow.models.ensure(name, task, actor)
+        mv = await uow.models.add_version(
             model["id"],
             dataset_version_id=dataset_version_id,
             run_id=run_id,
@@ -62,8 +62,8 @@ async def register_run(
             config=config,
             actor=actor,
         )
-        await uow.add_hold(dataset_version_id, HOLD_KIND, f"{name}:{mv['number']}")
-        await uow.audit(actor, "model.register", f"model:{name}:{mv['number']}", run=run_id)
+        await uow.versions.add_hold(dataset_version_id, HOLD_KIND, f"{name}:{mv['number']}")
+        await uow.audit.record(actor, "model.register", f"model:{name}:{mv['number']}", run=run_id)
     return mv
 
 
@@ -88,11 +88,11 @@ async def register_upload(
                 [(name, f"its weights sha256:{weights_sha256} were not uploaded")],
                 [weights_sha256],
             )
-        size = (await uow.file_sizes_of({weights_sha256})).get(weights_sha256)
+        size = (await uow.files.sizes({weights_sha256})).get(weights_sha256)
         if size is None:
             size = len(await asyncio.to_thread(ctx.blobs.read, ws, weights_sha256))
-        model = await uow.ensure_model(name, task, actor)
-        mv = await uow.add_model_version(
+        model = await uow.models.ensure(name, task, actor)
+        mv = await uow.models.add_version(
             model["id"],
             source="upload",
             weights_sha256=weights_sha256,
@@ -100,7 +100,7 @@ async def register_upload(
             format=fmt,
             actor=actor,
         )
-        await uow.audit(actor, "model.upload", f"model:{name}:{mv['number']}")
+        await uow.audit.record(actor, "model.upload", f"model:{name}:{mv['number']}")
     return mv
 
 
@@ -122,11 +122,11 @@ async def register_export(
     ``number``: the version number the file was stamped with (``next_number``);
     :class:`VersionTaken` when another version took it meanwhile."""
     async with ctx.catalog.writing(ws) as uow:
-        model = await uow.get_model(source["model"])
-        if number is not None and _next(await uow.model_versions(model["id"])) != number:
+        model = await uow.models.get(source["model"])
+        if number is not None and _next(await uow.models.versions(model["id"])) != number:
             raise VersionTaken(source["model"], number)
         data = source["dataset_version_id"]
-        mv = await uow.add_model_version(
+        mv = await uow.models.add_version(
             model["id"],
             dataset_version_id=data,
             run_id=run_id if data is not None else None,
@@ -140,8 +140,8 @@ async def register_export(
             parent_version_id=source["id"],
         )
         if data is not None:
-            await uow.add_hold(data, HOLD_KIND, f"{source['model']}:{mv['number']}")
-        await uow.audit(
+            await uow.versions.add_hold(data, HOLD_KIND, f"{source['model']}:{mv['number']}")
+        await uow.audit.record(
             actor,
             "model.export",
             f"model:{source['model']}:{mv['number']}",
@@ -171,8 +171,8 @@ async def next_number(ctx: ServiceContext, ws: str, name: str) -> int:
     """The number the next version of model ``name`` will get (an export stamps
     it into its file before it is registered)."""
     async with ctx.catalog.reading(ws) as uow:
-        model = await uow.get_model(name)
-        return _next(await uow.model_versions(model["id"]))
+        model = await uow.models.get(name)
+        return _next(await uow.models.versions(model["id"]))
 
 
 async def set_parity(
@@ -186,45 +186,45 @@ async def set_parity(
     """Record an export's parity; its own figures are those of the parity
     measurement, named by ``measured`` (``appliance.domain.measurement``)."""
     async with ctx.catalog.writing(ws) as uow:
-        model = await uow.get_model(name)
-        mv = await uow.model_version(model["id"], str(number))
+        model = await uow.models.get(name)
+        mv = await uow.models.version(model["id"], str(number))
         own = {"map50": parity.get("export_map50"), "map50_95": parity.get("export_map50_95")}
         if measured is not None:
             own[MEASUREMENT] = measured
-        await uow.set_model_metrics(mv["id"], {**mv["metrics"], **own, "parity": parity})
-        return await uow.model_version(model["id"], str(number))
+        await uow.models.set_metrics(mv["id"], {**mv["metrics"], **own, "parity": parity})
+        return await uow.models.version(model["id"], str(number))
 
 
 async def list_models(ctx: ServiceContext, ws: str) -> list[ModelSummary]:
     async with ctx.catalog.reading(ws) as uow:
-        return await uow.list_models()
+        return await uow.models.list()
 
 
 async def show(ctx: ServiceContext, ws: str, name: str) -> dict[str, Any]:
     async with ctx.catalog.reading(ws) as uow:
-        model = await uow.get_model(name)
-        return {**model, "versions": await uow.model_versions(model["id"])}
+        model = await uow.models.get(name)
+        return {**model, "versions": await uow.models.versions(model["id"])}
 
 
 async def version(ctx: ServiceContext, ws: str, name: str, ref: str) -> ModelVersion:
     async with ctx.catalog.reading(ws) as uow:
-        model = await uow.get_model(name)
-        return await uow.model_version(model["id"], ref)
+        model = await uow.models.get(name)
+        return await uow.models.version(model["id"], ref)
 
 
 async def lineage(ctx: ServiceContext, ws: str, name: str, ref: str) -> dict[str, Any]:
     """The model version, the dataset version it was trained on (with its manifest
     hash: `ahoy dataset pull` rebuilds those bytes), and the run that made it."""
     async with ctx.catalog.reading(ws) as uow:
-        model = await uow.get_model(name)
-        mv = await uow.model_version(model["id"], ref)
+        model = await uow.models.get(name)
+        mv = await uow.models.version(model["id"], ref)
         data: dict[str, Any] | None = None
         if mv["dataset_version_id"] is not None:
-            v = await uow.version_by_id(mv["dataset_version_id"])
+            v = await uow.versions.by_id(mv["dataset_version_id"])
             if v is None:
                 raise NotFound("dataset version", str(mv["dataset_version_id"]))
             slug = next(
-                (d.slug for d, _, _ in await uow.list_datasets() if d.id == v.dataset_id), None
+                (d.slug for d, _, _ in await uow.datasets.list() if d.id == v.dataset_id), None
             )
             data = {"dataset": slug, **v.as_dict()}
         run = await uow.get_job(mv["run_id"]) if mv["run_id"] else None
@@ -253,8 +253,8 @@ async def promote(
     check_name(tag, "model tag")
     rules = parity_rules(ctx.settings)
     async with ctx.catalog.writing(ws) as uow:
-        model = await uow.get_model(name)
-        mv = await uow.model_version(model["id"], ref)
+        model = await uow.models.get(name)
+        mv = await uow.models.version(model["id"], ref)
         target = f"model:{name}:{mv['number']}"
         refusal, state, accepted = None, None, {}
         if mv["source"] == "export":
@@ -263,11 +263,11 @@ async def promote(
                 counts = parity.counts(mv["metrics"]["parity"])
                 refusal, accepted = None, {"parity": "not measurable, accepted", "on": counts}
         if refusal is not None:  # recorded (this transaction commits), then refused
-            await uow.audit(actor, "model.promote.refused", target, tag=tag, why=refusal)
+            await uow.audit.record(actor, "model.promote.refused", target, tag=tag, why=refusal)
         else:
-            await uow.set_model_tag(model["id"], tag, mv["id"], actor)
-            await uow.audit(actor, "model.promote", target, tag=tag, **accepted)
-            return await uow.model_version(model["id"], str(mv["number"]))
+            await uow.models.set_tag(model["id"], tag, mv["id"], actor)
+            await uow.audit.record(actor, "model.promote", target, tag=tag, **accepted)
+            return await uow.models.version(model["id"], str(mv["number"]))
     if state == parity.UNMEASURABLE:
         raise ParityNotMeasurable(refusal, hint=UNMEASURABLE_HINT)
     raise ParityFailed(refusal, hint=PARITY_HINT)

@@ -96,7 +96,7 @@ class Scheduler:
                 devices=devices,
                 admission=admission,
             )
-            await uow.audit("scheduler", "job.admitted", f"job:{job['id']}", devices=devices)
+            await uow.audit.record("scheduler", "job.admitted", f"job:{job['id']}", devices=devices)
         try:
             await asyncio.to_thread(self.dispatch, job["workspace"], job["id"])
         except Exception as exc:  # the queue file is unwritable: say so on the job

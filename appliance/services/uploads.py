@@ -63,7 +63,7 @@ async def budget_for(ctx: ServiceContext, ws: str, declared: int | None) -> Budg
     remaining = None
     if quota is not None:
         async with ctx.catalog.reading(ws) as uow:
-            referenced = await uow.stored_bytes()
+            referenced = await uow.files.stored_bytes()
         # What the store holds counts too: blobs uploaded but not staged (yet), and
         # garbage awaiting GC, so a client cannot slip past the quota by never staging.
         held = (await asyncio.to_thread(ctx.blobs.stats, ws)).bytes

@@ -82,8 +82,8 @@ async def create(
     secret = secrets.token_urlsafe(32)
     hook_id = secrets.token_hex(8)
     async with ctx.catalog.writing(ws) as uow:
-        hook = await uow.add_webhook(hook_id, url, events, secret, actor)
-        await uow.audit(
+        hook = await uow.webhooks.add(hook_id, url, events, secret, actor)
+        await uow.audit.record(
             actor, "webhook.create", f"webhook:{hook_id}", url=_shown_url(url), events=events
         )
     return {**hook, "secret": secret}
@@ -92,13 +92,13 @@ async def create(
 async def list_hooks(ctx: ServiceContext, ws: str) -> list[Webhook]:
     """Live hooks, oldest first; never their secrets."""
     async with ctx.catalog.reading(ws) as uow:
-        return await uow.list_webhooks()
+        return await uow.webhooks.list()
 
 
 async def delete(ctx: ServiceContext, ws: str, hook_id: str, actor: str) -> None:
     async with ctx.catalog.writing(ws) as uow:
-        await uow.delete_webhook(hook_id)
-        await uow.audit(actor, "webhook.delete", f"webhook:{hook_id}")
+        await uow.webhooks.delete(hook_id)
+        await uow.audit.record(actor, "webhook.delete", f"webhook:{hook_id}")
 
 
 async def deliveries(
@@ -106,7 +106,7 @@ async def deliveries(
 ) -> list[Delivery]:
     """Every delivery attempt, newest first."""
     async with ctx.catalog.reading(ws) as uow:
-        return await uow.deliveries(hook_id, limit=limit)
+        return await uow.webhooks.deliveries(hook_id, limit=limit)
 
 
 # -- delivery -------------------------------------------------------------------
@@ -205,7 +205,7 @@ class WebhookDispatcher:
             workspaces = await acc.workspaces_with_webhooks()
         for ws in workspaces:
             async with self.ctx.catalog.reading(ws) as uow:
-                live = await uow.list_webhooks()
+                live = await uow.webhooks.list()
             for hook in live:
                 hook_id = hook["id"]
                 running = self._workers.get(hook_id)
@@ -229,10 +229,10 @@ class WebhookDispatcher:
         """The live hook, its secret and its cursor; None once it is deleted."""
         async with self.ctx.catalog.reading(ws) as uow:
             try:
-                hook = await uow.get_webhook(hook_id)
+                hook = await uow.webhooks.get(hook_id)
             except NotFound:
                 return None
-            return hook, await uow.webhook_secret(hook_id), await uow.webhook_cursor(hook_id)
+            return hook, await uow.webhooks.secret(hook_id), await uow.webhooks.cursor(hook_id)
 
     async def _drain_batch(self, ws: str, hook_id: str) -> bool:
         """Deliver the next batch of events in order; True when there may be more."""
@@ -241,7 +241,7 @@ class WebhookDispatcher:
             return False
         hook, secret, cursor = found
         async with self.ctx.catalog.reading(ws) as uow:
-            entries = await uow.audit_since(cursor, limit=BATCH)
+            entries = await uow.audit.since(cursor, limit=BATCH)
         skipped_to: int | None = None
         for entry in entries:
             kind = hooks.event_type(entry)
@@ -253,7 +253,7 @@ class WebhookDispatcher:
             skipped_to = None
         if skipped_to is not None:
             async with self.ctx.catalog.writing(ws) as uow:
-                await uow.advance_webhook(hook_id, skipped_to)
+                await uow.webhooks.advance(hook_id, skipped_to)
         return len(entries) == BATCH
 
     async def _deliver(
@@ -284,7 +284,7 @@ class WebhookDispatcher:
             outcome = result.outcome
             last = not outcome.retried or attempt == self.max_attempts
             async with self.ctx.catalog.writing(ws) as uow:
-                await uow.log_delivery(
+                await uow.webhooks.log_delivery(
                     hook_id,
                     event_id,
                     kind,
@@ -294,7 +294,7 @@ class WebhookDispatcher:
                     result.duration_ms,
                 )
                 if last:
-                    await uow.advance_webhook(hook_id, event_id)
+                    await uow.webhooks.advance(hook_id, event_id)
             if outcome is hooks.Outcome.DELIVERED:
                 log.info("webhook %s: event %s (%s) delivered", hook_id, event_id, kind)
                 return True

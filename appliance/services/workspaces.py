@@ -88,7 +88,7 @@ async def show(ctx: ServiceContext, grant: Grant) -> dict[str, object]:
     async with ctx.catalog.accounts() as acc:
         workspace = await acc.workspace(grant.workspace)
     async with ctx.catalog.reading(grant.workspace) as uow:
-        used = await uow.stored_bytes()
+        used = await uow.files.stored_bytes()
     return {
         **workspace.as_dict(),
         "quota_bytes": quota_of(ctx, workspace),

@@ -137,7 +137,7 @@ def test_erasure_tombstones_and_pull_reports_it(engine, tmp_path):
 
 async def _audit(ctx, ws):
     async with ctx.catalog.reading(ws) as uow:
-        return await uow.audit_entries()
+        return await uow.audit.entries()
 
 
 def test_pull_refuses_non_empty_destination(engine, tmp_path):

@@ -153,7 +153,7 @@ def _source(engine) -> dict:
 def _audit(engine, action: str) -> list[dict]:
     async def entries(ctx):
         async with ctx.catalog.reading(engine.ws) as uow:
-            return await uow.audit_entries()
+            return await uow.audit.entries()
 
     return [e for e in engine.with_ctx(entries) if e["action"] == action]
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
+from appliance.adapters.catalog.repo import WorkspaceRepo
 from appliance.domain.labels.review_stats import Activity
-from appliance.domain.manifest import WorkingFile
 from appliance.domain.records import Review
 
 #: Every write names the dataset through its workspace: another tenant's id writes nothing.
@@ -37,12 +35,8 @@ def _activity(r: Any) -> Activity:
     )
 
 
-class ReviewRepo:
-    conn: aiosqlite.Connection
-    ws: str
-    now: float
-
-    async def review_of(self, dataset_id: int, filename: str) -> Review | None:
+class SqliteReviews(WorkspaceRepo):
+    async def get(self, dataset_id: int, filename: str) -> Review | None:
         cur = await self.conn.execute(
             f"SELECT {_COLUMNS} FROM label_reviews r JOIN datasets d ON d.id = r.dataset_id"
             " WHERE r.dataset_id = ? AND r.filename = ? AND d.workspace_id = ?",
@@ -51,7 +45,7 @@ class ReviewRepo:
         row = await cur.fetchone()
         return _review(row) if row else None
 
-    async def reviews(self, dataset_id: int) -> dict[str, Review]:
+    async def by_file(self, dataset_id: int) -> dict[str, Review]:
         cur = await self.conn.execute(
             f"SELECT {_COLUMNS} FROM label_reviews r JOIN datasets d ON d.id = r.dataset_id"
             " WHERE r.dataset_id = ? AND d.workspace_id = ?",
@@ -59,7 +53,7 @@ class ReviewRepo:
         )
         return {row[0]: _review(row) for row in await cur.fetchall()}
 
-    async def set_review(
+    async def set(
         self,
         dataset_id: int,
         filename: str,
@@ -75,7 +69,7 @@ class ReviewRepo:
             dataset_id, [(filename, state, label_sha256, annotator, reviewer, comment)]
         )
 
-    async def set_reviews(
+    async def set_many(
         self, dataset_id: int, rows: Sequence[tuple[str, str, str | None, str | None]]
     ) -> None:
         """Many at once (a batch of label changes): ``rows`` are (filename, state,
@@ -123,17 +117,6 @@ class ReviewRepo:
             f" comment, at) SELECT d.id, ?, ?, ?, ?, ?, ?{_IN_WS}",
             [(*row, self.now, dataset_id, self.ws) for row in rows],
         )
-
-    async def working_file(self, dataset_id: int, filename: str) -> WorkingFile | None:
-        """One file of the working area (the editor's path: no scan of the whole area)."""
-        cur = await self.conn.execute(
-            "SELECT f.filename, f.sha256, f.label_sha256, f.role, f.split FROM dataset_files f"
-            " JOIN datasets d ON d.id = f.dataset_id"
-            " WHERE f.dataset_id = ? AND f.filename = ? AND d.workspace_id = ?",
-            (dataset_id, filename, self.ws),
-        )
-        row = await cur.fetchone()
-        return WorkingFile(*row) if row else None
 
     async def activity(
         self, dataset_id: int, filename: str | None = None, limit: int | None = None

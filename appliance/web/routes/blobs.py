@@ -94,7 +94,7 @@ async def upload_one(
 )
 async def download(ctx: CtxDep, grant: GrantDep, sha256: FromPath[str]) -> Stream:
     async with ctx.catalog.reading(grant.workspace) as uow:
-        sizes = await uow.file_sizes_of({sha256})
+        sizes = await uow.files.sizes({sha256})
     if sha256 not in sizes:
         raise NotFound("blob", sha256)
     chunks = await started(ctx.blobs.stream(grant.workspace, sha256))

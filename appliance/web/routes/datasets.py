@@ -77,9 +77,9 @@ async def working_files(
     cursor: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     async with ctx.catalog.reading(grant.workspace) as uow:
-        dataset = await uow.get_dataset(ds)
-        files = sorted((await uow.working_files(dataset.id)).values(), key=lambda f: f.filename)
-        sizes = await uow.file_sizes_of({f.sha256 for f in files})
+        dataset = await uow.datasets.get(ds)
+        files = sorted((await uow.files.working(dataset.id)).values(), key=lambda f: f.filename)
+        sizes = await uow.files.sizes({f.sha256 for f in files})
     return page(
         files,
         lambda f: f.filename,

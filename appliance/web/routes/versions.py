@@ -32,8 +32,8 @@ async def list_versions(
     cursor: FromQuery[str | None] = None,
 ) -> dict[str, Any]:
     async with ctx.catalog.reading(grant.workspace) as uow:
-        dataset = await uow.get_dataset(ds)
-        found = await uow.list_versions(dataset.id)
+        dataset = await uow.datasets.get(ds)
+        found = await uow.versions.list(dataset.id)
     rows = sorted(found, key=lambda v: -v.number)
     return page(
         rows, lambda v: v.number, cursor, limit, descending=True, encode=lambda v: v.as_dict()
@@ -182,8 +182,8 @@ async def version_diff(
 @get(DS + "/tags", opt=needs(P.DATASET_READ), summary="Tags and the versions they name")
 async def list_tags(ctx: CtxDep, grant: GrantDep, ds: FromPath[str]) -> list[dict[str, Any]]:
     async with ctx.catalog.reading(grant.workspace) as uow:
-        dataset = await uow.get_dataset(ds)
-        found = await uow.list_versions(dataset.id)
+        dataset = await uow.datasets.get(ds)
+        found = await uow.versions.list(dataset.id)
     return sorted(
         ({"name": t, "version": v.number} for v in found for t in v.tags),
         key=lambda t: str(t["name"]),

@@ -73,7 +73,7 @@ async def audit_log(
     check_limit(limit)
     before = int_cursor(cursor)
     async with ctx.catalog.reading(grant.workspace) as uow:
-        entries = await uow.audit_entries(limit + 1, before)
+        entries = await uow.audit.entries(limit + 1, before)
     more = len(entries) > limit
     entries = entries[:limit]
     return {
