@@ -26,7 +26,7 @@ async def _artifact(ctx: ServiceContext, ws: str, evaluation: Evaluation, name: 
     label = evaluation["settings"].get("artifacts", evaluation["format"])
     wanted = f"{label}/{name}"
     async with ctx.catalog.reading(ws) as uow:
-        found = [a for a in await uow.artifacts(evaluation["job"]) if a["name"] == wanted]
+        found = [a for a in await uow.jobs.artifacts(evaluation["job"]) if a["name"] == wanted]
     if not found:
         raise NotFound("evaluation artifact", f"{evaluation['id']}/{name}")
     return await asyncio.to_thread(ctx.blobs.read, ws, found[0]["sha256"])

@@ -55,24 +55,24 @@ async def submit(
     job_id = secrets.token_hex(8)
     waiting = {"verdict": "queue", "reason": "waiting for the scheduler", "position": 0}
     async with ctx.catalog.writing(ws) as uow:
-        await uow.add_job(job_id, kind.name, params, actor, asdict(request), waiting)
+        await uow.jobs.add(job_id, kind.name, params, actor, asdict(request), waiting)
         await uow.audit.record(actor, "job.queued", f"job:{job_id}", kind=kind.name)
-        return await uow.get_job(job_id)
+        return await uow.jobs.get(job_id)
 
 
 async def cancel(ctx: ServiceContext, ws: str, job_id: str, actor: str) -> Job:
     """Queued: cancelled now. Running: its process group gets SIGTERM, then SIGKILL
     after ``job_cancel_grace``; the worker records the end as cancelled."""
     async with ctx.catalog.writing(ws) as uow:
-        job = await uow.get_job(job_id)
+        job = await uow.jobs.get(job_id)
         effect = states.cancel_effect(job["state"])
         if effect == states.CANCELLED:
-            await uow.update_job(job_id, state=states.CANCELLED, finished_at=time.time())
+            await uow.jobs.update(job_id, state=states.CANCELLED, finished_at=time.time())
         elif effect == "kill":
-            await uow.update_job(job_id, cancel_requested_at=time.time())
+            await uow.jobs.update(job_id, cancel_requested_at=time.time())
         if effect != "none":
             await uow.audit.record(actor, "job.cancel", f"job:{job_id}", state=job["state"])
-        job = await uow.get_job(job_id)
+        job = await uow.jobs.get(job_id)
     if effect == "kill" and job["pgid"]:
         await kill_group(job["pgid"], ctx.settings.job_cancel_grace)
     return job
@@ -109,7 +109,7 @@ def live_members(pgid: int) -> list[int]:
 async def execute(ctx: ServiceContext, ws: str, job_id: str) -> str:
     """Run an admitted job to its end state (in the worker process); returns it."""
     async with ctx.catalog.reading(ws) as uow:
-        job = await uow.get_job(job_id)
+        job = await uow.jobs.get(job_id)
     if job["state"] != states.RUNNING:
         return str(job["state"])  # cancelled between admission and pickup
     handle = JobHandle(ctx, ws, job)
@@ -129,7 +129,7 @@ async def execute(ctx: ServiceContext, ws: str, job_id: str) -> str:
     if fields["state"] == states.FAILED and await handle.cancel_requested():
         fields = {"state": states.CANCELLED}
     async with ctx.catalog.writing(ws) as uow:
-        await uow.update_job(job_id, finished_at=time.time(), pgid=None, **fields)
+        await uow.jobs.update(job_id, finished_at=time.time(), pgid=None, **fields)
         await uow.audit.record(job["created_by"], f"job.{fields['state']}", f"job:{job_id}")
     return str(fields["state"])
 

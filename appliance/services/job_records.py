@@ -14,12 +14,12 @@ async def log(
     ctx: ServiceContext, ws: str, job_id: str, after: int = 0, kind: str | None = None
 ) -> dict[str, Any]:
     async with ctx.catalog.reading(ws) as uow:
-        await uow.get_job(job_id)  # NotFound unless it is this workspace's
-        events = await uow.job_events(job_id, after=after, kinds=(kind,) if kind else ())
+        await uow.jobs.get(job_id)  # NotFound unless it is this workspace's
+        events = await uow.jobs.events(job_id, after=after, kinds=(kind,) if kind else ())
     return {"job": job_id, "events": events, "last": events[-1]["seq"] if events else after}
 
 
 async def artifacts(ctx: ServiceContext, ws: str, job_id: str) -> dict[str, Any]:
     async with ctx.catalog.reading(ws) as uow:
-        await uow.get_job(job_id)
-        return {"job": job_id, "artifacts": await uow.artifacts(job_id)}
+        await uow.jobs.get(job_id)
+        return {"job": job_id, "artifacts": await uow.jobs.artifacts(job_id)}

@@ -24,8 +24,8 @@ async def poll_watch(
     last_sent = time.monotonic()
     while True:
         async with ctx.catalog.reading(ws) as uow:
-            job = await uow.get_job(job_id)
-            events = await uow.job_events(job_id, after=after, limit=1000)
+            job = await uow.jobs.get(job_id)
+            events = await uow.jobs.events(job_id, after=after, limit=1000)
         for e in events:
             after = e["seq"]
             yield {"event": e["kind"], "seq": e["seq"], "at": e["at"], **e["data"]}

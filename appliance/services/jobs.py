@@ -45,9 +45,9 @@ class JobRunner:
     ) -> Job:
         job_id = secrets.token_hex(8)
         async with self.ctx.catalog.writing(ws) as uow:
-            await uow.add_job(job_id, kind, params, actor)
+            await uow.jobs.add(job_id, kind, params, actor)
             await uow.audit.record(actor, "job.queued", f"job:{job_id}", kind=kind)
-            job = await uow.get_job(job_id)
+            job = await uow.jobs.get(job_id)
         self.tasks[job_id] = asyncio.create_task(self._run(ws, job_id, kind, actor, work))
         return job
 
@@ -88,21 +88,21 @@ class JobRunner:
     async def _save_progress(self, ws: str, job_id: str, progress: dict[str, Any]) -> None:
         with contextlib.suppress(ApplianceError):
             async with self.ctx.catalog.writing(ws) as uow:
-                await uow.update_job(job_id, progress=progress)
+                await uow.jobs.update(job_id, progress=progress)
 
     async def _finish(
         self, ws: str, job_id: str, kind: str, actor: str, state: str, **fields: Any
     ) -> None:
         async with self.ctx.catalog.writing(ws) as uow:
-            await uow.update_job(job_id, state=state, finished_at=time.time(), **fields)
+            await uow.jobs.update(job_id, state=state, finished_at=time.time(), **fields)
             await uow.audit.record(actor, f"job.{state}", f"job:{job_id}", kind=kind)
-            job = await uow.get_job(job_id)
+            job = await uow.jobs.get(job_id)
         self._publish(job_id, {"event": "state", "job": job})
 
     async def _update(self, ws: str, job_id: str, event: str, **fields: Any) -> None:
         async with self.ctx.catalog.writing(ws) as uow:
-            await uow.update_job(job_id, **fields)
-            job = await uow.get_job(job_id)
+            await uow.jobs.update(job_id, **fields)
+            job = await uow.jobs.get(job_id)
         self._publish(job_id, {"event": event, "job": job})
 
     def _publish(self, job_id: str, message: dict[str, Any]) -> None:
@@ -113,7 +113,7 @@ class JobRunner:
         """The job now, then each change until it ends (``{"event", ...}`` dicts);
         for a governed job, its recorded events after sequence number ``after``."""
         async with self.ctx.catalog.reading(ws) as uow:
-            governed = (await uow.get_job(job_id))["request"] is not None
+            governed = (await uow.jobs.get(job_id))["request"] is not None
         if governed:  # it runs in the worker process: read its changes back
             async for message in poll_watch(self.ctx, ws, job_id, after=after):
                 yield message
@@ -122,7 +122,7 @@ class JobRunner:
         self.watchers.setdefault(job_id, set()).add(queue)
         try:
             async with self.ctx.catalog.reading(ws) as uow:
-                job = await uow.get_job(job_id)
+                job = await uow.jobs.get(job_id)
             yield {"event": "state", "job": job}
             if job["state"] in TERMINAL:
                 return

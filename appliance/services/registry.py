@@ -227,7 +227,7 @@ async def lineage(ctx: ServiceContext, ws: str, name: str, ref: str) -> dict[str
                 (d.slug for d, _, _ in await uow.datasets.list() if d.id == v.dataset_id), None
             )
             data = {"dataset": slug, **v.as_dict()}
-        run = await uow.get_job(mv["run_id"]) if mv["run_id"] else None
+        run = await uow.jobs.get(mv["run_id"]) if mv["run_id"] else None
     return {
         "model": mv,
         "data": data,

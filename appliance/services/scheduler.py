@@ -87,9 +87,9 @@ class Scheduler:
 
     async def _admit(self, job: ActiveJob, admission: dict[str, Any], devices: list[str]) -> bool:
         async with self.ctx.catalog.writing(job["workspace"]) as uow:
-            if (await uow.get_job(job["id"]))["state"] != states.QUEUED:
+            if (await uow.jobs.get(job["id"]))["state"] != states.QUEUED:
                 return False  # cancelled meanwhile
-            await uow.update_job(
+            await uow.jobs.update(
                 job["id"],
                 state=states.RUNNING,
                 started_at=time.time(),
@@ -107,7 +107,7 @@ class Scheduler:
 
     async def _set(self, job: ActiveJob, **fields: Any) -> None:
         async with self.ctx.catalog.writing(job["workspace"]) as uow:
-            await uow.update_job(job["id"], **fields)
+            await uow.jobs.update(job["id"], **fields)
 
     async def fail_running(self, why: str) -> int:
         """The worker died (or the appliance restarted): kill what its jobs left

@@ -37,7 +37,7 @@ async def idempotent(
     ).hexdigest()
     who = grant.principal.user.username
     async with ctx.catalog.reading(grant.workspace) as uow:
-        seen = await uow.idempotent_answer(who, key)
+        seen = await uow.idempotency.answer(who, key)
     if seen is not None:
         if seen[0] != fingerprint:
             raise InvalidInput(
@@ -50,5 +50,5 @@ async def idempotent(
     value = await create()
     body = json.dumps(value, default=str).encode()
     async with ctx.catalog.writing(grant.workspace) as uow:
-        await uow.remember_answer(who, key, fingerprint, status, body)
+        await uow.idempotency.remember(who, key, fingerprint, status, body)
     return Response(value, status_code=status)

@@ -20,7 +20,7 @@ from appliance.adapters.catalog.repo_audit import SqliteAuditLog
 from appliance.adapters.catalog.repo_datasets import SqliteDatasets
 from appliance.adapters.catalog.repo_evaluations import SqliteEvaluations
 from appliance.adapters.catalog.repo_files import SqliteFiles
-from appliance.adapters.catalog.repo_jobs import JobRepo
+from appliance.adapters.catalog.repo_jobs import SqliteIdempotency, SqliteJobs
 from appliance.adapters.catalog.repo_labels import SqliteLabelSchemas
 from appliance.adapters.catalog.repo_models import SqliteModels
 from appliance.adapters.catalog.repo_reviews import SqliteReviews
@@ -31,7 +31,7 @@ from appliance.adapters.catalog.repo_webhooks import SqliteWebhooks
 from appliance.errors import InvalidInput
 
 
-class SqliteUnitOfWork(JobRepo):
+class SqliteUnitOfWork:
     """One transaction in one workspace, its repositories built for that workspace."""
 
     def __init__(self, conn: aiosqlite.Connection, workspace: str) -> None:
@@ -49,6 +49,8 @@ class SqliteUnitOfWork(JobRepo):
         self.models = SqliteModels(conn, workspace, now)
         self.evaluations = SqliteEvaluations(conn, workspace, now)
         self.webhooks = SqliteWebhooks(conn, workspace, now)
+        self.jobs = SqliteJobs(conn, workspace, now)
+        self.idempotency = SqliteIdempotency(conn, workspace, now)
 
 
 class SqliteAccounts(AccountsRepo):

@@ -25,10 +25,12 @@ from typing import Any, Protocol
 
 from appliance.domain.audit_chain import ChainCheck, Checkpoint
 from appliance.domain.identity import Token, User, Workspace
-from appliance.domain.records import ActiveJob, Artifact, Job, JobEvent
+from appliance.domain.records import ActiveJob
 from appliance.ports.catalog.annotation import LabelSchemas, Reviews, Streams
 from appliance.ports.catalog.audit import AuditLog
 from appliance.ports.catalog.datasets import Datasets, Files, Versions
+from appliance.ports.catalog.idempotency import Idempotency
+from appliance.ports.catalog.jobs import Jobs
 from appliance.ports.catalog.models import Evaluations, Models
 from appliance.ports.catalog.storage import Storage
 from appliance.ports.catalog.webhooks import Webhooks
@@ -61,34 +63,10 @@ class UnitOfWork(Protocol):
     def evaluations(self) -> Evaluations: ...
     @property
     def webhooks(self) -> Webhooks: ...
-
-    # jobs and idempotency
-    async def add_job(
-        self,
-        job_id: str,
-        kind: str,
-        params: dict[str, Any],
-        actor: str,
-        request: dict[str, Any] | None = None,
-        admission: dict[str, Any] | None = None,
-    ) -> None: ...
-    async def update_job(self, job_id: str, **fields: Any) -> None: ...
-    async def get_job(self, job_id: str) -> Job: ...
-    async def list_jobs(self, limit: int = 100) -> list[Job]: ...
-    async def add_job_events(
-        self, job_id: str, events: list[tuple[str, dict[str, Any]]]
-    ) -> int: ...
-    async def job_events(
-        self, job_id: str, after: int = 0, kinds: tuple[str, ...] = (), limit: int = 10_000
-    ) -> list[JobEvent]: ...
-    async def add_artifact(self, job_id: str, name: str, sha256: str, size: int) -> None: ...
-    async def artifacts(self, job_id: str) -> list[Artifact]: ...
-    async def idempotent_answer(
-        self, principal: str, key: str
-    ) -> tuple[str, int, bytes] | None: ...
-    async def remember_answer(
-        self, principal: str, key: str, request_hash: str, status: int, body: bytes
-    ) -> None: ...
+    @property
+    def jobs(self) -> Jobs: ...
+    @property
+    def idempotency(self) -> Idempotency: ...
 
 
 class Accounts(Protocol):

@@ -92,14 +92,14 @@ async def list_jobs(
     ctx: CtxDep, grant: GrantDep, limit: Limit = 100, cursor: FromQuery[str | None] = None
 ) -> dict[str, Any]:
     async with ctx.catalog.reading(grant.workspace) as uow:
-        jobs = await uow.list_jobs(limit=10_000)
+        jobs = await uow.jobs.list(limit=10_000)
     return page(jobs, lambda j: [-j["created_at"], j["id"]], cursor, limit)
 
 
 @get(W + "/jobs/{job_id:str}", opt=needs(P.JOB_READ), summary="One job")
 async def show_job(ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]) -> Mapping[str, Any]:
     async with ctx.catalog.reading(grant.workspace) as uow:
-        return await uow.get_job(job_id)
+        return await uow.jobs.get(job_id)
 
 
 @get(
@@ -118,7 +118,7 @@ async def job_events(
     id: a client resumes with ``?after=N`` or the standard ``Last-Event-ID``."""
     runner = _runner(request)
     async with runner.ctx.catalog.reading(grant.workspace) as uow:
-        await uow.get_job(job_id)  # 404 before the stream starts
+        await uow.jobs.get(job_id)  # 404 before the stream starts
     last = request.headers.get("last-event-id", "")
     if last.isascii() and last.isdigit() and len(last) < 12:
         after = max(after, int(last))
