@@ -16,7 +16,7 @@ async def checkpoint(ctx: ServiceContext, after: int = 0) -> Checkpoint | None:
     if ctx.anchor is None:
         return None
     async with ctx.catalog.accounts() as acc:
-        head = await acc.audit_head()
+        head = await acc.audit.head()
     if head is None or head[0] <= after:
         return None
     cp = Checkpoint(head[0], head[1], time.time())
@@ -29,7 +29,7 @@ async def verify(ctx: ServiceContext) -> dict[str, object]:
     anchor = ctx.anchor
     read = await asyncio.to_thread(anchor.read) if anchor is not None else AnchorRead()
     async with ctx.catalog.accounts() as acc:
-        check = await acc.check_audit(read.checkpoints)
+        check = await acc.audit.check(read.checkpoints)
     result = check.as_dict()
     result["key_id"] = anchor.key_id if anchor is not None else None
     result["public_key"] = anchor.public_key if anchor is not None else None

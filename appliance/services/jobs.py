@@ -38,7 +38,7 @@ class JobRunner:
     async def recover(self) -> int:
         """Fail the jobs a previous process left queued or running."""
         async with self.ctx.catalog.accounts(write=True) as acc:
-            return await acc.fail_interrupted_jobs("the appliance restarted while it ran")
+            return await acc.jobs.fail_interrupted("the appliance restarted while it ran")
 
     async def submit(
         self, ws: str, kind: str, params: dict[str, Any], actor: str, work: Work

@@ -58,7 +58,7 @@ class Scheduler:
     async def tick(self) -> list[str]:
         """One pass over the queue; returns the ids admitted."""
         async with self.ctx.catalog.accounts() as acc:
-            active = await acc.active_jobs()
+            active = await acc.jobs.active()
         queued = [j for j in active if j["state"] == states.QUEUED]
         if not queued:
             return []
@@ -113,7 +113,7 @@ class Scheduler:
         """The worker died (or the appliance restarted): kill what its jobs left
         running and fail them, so no job shows "running" that is not."""
         async with self.ctx.catalog.accounts() as acc:
-            active = await acc.active_jobs()
+            active = await acc.jobs.active()
         cut = [j for j in active if j["state"] == states.RUNNING]
         for job in cut:
             if job["pgid"]:

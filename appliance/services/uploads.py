@@ -58,7 +58,7 @@ class Budget:
 async def budget_for(ctx: ServiceContext, ws: str, declared: int | None) -> Budget:
     """Refuses at once when the declared length cannot fit."""
     async with ctx.catalog.accounts() as acc:
-        workspace = await acc.workspace(ws)
+        workspace = await acc.workspaces.get(ws)
     quota = quota_of(ctx, workspace)
     remaining = None
     if quota is not None:

@@ -202,7 +202,7 @@ class WebhookDispatcher:
     async def _sweep(self) -> None:
         """Start a drain for each live hook that has none running."""
         async with self.ctx.catalog.accounts() as acc:
-            workspaces = await acc.workspaces_with_webhooks()
+            workspaces = await acc.workspaces.with_webhooks()
         for ws in workspaces:
             async with self.ctx.catalog.reading(ws) as uow:
                 live = await uow.webhooks.list()

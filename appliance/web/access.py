@@ -88,7 +88,7 @@ async def chokepoint(
         await workspaces.authorize_somewhere(ctx, who, anywhere, connection.url.path)
     elif opt.get("auth") == "admin" and not who.user.is_admin:
         async with ctx.catalog.accounts(write=True) as acc:
-            await acc.audit_box(None, who.actor, "admin", connection.url.path, "denied")
+            await acc.audit.record(None, who.actor, "admin", connection.url.path, "denied")
         raise Forbidden("box admin", None)
 
 

@@ -15,7 +15,14 @@ from pathlib import Path
 import aiosqlite
 
 from appliance.adapters.catalog.database import Database
-from appliance.adapters.catalog.repo_accounts import AccountsRepo
+from appliance.adapters.catalog.repo_accounts import (
+    SqliteAuditChain,
+    SqliteBoxJobs,
+    SqliteMembers,
+    SqliteTokens,
+    SqliteUsers,
+    SqliteWorkspaces,
+)
 from appliance.adapters.catalog.repo_audit import SqliteAuditLog
 from appliance.adapters.catalog.repo_datasets import SqliteDatasets
 from appliance.adapters.catalog.repo_evaluations import SqliteEvaluations
@@ -53,12 +60,18 @@ class SqliteUnitOfWork:
         self.idempotency = SqliteIdempotency(conn, workspace, now)
 
 
-class SqliteAccounts(AccountsRepo):
+class SqliteAccounts:
     """The box-wide unit of work: users, tokens, memberships, the audit chain."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
-        self.now = time.time()
+        self.now = now = time.time()
+        self.users = SqliteUsers(conn, now)
+        self.tokens = SqliteTokens(conn, now)
+        self.workspaces = SqliteWorkspaces(conn, now)
+        self.members = SqliteMembers(conn, now)
+        self.audit = SqliteAuditChain(conn, now)
+        self.jobs = SqliteBoxJobs(conn, now)
 
 
 class SqliteCatalog:

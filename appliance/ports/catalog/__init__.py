@@ -19,13 +19,17 @@ annotations after it as the method.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Protocol
 
-from appliance.domain.audit_chain import ChainCheck, Checkpoint
-from appliance.domain.identity import Token, User, Workspace
-from appliance.domain.records import ActiveJob
+from appliance.ports.catalog.accounts import (
+    AuditChain,
+    BoxJobs,
+    Members,
+    Tokens,
+    Users,
+    Workspaces,
+)
 from appliance.ports.catalog.annotation import LabelSchemas, Reviews, Streams
 from appliance.ports.catalog.audit import AuditLog
 from appliance.ports.catalog.datasets import Datasets, Files, Versions
@@ -70,66 +74,23 @@ class UnitOfWork(Protocol):
 
 
 class Accounts(Protocol):
-    """The box-wide unit of work: users, tokens, memberships, workspaces, and the
-    audit chain (which spans every workspace)."""
+    """The box-wide unit of work: rows outside any one tenant."""
 
+    #: the time of this transaction (what it writes as created, updated or used)
     now: float
 
-    async def count_users(self) -> int: ...
-    async def create_user(self, username: str, password_hash: str, is_admin: bool) -> User: ...
-    async def user_by_name(self, username: str) -> tuple[User, str] | None:
-        """The user and their password hash."""
-
-    async def user_by_id(self, user_id: int) -> User | None: ...
-    async def list_users(self) -> list[User]: ...
-    async def add_token(
-        self,
-        token_id: str,
-        user_id: int | None,
-        kind: str,
-        name: str,
-        secret_hash: str,
-        expires_at: float,
-    ) -> Token: ...
-    async def token(self, token_id: str) -> tuple[Token, str] | None:
-        """The token and the hash of its secret."""
-
-    async def tokens_of(self, user_id: int, kind: str = "pat") -> list[Token]: ...
-    async def revoke_token(self, token_id: str) -> None: ...
-    async def revoke_kind(self, kind: str) -> None: ...
-    async def create_workspace(self, ws_id: str, description: str) -> Workspace: ...
-    async def ensure_workspace_row(self, ws_id: str) -> None: ...
-    async def workspace(self, ws_id: str) -> Workspace: ...
-    async def has_workspace(self, ws_id: str) -> bool: ...
-    async def all_workspaces(self) -> list[Workspace]: ...
-    async def set_quota(self, ws_id: str, quota_bytes: int | None) -> None: ...
-    async def role_of(self, ws_id: str, user_id: int) -> str | None: ...
-    async def memberships_of(self, user_id: int) -> list[tuple[str, str]]: ...
-    async def members(self, ws_id: str) -> list[tuple[User, str]]: ...
-    async def set_role(self, ws_id: str, user_id: int, role: str | None) -> None: ...
-    async def audit_box(
-        self,
-        ws: str | None,
-        actor: str,
-        action: str,
-        target: str,
-        outcome: str = "ok",
-        **detail: Any,
-    ) -> None: ...
-    async def check_audit(self, checkpoints: Sequence[Checkpoint] = ()) -> ChainCheck:
-        """Walk the whole chain, holding it against signed ``checkpoints``."""
-
-    async def audit_head(self) -> tuple[int, str] | None:
-        """The newest chained entry's (id, hash); None while nothing is chained."""
-
-    async def workspaces_with_webhooks(self) -> list[str]:
-        """Workspaces that have at least one live (not deleted) webhook."""
-
-    async def fail_interrupted_jobs(self, why: str) -> int:
-        """Fail running jobs and queued in-process jobs (after a restart); return how many."""
-
-    async def active_jobs(self) -> list[ActiveJob]:
-        """Governed jobs queued or running, box-wide, oldest first (the scheduler's view)."""
+    @property
+    def users(self) -> Users: ...
+    @property
+    def tokens(self) -> Tokens: ...
+    @property
+    def workspaces(self) -> Workspaces: ...
+    @property
+    def members(self) -> Members: ...
+    @property
+    def audit(self) -> AuditChain: ...
+    @property
+    def jobs(self) -> BoxJobs: ...
 
 
 class Catalog(Protocol):

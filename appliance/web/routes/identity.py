@@ -35,8 +35,8 @@ async def login(
 @delete("/sessions/current", opt=user(), summary="Log out: revoke the token in use")
 async def logout(ctx: CtxDep, principal: PrincipalDep) -> None:
     async with ctx.catalog.accounts(write=True) as acc:
-        await acc.revoke_token(principal.token_id)
-        await acc.audit_box(None, principal.actor, "session.revoke", principal.token_id)
+        await acc.tokens.revoke(principal.token_id)
+        await acc.audit.record(None, principal.actor, "session.revoke", principal.token_id)
 
 
 @get("/me", opt=user(), summary="Who the token belongs to, and their workspaces")

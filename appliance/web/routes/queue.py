@@ -108,7 +108,7 @@ async def capacity(request: Request[Any, Any, Any], ctx: CtxDep) -> dict[str, An
     gov = _governor(request)
     reading = await asyncio.to_thread(gov.probe.read)  # NVML calls block
     async with ctx.catalog.accounts() as acc:
-        active = await acc.active_jobs()
+        active = await acc.jobs.active()
     running = [j for j in active if j["state"] == "running"]
     return {
         "probe": gov.probe.name,
