@@ -22,6 +22,10 @@ NOT_LOGGED_IN_HINT = (
     " with a token from `ahoy token create`"
 )
 DAY = 24 * 3600
+#: How stale a token's ``last_used_at`` may get: a use within this many seconds of
+#: the recorded one is not written, so a busy token costs one write a minute, not
+#: one per request.
+TOUCH_SECONDS = 60.0
 #: The source of a call made on the box itself (no network address).
 LOCAL = "local"
 
@@ -142,6 +146,9 @@ async def authenticate(ctx: ServiceContext, bearer: str | None) -> Principal:
         raise Unauthenticated("the token has expired")
     if user.disabled_at is not None:
         raise Unauthenticated("the user is disabled")
+    if token.last_used_at is None or time.time() - token.last_used_at >= TOUCH_SECONDS:
+        async with ctx.catalog.accounts(write=True) as acc:
+            await acc.tokens.touch(token.id)
     return Principal(user, token.id)
 
 
