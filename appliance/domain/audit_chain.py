@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from appliance.domain.canonical import canonical_json
 GENESIS = "0" * 64
 
 
-def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
+def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
     """``entry`` holds id, workspace, actor, action, target, outcome, detail, at."""
     return hashlib.sha256(canonical_json({**entry, "prev": prev_hash})).hexdigest()
 
@@ -77,7 +77,7 @@ class ChainCheck:
 
 
 def verify_chain(
-    rows: Iterable[tuple[dict[str, Any], str, str]],
+    rows: Iterable[tuple[Mapping[str, Any], str, str]],
     checkpoints: Sequence[Checkpoint] = (),
 ) -> ChainCheck:
     """``rows``: (entry, prev_hash, entry_hash) in id order, over the whole log;

@@ -18,6 +18,8 @@ import hmac
 from collections.abc import Iterable
 from typing import Any
 
+from appliance.domain.records import AuditEntry
+
 #: Audit action → public event type.
 EVENT_OF_ACTION: dict[str, str] = {
     "dataset.create": "dataset.created",
@@ -49,14 +51,14 @@ SIGNATURE_SCHEME = "v1"
 DEFAULT_TOLERANCE = 300
 
 
-def event_type(entry: dict[str, Any]) -> str | None:
+def event_type(entry: AuditEntry) -> str | None:
     """The public event type of an audit entry, or None when it is not an event."""
     if entry.get("outcome") != "ok":
         return None
     return EVENT_OF_ACTION.get(str(entry.get("action")))
 
 
-def event_payload(entry: dict[str, Any], kind: str) -> dict[str, Any]:
+def event_payload(entry: AuditEntry, kind: str) -> dict[str, Any]:
     """What is POSTed: ``{id, type, workspace, at, data: {actor, target, detail}}``."""
     return {
         "id": entry["id"],

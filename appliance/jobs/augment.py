@@ -23,8 +23,8 @@ from appliance.domain.governor import GIB, HostReading, ResourceRequest
 from appliance.domain.manifest import ManifestRow
 from appliance.domain.records import StagedFile
 from appliance.errors import ApplianceError, InvalidInput
-from appliance.jobs.kinds import JobHandle, JobKind
 from appliance.jobs.blob_files import write_blobs
+from appliance.jobs.kinds import JobHandle, JobKind
 from appliance.jobs.on_version import dataset_problems, holding_version, pin_version
 from appliance.ports.blobstore import BlobPut
 from appliance.services import versions

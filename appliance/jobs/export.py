@@ -27,6 +27,7 @@ from appliance.domain.governor import GIB, HostReading, ResourceRequest
 from appliance.domain.measurement import COCO, measurement
 from appliance.domain.parity import describe as describe_parity
 from appliance.domain.parity import measure as measure_parity
+from appliance.domain.records import ModelVersion
 from appliance.errors import ApplianceError, InvalidInput
 from appliance.export import tensorrt
 from appliance.jobs import export_rknn, on_model
@@ -153,7 +154,7 @@ async def run(job: JobHandle) -> dict[str, Any]:
     }
 
 
-def _metadata(p: dict[str, Any], source: dict[str, Any], number: int) -> dict[str, Any]:
+def _metadata(p: dict[str, Any], source: ModelVersion, number: int) -> dict[str, Any]:
     """What an ONNX export says about itself (as ``ahoy_<key>``): its own model
     version, and the source weights' version and digest."""
     return {
@@ -166,8 +167,8 @@ def _metadata(p: dict[str, Any], source: dict[str, Any], number: int) -> dict[st
 
 
 async def _register(
-    job: JobHandle, source: dict[str, Any], exported: Path, made: dict[str, Any], number: int
-) -> tuple[dict[str, Any], str, int]:
+    job: JobHandle, source: ModelVersion, exported: Path, made: dict[str, Any], number: int
+) -> tuple[ModelVersion, str, int]:
     """Store and register the export as version ``number``, the one stamped into an
     ONNX file; when another version took that number meanwhile, stamp the next
     one and try again (RKNN and TensorRT files carry no number: any will do)."""
@@ -225,7 +226,7 @@ async def _stamp(job: JobHandle, onnx_path: Path, metadata: dict[str, Any]) -> N
 
 
 async def _export(
-    job: JobHandle, source: dict[str, Any], weights: Path, scratch: Path, number: int
+    job: JobHandle, source: ModelVersion, weights: Path, scratch: Path, number: int
 ) -> tuple[Path, dict[str, Any]]:
     """The ONNX export (for RKNN: the static one the toolkit converts), stamped as
     version ``number`` of the model."""
@@ -268,9 +269,9 @@ async def _export(
 
 async def _parity(
     job: JobHandle,
-    source: dict[str, Any],
+    source: ModelVersion,
     weights: Path,
-    mv: dict[str, Any],
+    mv: ModelVersion,
     exported: Path,
     images: on_model.SplitImages,
     simulated: Path | None,

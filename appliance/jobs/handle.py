@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from appliance import child_events
+from appliance.domain.records import Job
 from appliance.errors import ApplianceError
 from appliance.ports.blobstore import BlobPut
 from appliance.services.context import ServiceContext
@@ -28,7 +29,7 @@ class JobCancelled(ApplianceError):
 
 
 class CatalogJobHandle:
-    def __init__(self, ctx: ServiceContext, ws: str, job: dict[str, Any]) -> None:
+    def __init__(self, ctx: ServiceContext, ws: str, job: Job) -> None:
         self.ctx = ctx
         self.ws = ws
         self.job = job
@@ -62,13 +63,13 @@ class CatalogJobHandle:
             return
         async with self.ctx.catalog.writing(self.ws) as uow:
             if events:
-                await uow.add_job_events(self.id, events)
+                await uow.jobs.add_events(self.id, events)
             if progress is not None:
-                await uow.update_job(self.id, progress=progress)
+                await uow.jobs.update(self.id, progress=progress)
 
     async def cancel_requested(self) -> bool:
         async with self.ctx.catalog.reading(self.ws) as uow:
-            job = await uow.get_job(self.id)
+            job = await uow.jobs.get(self.id)
         return job["cancel_requested_at"] is not None
 
     # -- artifacts ------------------------------------------------------------
@@ -78,7 +79,7 @@ class CatalogJobHandle:
         put = BlobPut(sha, size, path=str(path))
         await asyncio.to_thread(self.ctx.blobs.put_many, self.ws, [put])
         async with self.ctx.catalog.writing(self.ws) as uow:
-            await uow.add_artifact(self.id, name, sha, size)
+            await uow.jobs.add_artifact(self.id, name, sha, size)
         return {"name": name, "sha256": sha, "size": size}
 
     async def artifact_of_blob(self, name: str, sha256: str) -> dict[str, Any]:
@@ -86,14 +87,14 @@ class CatalogJobHandle:
         ``name``: the appliance's own copy of something the job was given."""
         size = len(await asyncio.to_thread(self.ctx.blobs.read, self.ws, sha256))
         async with self.ctx.catalog.writing(self.ws) as uow:
-            await uow.add_artifact(self.id, name, sha256, size)
+            await uow.jobs.add_artifact(self.id, name, sha256, size)
         return {"name": name, "sha256": sha256, "size": size}
 
     # -- child processes ------------------------------------------------------
     async def set_pgid(self, pgid: int) -> None:
         """Record the process group doing the job's work: a cancel kills all of it."""
         async with self.ctx.catalog.writing(self.ws) as uow:
-            await uow.update_job(self.id, pgid=pgid)
+            await uow.jobs.update(self.id, pgid=pgid)
 
     async def run_process(
         self,

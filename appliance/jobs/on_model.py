@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.domain.labels.document import LabelDocument
+from appliance.domain.records import Evaluation, ModelVersion
 from appliance.errors import ApplianceError, InvalidInput
 from appliance.jobs.blob_files import write_blobs
 from appliance.jobs.kinds import JobHandle
@@ -36,7 +37,7 @@ def split_name(ref: str) -> tuple[str, str]:
     return name, ref or "latest"
 
 
-async def pin_model(ctx: ServiceContext, ws: str, ref: str) -> dict[str, Any]:
+async def pin_model(ctx: ServiceContext, ws: str, ref: str) -> ModelVersion:
     """The model version ``name@ref`` names now; refuses what cannot be measured."""
     name, at = split_name(ref)
     mv = await registry.version(ctx, ws, name, at)
@@ -49,14 +50,14 @@ async def pin_model(ctx: ServiceContext, ws: str, ref: str) -> dict[str, Any]:
     return mv
 
 
-def trained_size(mv: dict[str, Any]) -> int:
+def trained_size(mv: ModelVersion) -> int:
     """The input size a version was trained (or exported) at: what it is measured at."""
     config = mv["config"]
     size = config.get("imgsz") or (config.get("hyperparameters") or {}).get("imgsz")
     return int(size or DEFAULT_IMGSZ)
 
 
-async def training_data(ctx: ServiceContext, ws: str, mv: dict[str, Any]) -> tuple[str, str]:
+async def training_data(ctx: ServiceContext, ws: str, mv: ModelVersion) -> tuple[str, str]:
     """The dataset and version a model version was trained on (for defaults)."""
     lineage = await registry.lineage(ctx, ws, mv["model"], str(mv["number"]))
     data = lineage["data"]
@@ -68,7 +69,7 @@ async def training_data(ctx: ServiceContext, ws: str, mv: dict[str, Any]) -> tup
     return str(data["dataset"]), str(data["number"])
 
 
-async def fetch_weights(job: JobHandle, mv: dict[str, Any], scratch: Path) -> Path:
+async def fetch_weights(job: JobHandle, mv: ModelVersion, scratch: Path) -> Path:
     path = scratch / f"{mv['model']}-{mv['number']}.{mv['format']}"
     if not path.exists():
         data = await asyncio.to_thread(job.ctx.blobs.read, job.ws, mv["weights_sha256"])
@@ -155,12 +156,12 @@ async def predict(
 
 async def record(
     job: JobHandle,
-    mv: dict[str, Any],
+    mv: ModelVersion,
     images: SplitImages,
     predictions: dict[str, Any],
     where: dict[str, Any],
     label: str,
-) -> dict[str, Any]:
+) -> Evaluation:
     """Score the predictions, store the report and pictures as ``label/...``
     artifacts, and record the evaluation; returns its row."""
     names = images.names or [
@@ -179,7 +180,7 @@ async def record(
         await job.artifact(f"{label}/{name}", folder / name)
     settings = {**where, "timing": predictions["timing"], "artifacts": label}
     async with job.ctx.catalog.writing(job.ws) as uow:
-        return await uow.add_evaluation(
+        return await uow.evaluations.add(
             f"{job.id}.{label}",
             job.id,
             mv["id"],

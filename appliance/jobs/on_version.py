@@ -30,8 +30,8 @@ async def pin_version(ctx: ServiceContext, ws: str, params: dict[str, Any]) -> d
     """``params`` with the version as a number (what ``latest`` or a tag meant when
     the job was asked for), its id and its manifest hash."""
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(params["dataset"])
-        version = await uow.get_version(ds.id, params["version"])
+        ds = await uow.datasets.get(params["dataset"])
+        version = await uow.versions.get(ds.id, params["version"])
     return {
         **params,
         "version": str(version.number),
@@ -47,12 +47,12 @@ async def holding_version(job: JobHandle) -> AsyncIterator[Path]:
     version_id = job.params["version_id"]
     scratch = job.ctx.settings.cache_dir / "jobs" / job.id
     async with job.ctx.catalog.writing(job.ws) as uow:
-        await uow.add_hold(version_id, HOLD_KIND, job.id)
+        await uow.versions.add_hold(version_id, HOLD_KIND, job.id)
     try:
         yield scratch
     finally:
         async with job.ctx.catalog.writing(job.ws) as uow:
-            await uow.release_hold(version_id, HOLD_KIND, job.id)
+            await uow.versions.release_hold(version_id, HOLD_KIND, job.id)
         await asyncio.to_thread(shutil.rmtree, scratch, True)
 
 

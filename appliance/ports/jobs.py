@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from appliance.domain.governor import HostReading, ResourceRequest
+from appliance.domain.records import Job
 from appliance.errors import InvalidInput
 
 C = TypeVar("C")
@@ -38,7 +39,7 @@ class JobHandle(Protocol[C_co]):
     @property
     def id(self) -> str: ...
     @property
-    def job(self) -> dict[str, Any]:
+    def job(self) -> Job:
         """The job as it was admitted (kind, params, request, devices, created_by)."""
 
     @property

@@ -23,7 +23,7 @@ log = logging.getLogger("ahoy.worker")
 async def execute(ctx: ServiceContext, ws: str, job_id: str) -> str:
     """Run job ``job_id`` (admitted: running) and record how it ended; returns that state."""
     async with ctx.catalog.reading(ws) as uow:
-        job = await uow.get_job(job_id)
+        job = await uow.jobs.get(job_id)
     if job["state"] != states.RUNNING:
         return str(job["state"])  # cancelled between admission and pickup
     handle = CatalogJobHandle(ctx, ws, job)
@@ -44,8 +44,8 @@ async def execute(ctx: ServiceContext, ws: str, job_id: str) -> str:
         fields = {"state": states.CANCELLED}
     try:
         async with ctx.catalog.writing(ws) as uow:
-            await uow.update_job(job_id, finished_at=time.time(), pgid=None, **fields)
-            await uow.audit(
+            await uow.jobs.update(job_id, finished_at=time.time(), pgid=None, **fields)
+            await uow.audit.record(
                 job["created_by"], f"job.{fields['state']}", f"job:{job_id}", kind=job["kind"]
             )
     except states.IllegalMove as exc:

@@ -22,6 +22,10 @@ NOT_LOGGED_IN_HINT = (
     " with a token from `ahoy token create`"
 )
 DAY = 24 * 3600
+#: How stale a token's ``last_used_at`` may get: a use within this many seconds of
+#: the recorded one is not written, so a busy token costs one write a minute, not
+#: one per request.
+TOUCH_SECONDS = 60.0
 #: The source of a call made on the box itself (no network address).
 LOCAL = "local"
 
@@ -41,26 +45,26 @@ async def init_admin(ctx: ServiceContext, username: str, password: str) -> dict[
     pw_hash = await asyncio.to_thread(cred.hash_password, password)
     ws = ctx.settings.workspace
     async with ctx.catalog.accounts(write=True) as acc:
-        if await acc.count_users():
+        if await acc.users.count():
             raise Conflict(
                 "the appliance already has users", hint="log in with `ahoy login` instead"
             )
-        user = await acc.create_user(username, pw_hash, is_admin=True)
-        await acc.ensure_workspace_row(ws)
-        await acc.set_role(ws, user.id, "owner")
-        await acc.revoke_kind("setup")
-        await acc.audit_box(None, f"user:{username}", "admin.init", username)
+        user = await acc.users.create(username, pw_hash, is_admin=True)
+        await acc.workspaces.ensure(ws)
+        await acc.members.set_role(ws, user.id, "owner")
+        await acc.tokens.revoke_kind("setup")
+        await acc.audit.record(None, f"user:{username}", "admin.init", username)
     return {"user": user.as_dict(), "workspace": ws, "role": "owner"}
 
 
 async def issue_setup_token(ctx: ServiceContext) -> str | None:
     """On a box with no users: a fresh one-time token to create the first admin."""
     async with ctx.catalog.accounts(write=True) as acc:
-        if await acc.count_users():
+        if await acc.users.count():
             return None
-        await acc.revoke_kind("setup")
+        await acc.tokens.revoke_kind("setup")
         token_id, token, secret_hash = cred.new_token("setup")
-        await acc.add_token(token_id, None, "setup", "setup", secret_hash, acc.now + SETUP_TTL)
+        await acc.tokens.add(token_id, None, "setup", "setup", secret_hash, acc.now + SETUP_TTL)
     return token
 
 
@@ -77,7 +81,7 @@ async def setup(
 async def _check_setup_token(ctx: ServiceContext, setup_token: str, source: str) -> None:
     parts = cred.split_token(setup_token)
     async with ctx.catalog.accounts() as acc:
-        found = await acc.token(parts[1]) if parts and parts[0] == "setup" else None
+        found = await acc.tokens.get(parts[1]) if parts and parts[0] == "setup" else None
     ok = (
         parts is not None
         and found is not None
@@ -106,7 +110,7 @@ async def login(
     Retry-After; docs/security.md) and audited as one summary per source and window."""
     ctx.shield.admit_login(ctx.settings, username, source)
     async with ctx.catalog.accounts() as acc:
-        found = await acc.user_by_name(username)
+        found = await acc.users.by_name(username)
     stored = found[1] if found else cred.DUMMY_HASH
     ok = await asyncio.to_thread(cred.check_password, password, stored)
     if not found or not ok or found[0].disabled_at is not None:
@@ -117,10 +121,10 @@ async def login(
     ttl = min(ttl or ctx.settings.session_ttl_seconds, ctx.settings.session_ttl_seconds)
     token_id, token, secret_hash = cred.new_token("session")
     async with ctx.catalog.accounts(write=True) as acc:
-        record = await acc.add_token(
+        record = await acc.tokens.add(
             token_id, user.id, "session", "session", secret_hash, acc.now + ttl
         )
-        await acc.audit_box(None, f"user:{username}", "session.create", username)
+        await acc.audit.record(None, f"user:{username}", "session.create", username)
     return record, token, user
 
 
@@ -131,8 +135,8 @@ async def authenticate(ctx: ServiceContext, bearer: str | None) -> Principal:
     if parts is None or parts[0] not in ("pat", "session"):
         raise Unauthenticated("the token is malformed")
     async with ctx.catalog.accounts() as acc:
-        found = await acc.token(parts[1])
-        user = await acc.user_by_id(found[0].user_id) if found and found[0].user_id else None
+        found = await acc.tokens.get(parts[1])
+        user = await acc.users.by_id(found[0].user_id) if found and found[0].user_id else None
     if found is None or user is None or not cred.secret_matches(parts[2], found[1]):
         raise Unauthenticated("the token is not known")
     token = found[0]
@@ -142,6 +146,9 @@ async def authenticate(ctx: ServiceContext, bearer: str | None) -> Principal:
         raise Unauthenticated("the token has expired")
     if user.disabled_at is not None:
         raise Unauthenticated("the user is disabled")
+    if token.last_used_at is None or time.time() - token.last_used_at >= TOUCH_SECONDS:
+        async with ctx.catalog.accounts(write=True) as acc:
+            await acc.tokens.touch(token.id)
     return Principal(user, token.id)
 
 
@@ -158,32 +165,32 @@ async def create_token(
         raise InvalidInput("a token needs a name of 1-100 characters", hint="e.g. 'ci-runner'")
     token_id, token, secret_hash = cred.new_token("pat")
     async with ctx.catalog.accounts(write=True) as acc:
-        record = await acc.add_token(
+        record = await acc.tokens.add(
             token_id, who.user.id, "pat", name, secret_hash, acc.now + days * DAY
         )
-        await acc.audit_box(None, who.actor, "token.create", token_id, name=name, days=days)
+        await acc.audit.record(None, who.actor, "token.create", token_id, name=name, days=days)
     return record, token
 
 
 async def list_tokens(ctx: ServiceContext, who: Principal) -> list[Token]:
     async with ctx.catalog.accounts() as acc:
-        return await acc.tokens_of(who.user.id)
+        return await acc.tokens.of(who.user.id)
 
 
 async def revoke_token(ctx: ServiceContext, who: Principal, token_id: str) -> None:
     async with ctx.catalog.accounts(write=True) as acc:
-        found = await acc.token(token_id)
+        found = await acc.tokens.get(token_id)
         if found is None or found[0].user_id != who.user.id:
             raise NotFound("token", token_id, hint="`ahoy token list` shows yours")
-        await acc.revoke_token(token_id)
-        await acc.audit_box(None, who.actor, "token.revoke", token_id)
+        await acc.tokens.revoke(token_id)
+        await acc.audit.record(None, who.actor, "token.revoke", token_id)
 
 
 async def logout(ctx: ServiceContext, who: Principal) -> None:
     """Revoke the token this call came with."""
     async with ctx.catalog.accounts(write=True) as acc:
-        await acc.revoke_token(who.token_id)
-        await acc.audit_box(None, who.actor, "session.revoke", who.token_id)
+        await acc.tokens.revoke(who.token_id)
+        await acc.audit.record(None, who.actor, "session.revoke", who.token_id)
 
 
 async def create_user(
@@ -192,11 +199,11 @@ async def create_user(
     _check_new_user(username, password)
     pw_hash = await asyncio.to_thread(cred.hash_password, password)
     async with ctx.catalog.accounts(write=True) as acc:
-        user = await acc.create_user(username, pw_hash, is_admin)
-        await acc.audit_box(None, who.actor, "user.create", username, is_admin=is_admin)
+        user = await acc.users.create(username, pw_hash, is_admin)
+        await acc.audit.record(None, who.actor, "user.create", username, is_admin=is_admin)
     return user
 
 
 async def list_users(ctx: ServiceContext) -> list[User]:
     async with ctx.catalog.accounts() as acc:
-        return await acc.list_users()
+        return await acc.users.list()

@@ -59,18 +59,18 @@ async def queue(
     if problem := check_state(state):
         raise InvalidInput(problem, hint="leave state out to list every image")
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        working = await uow.working_files(ds.id)
-        reviews = await uow.reviews(ds.id)
+        ds = await uow.datasets.get(slug)
+        working = await uow.files.working(ds.id)
+        reviews = await uow.reviews.by_file(ds.id)
     return build_queue(working.values(), reviews, state=state, annotator=annotator, prefix=prefix)
 
 
 async def item(ctx: ServiceContext, ws: str, slug: str, path: str) -> ItemView:
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
+        ds = await uow.datasets.get(slug)
         f = await _file(uow, ds.id, slug, path)
-        review = await uow.review_of(ds.id, path)
-        history = await uow.activity(ds.id, path, ITEM_HISTORY)
+        review = await uow.reviews.get(ds.id, path)
+        history = await uow.reviews.activity(ds.id, path, ITEM_HISTORY)
     doc = None
     if f.label_sha256 is not None:
         data = await asyncio.to_thread(ctx.blobs.read, ws, f.label_sha256)
@@ -98,8 +98,8 @@ async def save(
     """Validate a label document (shape, then the dataset's classes) and save it."""
     doc = parse_labels(raw)
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        schema = await uow.label_schema(ds.id)
+        ds = await uow.datasets.get(slug)
+        schema = await uow.labels.schema(ds.id)
     if schema and (wrong := schema_from_dict(schema).check(doc, "labels")):
         raise LabelsRejected(wrong[0].where, wrong[0].problem)
     saved = await save_labels(ctx, ws, slug, path, doc, actor, expect=expect)
@@ -107,7 +107,7 @@ async def save(
     if not saved.changed:
         async with ctx.catalog.reading(ws) as uow:
             f = await _file(uow, ds.id, slug, path)
-            state = queue_item(f, await uow.review_of(ds.id, path)).state
+            state = queue_item(f, await uow.reviews.get(ds.id, path)).state
     return {
         "path": path,
         "label_sha256": saved.label_sha256,
@@ -120,16 +120,18 @@ async def save(
 async def submit(ctx: ServiceContext, ws: str, slug: str, path: str, actor: str) -> QueueItem:
     """in_progress or rejected → submitted, for a reviewer to decide."""
     async with ctx.catalog.writing(ws) as uow:
-        ds = await uow.get_dataset(slug)
+        ds = await uow.datasets.get(slug)
         f = await _file(uow, ds.id, slug, path)
-        review = await uow.review_of(ds.id, path)
+        review = await uow.reviews.get(ds.id, path)
         now = queue_item(f, review)
         _refuse(path, "submit", check_submit(now.state, f.label_sha256 is not None))
         keep = now.annotator if review and not now.stale else None
-        await uow.set_review(ds.id, path, SUBMITTED, f.label_sha256, annotator=keep or actor)
-        await uow.add_activity(ds.id, path, actor, "submit", f.label_sha256)
-        await uow.audit(actor, "labels.submit", f"{slug}:{path}", label_sha256=f.label_sha256)
-        return queue_item(f, await uow.review_of(ds.id, path))
+        await uow.reviews.set(ds.id, path, SUBMITTED, f.label_sha256, annotator=keep or actor)
+        await uow.reviews.add_activity(ds.id, path, actor, "submit", f.label_sha256)
+        await uow.audit.record(
+            actor, "labels.submit", f"{slug}:{path}", label_sha256=f.label_sha256
+        )
+        return queue_item(f, await uow.reviews.get(ds.id, path))
 
 
 async def review(
@@ -146,38 +148,38 @@ async def review(
     """Approve or reject the labels the file has now (``expect``: the label_sha256
     the reviewer looked at; other labels now are a conflict)."""
     async with ctx.catalog.writing(ws) as uow:
-        ds = await uow.get_dataset(slug)
+        ds = await uow.datasets.get(slug)
         f = await _file(uow, ds.id, slug, path)
         if expect != ANY and f.label_sha256 != expect:
             raise Conflict(
                 f"the labels of {path!r} changed since you opened them",
                 hint="reload the image and review the labels it has now",
             )
-        review = await uow.review_of(ds.id, path)
+        review = await uow.reviews.get(ds.id, path)
         now = queue_item(f, review)
         step = decision if decision in DECISIONS else "review"
         labelled = f.label_sha256 is not None
         _refuse(path, step, check_decision(decision, now.state, labelled, comment))
         note = comment.strip() or None
-        await uow.set_review(
+        await uow.reviews.set(
             ds.id, path, DECISIONS[decision], f.label_sha256, reviewer=actor, comment=note
         )
-        await uow.add_activity(ds.id, path, actor, decision, f.label_sha256, note)
-        await uow.audit(actor, f"labels.{decision}", f"{slug}:{path}", label_sha256=f.label_sha256)
-        return queue_item(f, await uow.review_of(ds.id, path))
+        await uow.reviews.add_activity(ds.id, path, actor, decision, f.label_sha256, note)
+        await uow.audit.record(
+            actor, f"labels.{decision}", f"{slug}:{path}", label_sha256=f.label_sha256
+        )
+        return queue_item(f, await uow.reviews.get(ds.id, path))
 
 
 async def stats(ctx: ServiceContext, ws: str, slug: str, since: float | None) -> ReviewStats:
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        log = await uow.activity(ds.id)
-    return review_stats(
-        (Activity(a["filename"], a["actor"], a["action"], a["at"]) for a in log), since
-    )
+        ds = await uow.datasets.get(slug)
+        log = await uow.reviews.activity(ds.id)
+    return review_stats(log, since)
 
 
 async def _file(uow: UnitOfWork, dataset_id: int, slug: str, path: str) -> WorkingFile:
-    f = await uow.working_file(dataset_id, path)
+    f = await uow.files.working_file(dataset_id, path)
     if f is None:
         raise NotFound(
             "file", f"{slug}:{path}", hint="it is not in the working area; import it first"
@@ -193,5 +195,11 @@ def _refuse(path: str, step: str, refused: ReviewRefused | None) -> None:
     raise Refused(path, step, refused.problem, hint=refused.hint)
 
 
-def _entry(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("actor", "action", "label_sha256", "comment", "at")}
+def _entry(row: Activity) -> dict[str, Any]:
+    return {
+        "actor": row.actor,
+        "action": row.action,
+        "label_sha256": row.label_sha256,
+        "comment": row.comment,
+        "at": row.at,
+    }

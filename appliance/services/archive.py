@@ -54,8 +54,8 @@ async def plan(
     if split is not None:
         rows = [r for r in rows if r.split == split]
     async with ctx.catalog.reading(ws) as uow:
-        sizes = await uow.file_sizes(version.id)
-        erased = await uow.erased_digests({r.sha256 for r in rows})
+        sizes = await uow.versions.file_sizes(version.id)
+        erased = await uow.files.erased({r.sha256 for r in rows})
     for r in rows:
         check_filename(r.filename)
     return ArchivePlan(version, [r for r in rows if r.sha256 not in erased], sizes, layout)

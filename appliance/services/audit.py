@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 from appliance.domain.audit_chain import Checkpoint
+from appliance.domain.records import AuditEntry
 from appliance.ports.audit_anchor import AnchorRead
 from appliance.services.context import ServiceContext
 
 
 async def entries(
     ctx: ServiceContext, ws: str, limit: int, before_id: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[AuditEntry]:
     """Up to ``limit`` of the workspace's entries older than ``before_id``, newest first."""
     async with ctx.catalog.reading(ws) as uow:
-        return await uow.audit_entries(limit, before_id)
+        return await uow.audit.entries(limit, before_id)
 
 
 async def checkpoint(ctx: ServiceContext, after: int = 0) -> Checkpoint | None:
@@ -25,7 +25,7 @@ async def checkpoint(ctx: ServiceContext, after: int = 0) -> Checkpoint | None:
     if ctx.anchor is None:
         return None
     async with ctx.catalog.accounts() as acc:
-        head = await acc.audit_head()
+        head = await acc.audit.head()
     if head is None or head[0] <= after:
         return None
     cp = Checkpoint(head[0], head[1], time.time())
@@ -38,7 +38,7 @@ async def verify(ctx: ServiceContext) -> dict[str, object]:
     anchor = ctx.anchor
     read = await asyncio.to_thread(anchor.read) if anchor is not None else AnchorRead()
     async with ctx.catalog.accounts() as acc:
-        check = await acc.check_audit(read.checkpoints)
+        check = await acc.audit.check(read.checkpoints)
     result = check.as_dict()
     result["key_id"] = anchor.key_id if anchor is not None else None
     result["public_key"] = anchor.public_key if anchor is not None else None

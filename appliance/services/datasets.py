@@ -43,8 +43,8 @@ async def create(
     check_slug(slug)
     async with ctx.catalog.writing(ws) as uow:
         await idempotency.claim(uow, once)
-        ds = await uow.create_dataset(slug, description, split or SplitConfig())
-        await uow.audit(actor, "dataset.create", slug, split=str(ds.split))
+        ds = await uow.datasets.create(slug, description, split or SplitConfig())
+        await uow.audit.record(actor, "dataset.create", slug, split=str(ds.split))
         made = DatasetSummary(ds, latest_version=None, working_files=0)
         await idempotency.keep(uow, once, made.as_dict())
     return made
@@ -69,7 +69,7 @@ class DatasetSummary:
 
 async def list_all(ctx: ServiceContext, ws: str) -> list[DatasetSummary]:
     async with ctx.catalog.reading(ws) as uow:
-        return [DatasetSummary(*row) for row in await uow.list_datasets()]
+        return [DatasetSummary(*row) for row in await uow.datasets.list()]
 
 
 async def show(ctx: ServiceContext, ws: str, slug: str) -> DatasetSummary:
@@ -91,10 +91,10 @@ class Status:
 async def status(ctx: ServiceContext, ws: str, slug: str) -> Status:
     """The working area against the latest version, like `git status`."""
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        head = await uow.head(ds.id)
-        working = await uow.working_files(ds.id)
-        base = await uow.manifest(head.id) if head else []
+        ds = await uow.datasets.get(slug)
+        head = await uow.versions.head(ds.id)
+        working = await uow.files.working(ds.id)
+        base = await uow.versions.manifest(head.id) if head else []
     split = head.split if head else ds.split
     changes = diff_manifests(base, freeze(working.values(), split))
     return Status(ds, head, len(working), changes)
@@ -103,9 +103,9 @@ async def status(ctx: ServiceContext, ws: str, slug: str) -> Status:
 async def working_files(ctx: ServiceContext, ws: str, slug: str) -> list[tuple[WorkingFile, int]]:
     """The working area's files by name, each with its size."""
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        files = sorted((await uow.working_files(ds.id)).values(), key=lambda f: f.filename)
-        sizes = await uow.file_sizes_of({f.sha256 for f in files})
+        ds = await uow.datasets.get(slug)
+        files = sorted((await uow.files.working(ds.id)).values(), key=lambda f: f.filename)
+        sizes = await uow.files.sizes({f.sha256 for f in files})
     return [(f, sizes.get(f.sha256, 0)) for f in files]
 
 
@@ -116,14 +116,14 @@ async def remove_files(
     for p in paths:
         check_filename(p.rstrip("/"))
     async with ctx.catalog.writing(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        working = await uow.working_files(ds.id)
+        ds = await uow.datasets.get(slug)
+        working = await uow.files.working(ds.id)
         doomed = sorted(name for name in working if any(_under(name, p) for p in paths))
         unmatched = [p for p in paths if not any(_under(n, p) for n in doomed)]
         if unmatched:
             raise NotFound("file", unmatched[0], hint="`ahoy dataset status` lists the files")
-        await uow.stage(ds.id, [], remove=doomed)
-        await uow.audit(actor, "dataset.rm-files", slug, count=len(doomed))
+        await uow.files.stage(ds.id, [], remove=doomed)
+        await uow.audit.record(actor, "dataset.rm-files", slug, count=len(doomed))
     return doomed
 
 
@@ -134,34 +134,34 @@ def _under(name: str, path: str) -> bool:
 
 async def remove_version(ctx: ServiceContext, ws: str, slug: str, ref: str, actor: str) -> Version:
     async with ctx.catalog.writing(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        version = await uow.get_version(ds.id, ref)
-        holds = await uow.holds(version.id)
+        ds = await uow.datasets.get(slug)
+        version = await uow.versions.get(ds.id, ref)
+        holds = await uow.versions.holds(version.id)
         if holds:
-            await uow.audit(actor, "version.delete", f"{slug}@{version.number}", "refused")
+            await uow.audit.record(actor, "version.delete", f"{slug}@{version.number}", "refused")
             raise VersionHeld(
                 slug, version.number, [f"{h.holder_kind} {h.holder_ref}" for h in holds]
             )
-        digests = await uow.delete_version(version.id)
-        await uow.mark_orphans(digests)
-        await uow.audit(actor, "version.delete", f"{slug}@{version.number}")
+        digests = await uow.versions.delete(version.id)
+        await uow.storage.mark_orphans(digests)
+        await uow.audit.record(actor, "version.delete", f"{slug}@{version.number}")
     return version
 
 
 async def remove_dataset(ctx: ServiceContext, ws: str, slug: str, actor: str) -> Dataset:
     """Soft delete: references go at once, bytes after the GC grace period."""
     async with ctx.catalog.writing(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        for version in await uow.list_versions(ds.id):
-            holds = await uow.holds(version.id)
+        ds = await uow.datasets.get(slug)
+        for version in await uow.versions.list(ds.id):
+            holds = await uow.versions.holds(version.id)
             if holds:
-                await uow.audit(actor, "dataset.delete", slug, "refused")
+                await uow.audit.record(actor, "dataset.delete", slug, "refused")
                 raise VersionHeld(
                     slug, version.number, [f"{h.holder_kind} {h.holder_ref}" for h in holds]
                 )
-        await uow.soft_delete_dataset(ds.id)
-        await uow.mark_orphans()
-        await uow.audit(actor, "dataset.delete", slug)
+        await uow.datasets.soft_delete(ds.id)
+        await uow.storage.mark_orphans()
+        await uow.audit.record(actor, "dataset.delete", slug)
     return ds
 
 
@@ -177,23 +177,23 @@ async def tag(
             hint="tags are words like 'production' or 'golden', not numbers",
         )
     async with ctx.catalog.writing(ws) as uow:
-        ds = await uow.get_dataset(slug)
+        ds = await uow.datasets.get(slug)
         if ref is None:
-            if not await uow.delete_tag(ds.id, name):
+            if not await uow.versions.delete_tag(ds.id, name):
                 raise NotFound("tag", name)
-            await uow.audit(actor, "tag.delete", f"{slug}:{name}")
+            await uow.audit.record(actor, "tag.delete", f"{slug}:{name}")
             return None
-        version = await uow.get_version(ds.id, ref)
-        await uow.set_tag(ds.id, name, version.id, actor)
-        await uow.audit(actor, "tag.set", f"{slug}:{name}", version=version.number)
-        return await uow.get_version(ds.id, name)
+        version = await uow.versions.get(ds.id, ref)
+        await uow.versions.set_tag(ds.id, name, version.id, actor)
+        await uow.audit.record(actor, "tag.set", f"{slug}:{name}", version=version.number)
+        return await uow.versions.get(ds.id, name)
 
 
 async def tags(ctx: ServiceContext, ws: str, slug: str) -> list[tuple[str, int]]:
     """(tag, version number) pairs, by tag name."""
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        found = await uow.list_versions(ds.id)
+        ds = await uow.datasets.get(slug)
+        found = await uow.versions.list(ds.id)
     return sorted((t, v.number) for v in found for t in v.tags)
 
 
@@ -209,10 +209,10 @@ async def hold(
 ) -> Version:
     """Lineage guard: a model (or anything else) pins a version against deletion."""
     async with ctx.catalog.writing(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        version = await uow.get_version(ds.id, ref)
+        ds = await uow.datasets.get(slug)
+        version = await uow.versions.get(ds.id, ref)
         if release:
-            await uow.release_hold(version.id, holder_kind, holder_ref)
+            await uow.versions.release_hold(version.id, holder_kind, holder_ref)
         else:
-            await uow.add_hold(version.id, holder_kind, holder_ref)
+            await uow.versions.add_hold(version.id, holder_kind, holder_ref)
     return version

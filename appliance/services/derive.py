@@ -41,15 +41,15 @@ async def check_target(ctx: ServiceContext, ws: str, source: str, into: str) -> 
         )
     async with ctx.catalog.reading(ws) as uow:
         try:
-            target = await uow.get_dataset(into)
+            target = await uow.datasets.get(into)
         except NotFound:
             return
         await _refuse_uncommitted(uow, target)
 
 
 async def _refuse_uncommitted(uow: UnitOfWork, target: Dataset) -> None:
-    working = await uow.working_files(target.id)
-    head = await uow.head(target.id)
+    working = await uow.files.working(target.id)
+    head = await uow.versions.head(target.id)
     current = fingerprint(freeze(working.values(), target.split)) if working else None
     if current is not None and (head is None or head.manifest_hash != current):
         raise Conflict(
@@ -72,8 +72,8 @@ async def commit_derived(
     label schema) gets exactly ``files`` and a version recording its derivation.
     Returns the version and whether it is new (the same files again make none)."""
     async with ctx.catalog.writing(ws) as uow:
-        source_ds = await uow.get_dataset(derivation.source_dataset)
-        source = await uow.version_by_id(derivation.source_version_id)
+        source_ds = await uow.datasets.get(derivation.source_dataset)
+        source = await uow.versions.by_id(derivation.source_version_id)
         if source is None or source.dataset_id != source_ds.id:
             raise NotFound("version", str(derivation.source_version_id))
         # Under the write lock GC also takes: what is here now stays until committed.
@@ -81,7 +81,7 @@ async def commit_derived(
         lacking = await asyncio.to_thread(ctx.blobs.missing, ws, wanted)
         if lacking:
             raise BlobsNotUploaded([(into, f"{len(lacking)} derived file(s) left the store")], [])
-        known = await uow.file_sizes_of(wanted)  # the size on record wins
+        known = await uow.files.sizes(wanted)  # the size on record wins
         files = [
             replace(
                 f,
@@ -93,13 +93,13 @@ async def commit_derived(
         target = await _target(uow, into, source_ds, source, actor)
         await _refuse_uncommitted(uow, target)
         await stage_in(uow, target, files, mirror_prefix="")
-        rows = freeze((await uow.working_files(target.id)).values(), target.split)
+        rows = freeze((await uow.files.working(target.id)).values(), target.split)
         manifest_hash = fingerprint(rows)
-        head = await uow.head(target.id)
+        head = await uow.versions.head(target.id)
         if head is not None and head.manifest_hash == manifest_hash:
             return head, False
-        sizes = await uow.file_sizes_of({r.sha256 for r in rows})
-        version = await uow.create_version(
+        sizes = await uow.files.sizes({r.sha256 for r in rows})
+        version = await uow.versions.create(
             target.id,
             rows,
             manifest_hash,
@@ -109,7 +109,7 @@ async def commit_derived(
             message,
             sum(sizes.get(r.sha256, 0) for r in rows),
         )
-        await uow.add_derivation(
+        await uow.versions.add_derivation(
             version.id,
             source.id,
             derivation.kind,
@@ -117,7 +117,7 @@ async def commit_derived(
             derivation.recipe_sha256,
             derivation.run_id,
         )
-        await uow.audit(
+        await uow.audit.record(
             actor,
             "version.derive",
             f"{into}@{version.number}",
@@ -134,13 +134,13 @@ async def _target(
     uow: UnitOfWork, into: str, source_ds: Dataset, source: Version, actor: str
 ) -> Dataset:
     try:
-        target = await uow.get_dataset(into)
+        target = await uow.datasets.get(into)
     except NotFound:
-        target = await uow.create_dataset(
+        target = await uow.datasets.create(
             into, f"derived from {source_ds.slug}@{source.number}", source.split
         )
-        await uow.audit(actor, "dataset.create", into, split=str(target.split))
-    schema = await uow.label_schema(source_ds.id)
-    if schema is not None and await uow.label_schema(target.id) != schema:
-        await uow.set_label_schema(target.id, schema, actor)
+        await uow.audit.record(actor, "dataset.create", into, split=str(target.split))
+    schema = await uow.labels.schema(source_ds.id)
+    if schema is not None and await uow.labels.schema(target.id) != schema:
+        await uow.labels.set_schema(target.id, schema, actor)
     return target

@@ -25,7 +25,7 @@ async def blob(ctx: ServiceContext, ws: str, sha256: str) -> Download:
     """A blob the workspace's catalog has a live (not erased) file record for;
     the size comes from that record."""
     async with ctx.catalog.reading(ws) as uow:
-        sizes = await uow.file_sizes_of({sha256})
+        sizes = await uow.files.sizes({sha256})
     if sha256 not in sizes:
         raise NotFound("blob", sha256)
     return Download(sha256, sizes[sha256], ctx.blobs.stream(ws, sha256))
@@ -39,7 +39,7 @@ async def version_file(
     if row is None or version is None:
         raise NotFound("file", filename, hint="the version's manifest lists its files")
     async with ctx.catalog.reading(ws) as uow:
-        if await uow.erased_digests({row.sha256}):
+        if await uow.files.erased({row.sha256}):
             raise NotFound("file", filename, hint="its content was erased (GDPR)")
-        sizes = await uow.file_sizes(version.id)
+        sizes = await uow.versions.file_sizes(version.id)
     return row, Download(row.sha256, sizes.get(row.sha256, 0), ctx.blobs.stream(ws, row.sha256))

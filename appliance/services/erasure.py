@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from appliance.domain.canonical import is_sha256_hex
@@ -55,10 +56,12 @@ async def erase(
                     "say what to erase", hint="give --sha256, or a dataset and a file"
                 )
             sha256 = await _content_of(uow, dataset, filename, version)
-        if not is_sha256_hex(sha256) or not await uow.known_digests({sha256}):
+        if not is_sha256_hex(sha256) or not await uow.files.known({sha256}):
             raise NotFound("content", sha256, hint="it is unknown here or already erased")
-        dropped = await uow.erase_file(sha256, reason, actor)
-        await uow.audit(actor, "erase", f"sha256:{sha256}", reason=reason, dropped=len(dropped))
+        dropped = await uow.storage.erase(sha256, reason, actor)
+        await uow.audit.record(
+            actor, "erase", f"sha256:{sha256}", reason=reason, dropped=len(dropped)
+        )
         try:
             await asyncio.to_thread(ctx.blobs.delete_many, ws, [sha256])
             deleted = True
@@ -70,19 +73,19 @@ async def erase(
 
 
 async def _content_of(uow: UnitOfWork, dataset: str, filename: str, version: str | None) -> str:
-    ds = await uow.get_dataset(dataset)
+    ds = await uow.datasets.get(dataset)
     if version is not None:
-        v = await uow.get_version(ds.id, version)
-        for row in await uow.manifest(v.id):
+        v = await uow.versions.get(ds.id, version)
+        for row in await uow.versions.manifest(v.id):
             if row.filename == filename:
                 return row.sha256
         raise NotFound("file", f"{dataset}@{v.number}:{filename}", hint="see `ahoy dataset ls`")
-    working = await uow.working_files(ds.id)
+    working = await uow.files.working(ds.id)
     if filename in working:
         return working[filename].sha256
     held: dict[str, list[int]] = {}  # content → the versions that hold it under this name
-    for v in await uow.list_versions(ds.id):
-        for row in await uow.manifest(v.id):
+    for v in await uow.versions.list(ds.id):
+        for row in await uow.versions.manifest(v.id):
             if row.filename == filename:
                 held.setdefault(row.sha256, []).append(v.number)
     if not held:
@@ -106,8 +109,10 @@ async def erased_rows(
     """The rows of a manifest whose content was erased, each with its tombstone
     (when, by whom, why): what a pull reports instead of the bytes."""
     async with ctx.catalog.reading(ws) as uow:
-        gone = await uow.erased_digests({r.sha256 for r in rows})
-        records = {sha: await uow.erasure_record(sha) or {} for sha in gone}
+        gone = await uow.files.erased({r.sha256 for r in rows})
+        records: dict[str, Mapping[str, object]] = {
+            sha: await uow.storage.erasure(sha) or {} for sha in gone
+        }
     return [
         {"filename": r.filename, "sha256": r.sha256, **records[r.sha256]}
         for r in rows

@@ -8,24 +8,25 @@ import json
 from typing import Any
 
 from appliance.domain.measurement import COCO
+from appliance.domain.records import Evaluation
 from appliance.errors import InvalidInput, NotFound
 from appliance.services.context import ServiceContext
 
 PICTURES = ("pr_curves.svg", "confusion.svg", "confusion_normalized.svg")
 
 
-async def of_version(ctx: ServiceContext, ws: str, name: str, ref: str) -> list[dict[str, Any]]:
+async def of_version(ctx: ServiceContext, ws: str, name: str, ref: str) -> list[Evaluation]:
     async with ctx.catalog.reading(ws) as uow:
-        model = await uow.get_model(name)
-        mv = await uow.model_version(model["id"], ref)
-        return await uow.evaluations_of(mv["id"])
+        model = await uow.models.get(name)
+        mv = await uow.models.version(model["id"], ref)
+        return await uow.evaluations.of(mv["id"])
 
 
-async def _artifact(ctx: ServiceContext, ws: str, evaluation: dict[str, Any], name: str) -> bytes:
+async def _artifact(ctx: ServiceContext, ws: str, evaluation: Evaluation, name: str) -> bytes:
     label = evaluation["settings"].get("artifacts", evaluation["format"])
     wanted = f"{label}/{name}"
     async with ctx.catalog.reading(ws) as uow:
-        found = [a for a in await uow.artifacts(evaluation["job"]) if a["name"] == wanted]
+        found = [a for a in await uow.jobs.artifacts(evaluation["job"]) if a["name"] == wanted]
     if not found:
         raise NotFound("evaluation artifact", f"{evaluation['id']}/{name}")
     return await asyncio.to_thread(ctx.blobs.read, ws, found[0]["sha256"])
@@ -35,7 +36,7 @@ async def report(ctx: ServiceContext, ws: str, evaluation_id: str) -> dict[str, 
     """The evaluation and its full report: per class with PR curves, the confusion
     matrix, the images with the most errors."""
     async with ctx.catalog.reading(ws) as uow:
-        evaluation = await uow.evaluation(evaluation_id)
+        evaluation = await uow.evaluations.get(evaluation_id)
     full = json.loads(await _artifact(ctx, ws, evaluation, "evaluation.json"))
     return {**evaluation, "report": full, "pictures": list(PICTURES)}
 
@@ -44,7 +45,7 @@ async def picture(ctx: ServiceContext, ws: str, evaluation_id: str, name: str) -
     if name not in PICTURES:
         raise NotFound("picture", name, hint=f"one of {', '.join(PICTURES)}")
     async with ctx.catalog.reading(ws) as uow:
-        evaluation = await uow.evaluation(evaluation_id)
+        evaluation = await uow.evaluations.get(evaluation_id)
     return await _artifact(ctx, ws, evaluation, name)
 
 
@@ -65,16 +66,16 @@ async def compare(
     async with ctx.catalog.reading(ws) as uow:
         wanted_version = None
         if dataset is not None:
-            ds = await uow.get_dataset(dataset)
-            wanted_version = (await uow.get_version(ds.id, version or "latest")).id
+            ds = await uow.datasets.get(dataset)
+            wanted_version = (await uow.versions.get(ds.id, version or "latest")).id
         for ref in refs:
             name, _, at = ref.partition("@")
-            model = await uow.get_model(name)
-            mv = await uow.model_version(model["id"], at or "latest")
+            model = await uow.models.get(name)
+            mv = await uow.models.version(model["id"], at or "latest")
             data_id = mv["dataset_version_id"]
-            trained = await uow.version_by_id(data_id) if data_id is not None else None
-            rows.append((mv, await uow.evaluations_of(mv["id"]), trained))
-        slugs = {d.id: d.slug for d, _, _ in await uow.list_datasets()}
+            trained = await uow.versions.by_id(data_id) if data_id is not None else None
+            rows.append((mv, await uow.evaluations.of(mv["id"]), trained))
+        slugs = {d.id: d.slug for d, _, _ in await uow.datasets.list()}
     keys = [
         {(e["dataset_version_id"], e["split"]) for e in evals if _wanted(e, wanted_version, split)}
         for _, evals, _ in rows
@@ -101,13 +102,13 @@ async def compare(
     return _table(rows, entries, slugs)
 
 
-def _wanted(e: dict[str, Any], version_id: int | None, split: str | None) -> bool:
+def _wanted(e: Evaluation, version_id: int | None, split: str | None) -> bool:
     return (version_id is None or e["dataset_version_id"] == version_id) and (
         split is None or e["split"] == split
     )
 
 
-def _table(rows: list[Any], entries: list[dict[str, Any]], slugs: dict[int, str]) -> dict[str, Any]:
+def _table(rows: list[Any], entries: list[Evaluation], slugs: dict[int, str]) -> dict[str, Any]:
     models = []
     for (mv, _, trained), e in zip(rows, entries, strict=True):
         models.append(

@@ -35,20 +35,22 @@ async def collect(
     grace = ctx.settings.gc_grace_seconds if grace_seconds is None else grace_seconds
     cutoff = time.time() - grace
     async with ctx.catalog.writing(ws) as uow:
-        marked = await uow.mark_orphans()
-        doomed = await uow.reclaimable(cutoff)
+        marked = await uow.storage.mark_orphans()
+        doomed = await uow.storage.reclaimable(cutoff)
         if dry_run:
             return GcReport(marked, len(doomed), sum(s for _, s in doomed), 0, 0, True)
-        await uow.forget_files([sha for sha, _ in doomed])
+        await uow.storage.forget([sha for sha, _ in doomed])
         reclaimed = await asyncio.to_thread(ctx.blobs.delete_many, ws, [s for s, _ in doomed])
         # Bytes an erasure could not delete at the time (store down) go now.
-        purged = await asyncio.to_thread(_purge_erased, ctx, ws, await uow.erased())
+        purged = await asyncio.to_thread(_purge_erased, ctx, ws, await uow.storage.erased())
         # Whole blobs a crashed import left without a file record.
-        known = await uow.all_digests()
+        known = await uow.storage.all_digests()
         listed = await asyncio.to_thread(lambda: list(ctx.blobs.list_blobs(ws)))
         orphans = [b.sha256 for b in listed if b.sha256 not in known and b.stored_at <= cutoff]
         await asyncio.to_thread(ctx.blobs.delete_many, ws, orphans)
-        await uow.audit(actor, "gc", ws, blobs=len(doomed), orphans=len(orphans), grace=grace)
+        await uow.audit.record(
+            actor, "gc", ws, blobs=len(doomed), orphans=len(orphans), grace=grace
+        )
     return GcReport(marked, len(doomed), reclaimed, len(orphans), purged, False)
 
 
@@ -83,7 +85,7 @@ async def verify(ctx: ServiceContext, ws: str, deep: bool = False) -> VerifyRepo
     from appliance.errors import BlobCorrupt
 
     async with ctx.catalog.reading(ws) as uow:
-        live = await uow.live_digests()
+        live = await uow.storage.live_digests()
 
     def check() -> VerifyReport:
         missing = sorted(ctx.blobs.missing(ws, live))

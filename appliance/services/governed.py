@@ -22,6 +22,7 @@ import psutil
 
 from appliance.domain import jobs as states
 from appliance.domain.governor import HostReading, Policy, ResourceRequest, never_fits
+from appliance.domain.records import ActiveJob, Job
 from appliance.errors import JobRejected
 from appliance.ports.probe import HardwareProbe
 from appliance.services import idempotency
@@ -41,7 +42,7 @@ async def submit(
     actor: str,
     probe: HardwareProbe,
     once: Once | None = None,
-) -> dict[str, Any]:
+) -> Job:
     """Queue a job that can fit on this box (JobRejected names what it needs that
     the box lacks). With ``once``, the job row and the key's answer commit together."""
     kind = ctx.kinds.get(kind_name)
@@ -53,32 +54,32 @@ async def submit(
     why = never_fits(request, reading, policy_of(ctx))
     if why:
         async with ctx.catalog.writing(ws) as uow:
-            await uow.audit(actor, "job.rejected", f"kind:{kind.name}", "denied", reason=why)
+            await uow.audit.record(actor, "job.rejected", f"kind:{kind.name}", "denied", reason=why)
         raise JobRejected(kind.name, why, needed=asdict(request))
     job_id = secrets.token_hex(8)
     waiting = {"verdict": "queue", "reason": "waiting for the scheduler", "position": 0}
     async with ctx.catalog.writing(ws) as uow:
         await idempotency.claim(uow, once)
-        await uow.add_job(job_id, kind.name, params, actor, asdict(request), waiting)
-        await uow.audit(actor, "job.queued", f"job:{job_id}", kind=kind.name)
-        job = await uow.get_job(job_id)
+        await uow.jobs.add(job_id, kind.name, params, actor, asdict(request), waiting)
+        await uow.audit.record(actor, "job.queued", f"job:{job_id}", kind=kind.name)
+        job = await uow.jobs.get(job_id)
         await idempotency.keep(uow, once, job)
         return job
 
 
-async def cancel(ctx: ServiceContext, ws: str, job_id: str, actor: str) -> dict[str, Any]:
+async def cancel(ctx: ServiceContext, ws: str, job_id: str, actor: str) -> Job:
     """Queued: cancelled now. Running: its process group gets SIGTERM, then SIGKILL
     after ``job_cancel_grace``; the worker records the end as cancelled."""
     async with ctx.catalog.writing(ws) as uow:
-        job = await uow.get_job(job_id)
+        job = await uow.jobs.get(job_id)
         effect = states.cancel_effect(job["state"])
         if effect == states.CANCELLED:
-            await uow.update_job(job_id, state=states.CANCELLED, finished_at=time.time())
+            await uow.jobs.update(job_id, state=states.CANCELLED, finished_at=time.time())
         elif effect == "kill":
-            await uow.update_job(job_id, cancel_requested_at=time.time())
+            await uow.jobs.update(job_id, cancel_requested_at=time.time())
         if effect != "none":
-            await uow.audit(actor, "job.cancel", f"job:{job_id}", state=job["state"])
-        job = await uow.get_job(job_id)
+            await uow.audit.record(actor, "job.cancel", f"job:{job_id}", state=job["state"])
+        job = await uow.jobs.get(job_id)
     if effect == "kill" and job["pgid"]:
         await kill_group(job["pgid"], ctx.settings.job_cancel_grace)
     return job
@@ -112,7 +113,7 @@ def live_members(pgid: int) -> list[int]:
     return alive
 
 
-def request_of(job: dict[str, Any]) -> ResourceRequest:
+def request_of(job: ActiveJob) -> ResourceRequest:
     return ResourceRequest(**job["request"])
 
 

@@ -53,7 +53,7 @@ class AnsweredBefore(Exception):
 
 
 async def _recorded(uow: UnitOfWork, once: Once) -> Answer | None:
-    seen = await uow.idempotent_answer(once.principal, once.key)
+    seen = await uow.idempotency.answer(once.principal, once.key)
     if seen is None:
         return None
     fingerprint, status, body = seen
@@ -77,7 +77,9 @@ async def keep(uow: UnitOfWork, once: Once | None, value: Any) -> None:
     key's answer, committed with what the transaction made."""
     if once is not None:
         body = json.dumps(value, default=str).encode()
-        await uow.remember_answer(once.principal, once.key, once.fingerprint, once.status, body)
+        await uow.idempotency.remember(
+            once.principal, once.key, once.fingerprint, once.status, body
+        )
 
 
 async def answer_of(ctx: ServiceContext, ws: str, once: Once) -> Answer | None:

@@ -8,30 +8,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from appliance.domain.records import Job
 from appliance.services.context import ServiceContext
 
 
-async def list_all(ctx: ServiceContext, ws: str, limit: int = 10_000) -> list[dict[str, Any]]:
+async def list_all(ctx: ServiceContext, ws: str, limit: int = 10_000) -> list[Job]:
     """Newest first."""
     async with ctx.catalog.reading(ws) as uow:
-        return await uow.list_jobs(limit=limit)
+        return await uow.jobs.list(limit=limit)
 
 
-async def show(ctx: ServiceContext, ws: str, job_id: str) -> dict[str, Any]:
+async def show(ctx: ServiceContext, ws: str, job_id: str) -> Job:
     async with ctx.catalog.reading(ws) as uow:
-        return await uow.get_job(job_id)
+        return await uow.jobs.get(job_id)
 
 
 async def log(
     ctx: ServiceContext, ws: str, job_id: str, after: int = 0, kind: str | None = None
 ) -> dict[str, Any]:
     async with ctx.catalog.reading(ws) as uow:
-        await uow.get_job(job_id)  # NotFound unless it is this workspace's
-        events = await uow.job_events(job_id, after=after, kinds=(kind,) if kind else ())
+        await uow.jobs.get(job_id)  # NotFound unless it is this workspace's
+        events = await uow.jobs.events(job_id, after=after, kinds=(kind,) if kind else ())
     return {"job": job_id, "events": events, "last": events[-1]["seq"] if events else after}
 
 
 async def artifacts(ctx: ServiceContext, ws: str, job_id: str) -> dict[str, Any]:
     async with ctx.catalog.reading(ws) as uow:
-        await uow.get_job(job_id)
-        return {"job": job_id, "artifacts": await uow.artifacts(job_id)}
+        await uow.jobs.get(job_id)
+        return {"job": job_id, "artifacts": await uow.jobs.artifacts(job_id)}

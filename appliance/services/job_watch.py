@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from appliance.domain.jobs import TERMINAL
+from appliance.domain.records import Job
 from appliance.services.context import ServiceContext
 
 PING_SECONDS = 15.0
@@ -21,12 +22,12 @@ PING_SECONDS = 15.0
 async def poll_watch(
     ctx: ServiceContext, ws: str, job_id: str, interval: float = 0.5, after: int = 0
 ) -> AsyncIterator[dict[str, Any]]:
-    last_job: dict[str, Any] | None = None
+    last_job: Job | None = None
     last_sent = time.monotonic()
     while True:
         async with ctx.catalog.reading(ws) as uow:
-            job = await uow.get_job(job_id)
-            events = await uow.job_events(job_id, after=after, limit=1000)
+            job = await uow.jobs.get(job_id)
+            events = await uow.jobs.events(job_id, after=after, limit=1000)
         for e in events:
             after = e["seq"]
             yield {"event": e["kind"], "seq": e["seq"], "at": e["at"], **e["data"]}
@@ -49,5 +50,5 @@ async def poll_watch(
         await asyncio.sleep(interval)
 
 
-def _changed(old: dict[str, Any], new: dict[str, Any], *keys: str) -> bool:
+def _changed(old: Job, new: Job, *keys: str) -> bool:
     return any(old.get(k) != new.get(k) for k in keys)

@@ -90,8 +90,8 @@ async def save_labels(
     change = Change.of(filename, doc)
     sha = change.sha256 or ""
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        current = await uow.working_file(ds.id, filename)
+        ds = await uow.datasets.get(slug)
+        current = await uow.files.working_file(ds.id, filename)
     if current is None:
         raise _no_file(slug, filename)
     if current.label_sha256 == sha:
@@ -112,7 +112,7 @@ async def save_labels(
                 hint="reload the image to see the newer labels, then edit again",
             )
         (saved,) = await _apply(uow, ds, [change], actor, action, working)
-        await uow.audit(actor, f"labels.{action}", f"{slug}:{filename}", label_sha256=sha)
+        await uow.audit.record(actor, f"labels.{action}", f"{slug}:{filename}", label_sha256=sha)
         return saved
 
     return await _store_then_write(ctx, ws, slug, [change], write)
@@ -146,7 +146,7 @@ async def save_many(
             await check(uow, ds, working)
         saved = await _apply(uow, ds, changes, actor, action, working)
         changed = sum(s.changed for s in saved)
-        await uow.audit(
+        await uow.audit.record(
             actor, f"labels.{action}", slug, files=len(saved), changed=changed, **(detail or {})
         )
         return saved
@@ -173,7 +173,7 @@ async def _store_then_write(
             lost = await asyncio.to_thread(ctx.blobs.missing, ws, set(blobs) - stored)
             stored |= lost
             await asyncio.to_thread(ctx.blobs.put_many, ws, _puts(blobs, lost))
-            ds = await uow.get_dataset(slug)
+            ds = await uow.datasets.get(slug)
             return await write(uow, ds, await _working(uow, ds, [c.filename for c in changes]))
     except BaseException:
         await forget_new_blobs(ctx, ws, stored)
@@ -183,8 +183,8 @@ async def _store_then_write(
 async def _working(uow: UnitOfWork, ds: Dataset, names: Sequence[str]) -> dict[str, WorkingFile]:
     """The working-area entries of ``names`` (a few are looked up one by one)."""
     if len(names) > _FEW:
-        return await uow.working_files(ds.id)
-    found = {n: await uow.working_file(ds.id, n) for n in names}
+        return await uow.files.working(ds.id)
+    found = {n: await uow.files.working_file(ds.id, n) for n in names}
     return {n: w for n, w in found.items() if w is not None}
 
 
@@ -221,21 +221,25 @@ async def _apply(
             todo.append((c, w))
     if not todo:
         return saved
-    sizes = await uow.file_sizes_of({w.sha256 for _, w in todo})
+    sizes = await uow.files.sizes({w.sha256 for _, w in todo})
     staged = [
         StagedFile(
             c.filename, w.sha256, sizes.get(w.sha256, 0), w.role, c.sha256, len(c.data or b"")
         )
         for c, w in todo
     ]
-    await uow.stage(ds.id, staged, current=dict(working))
+    await uow.files.stage(ds.id, staged, current=dict(working))
     if len(todo) == 1:
         (c, _), *_ = todo
-        await uow.set_review(ds.id, c.filename, IN_PROGRESS, c.sha256, annotator=actor)
-        await uow.add_activity(ds.id, c.filename, actor, action, c.sha256)
+        await uow.reviews.set(ds.id, c.filename, IN_PROGRESS, c.sha256, annotator=actor)
+        await uow.reviews.add_activity(ds.id, c.filename, actor, action, c.sha256)
     else:
-        await uow.set_reviews(ds.id, [(c.filename, IN_PROGRESS, c.sha256, actor) for c, _ in todo])
-        await uow.add_activities(ds.id, [(c.filename, actor, action, c.sha256) for c, _ in todo])
+        await uow.reviews.set_many(
+            ds.id, [(c.filename, IN_PROGRESS, c.sha256, actor) for c, _ in todo]
+        )
+        await uow.reviews.add_activities(
+            ds.id, [(c.filename, actor, action, c.sha256) for c, _ in todo]
+        )
     return saved
 
 

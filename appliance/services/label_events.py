@@ -26,7 +26,7 @@ from appliance.domain.labels.document import LabelDocument
 from appliance.domain.labels.event_plan import BatchPlan, plan_batch
 from appliance.domain.labels.events import LabelEvent, check_stream, parse_events
 from appliance.domain.manifest import WorkingFile
-from appliance.domain.records import Dataset
+from appliance.domain.records import Dataset, StreamState
 from appliance.errors import Conflict, EventsRejected
 from appliance.ports.catalog import UnitOfWork
 from appliance.services.context import ServiceContext
@@ -104,23 +104,23 @@ async def ingest(
     )
 
 
-async def stream_state(ctx: ServiceContext, ws: str, slug: str, stream: str) -> dict[str, Any]:
+async def stream_state(ctx: ServiceContext, ws: str, slug: str, stream: str) -> StreamState:
     """``{stream, offset, events, last_event_id, updated_at}``: a consumer resumes
     after ``offset`` (None: the stream has applied nothing yet)."""
     check_stream(stream)
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        return await uow.stream_state(ds.id, stream)
+        ds = await uow.datasets.get(slug)
+        return await uow.streams.state(ds.id, stream)
 
 
 async def _snapshot(
     ctx: ServiceContext, ws: str, slug: str, stream: str, events: list[LabelEvent]
 ) -> _Snapshot:
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        working = await uow.working_files(ds.id)
-        offset = await uow.stream_offset(ds.id, stream)
-        known = await uow.known_event_ids(ds.id, stream, {e.id for e in events})
+        ds = await uow.datasets.get(slug)
+        working = await uow.files.working(ds.id)
+        offset = await uow.streams.offset(ds.id, stream)
+        known = await uow.streams.known_event_ids(ds.id, stream, {e.id for e in events})
     return _Snapshot(working, offset, known)
 
 
@@ -153,13 +153,13 @@ async def _apply(
     actor: str,
 ) -> IngestResult:
     async def check(uow: UnitOfWork, ds: Dataset, working: Mapping[str, WorkingFile]) -> None:
-        if await uow.stream_offset(ds.id, stream) != snap.offset:
+        if await uow.streams.offset(ds.id, stream) != snap.offset:
             raise _Moved
-        if await uow.known_event_ids(ds.id, stream, [p.event.id for p in plan.new]):
+        if await uow.streams.known_event_ids(ds.id, stream, [p.event.id for p in plan.new]):
             raise _Moved
         if any(working.get(name) != snap.working.get(name) for name in plan.final):
             raise _Moved
-        await uow.add_events(ds.id, stream, plan.rows(), actor)
+        await uow.streams.add_events(ds.id, stream, plan.rows(), actor)
 
     changes = [Change(name, p.data, p.sha256) for name, p in plan.final.items()]
     detail = {

@@ -73,15 +73,15 @@ async def set_schema(
     if coco_top:  # and its info, licenses and other top-level keys
         stored["coco_top"] = coco_top
     async with ctx.catalog.reading(ws) as uow:
-        raw_old = await uow.label_schema((await uow.get_dataset(slug)).id)
+        raw_old = await uow.labels.schema((await uow.datasets.get(slug)).id)
     old = schema_from_dict(raw_old) if raw_old else None
     if not moves and not may_change_meaning(old, chosen):
         async with ctx.catalog.writing(ws) as uow:
-            ds = await uow.get_dataset(slug)
+            ds = await uow.datasets.get(slug)
             await _store(uow, ds, raw_old, stored, actor, len(chosen.classes))
         return SchemaSet(chosen)
     async with ctx.catalog.reading(ws) as uow:
-        working = await uow.working_files((await uow.get_dataset(slug)).id)
+        working = await uow.files.working((await uow.datasets.get(slug)).id)
     labelled = {n: w.label_sha256 for n, w in working.items() if w.label_sha256}
     docs = await asyncio.to_thread(read_labels, ctx, ws, set(labelled.values()))
     used = class_usage(docs.values())
@@ -106,7 +106,7 @@ async def set_schema(
             reclassed += sum(1 for o in doc.objects if moves.get(o.cls, o.cls) not in (o.cls, None))
 
     async def check(uow: UnitOfWork, ds: Dataset, _: Mapping[str, WorkingFile]) -> None:
-        now = await uow.working_files(ds.id)
+        now = await uow.files.working(ds.id)
         if {n: w.label_sha256 for n, w in now.items() if w.label_sha256} != labelled:
             raise Conflict(
                 f"labels of {slug!r} changed while its schema was being changed",
@@ -144,10 +144,10 @@ async def _store(
 ) -> None:
     """Store the schema, unless another change got in since it was read (that one
     was checked against the labels, this one was checked against the one before)."""
-    if await uow.label_schema(ds.id) != expected:
+    if await uow.labels.schema(ds.id) != expected:
         raise Conflict(
             f"the schema of {ds.slug!r} changed while this change was being checked",
             hint="look at it (`ahoy dataset schema`) and run the change again",
         )
-    await uow.set_label_schema(ds.id, stored, actor)
-    await uow.audit(actor, "dataset.schema", ds.slug, classes=classes)
+    await uow.labels.set_schema(ds.id, stored, actor)
+    await uow.audit.record(actor, "dataset.schema", ds.slug, classes=classes)

@@ -28,16 +28,16 @@ from appliance.services.versions import manifest
 
 async def get_schema(ctx: ServiceContext, ws: str, slug: str) -> LabelSchema | None:
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        raw = await uow.label_schema(ds.id)
+        ds = await uow.datasets.get(slug)
+        raw = await uow.labels.schema(ds.id)
     return schema_from_dict(raw) if raw else None
 
 
 async def coco_extras(ctx: ServiceContext, ws: str, slug: str) -> dict[str, object]:
     """What a COCO import kept beside the schema: ``categories`` and ``top``."""
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        raw = await uow.label_schema(ds.id) or {}
+        ds = await uow.datasets.get(slug)
+        raw = await uow.labels.schema(ds.id) or {}
     return {"categories": raw.get("coco_categories") or [], "top": raw.get("coco_top")}
 
 

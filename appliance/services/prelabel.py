@@ -33,9 +33,9 @@ async def prelabel(
 ) -> dict[str, Any]:
     model = ctx.models.lookup(ws, model_ref) or await _registered(ctx, ws, model_ref)
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        f = await uow.working_file(ds.id, filename)
-        raw_schema = await uow.label_schema(ds.id)
+        ds = await uow.datasets.get(slug)
+        f = await uow.files.working_file(ds.id, filename)
+        raw_schema = await uow.labels.schema(ds.id)
     if f is None:
         raise NotFound("file", f"{slug}:{filename}", hint="import the image first")
     if f.role != "image":

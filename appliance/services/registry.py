@@ -13,6 +13,7 @@ from typing import Any
 
 from appliance.domain import names, parity
 from appliance.domain.measurement import KEY as MEASUREMENT
+from appliance.domain.records import ModelSummary, ModelVersion
 from appliance.errors import BlobsNotUploaded, Conflict, InvalidInput, NotFound
 from appliance.services.context import ServiceContext
 
@@ -43,12 +44,12 @@ async def register_run(
     code: dict[str, Any],
     config: dict[str, Any],
     actor: str,
-) -> dict[str, Any]:
+) -> ModelVersion:
     """A training run's weights (already stored as a blob) become a model version."""
     check_name(name)
     async with ctx.catalog.writing(ws) as uow:
-        model = await uow.ensure_model(name, task, actor)
-        mv = await uow.add_model_version(
+        model = await uow.models.ensure(name, task, actor)
+        mv = await uow.models.add_version(
             model["id"],
             dataset_version_id=dataset_version_id,
             run_id=run_id,
@@ -61,8 +62,8 @@ async def register_run(
             config=config,
             actor=actor,
         )
-        await uow.add_hold(dataset_version_id, HOLD_KIND, f"{name}:{mv['number']}")
-        await uow.audit(actor, "model.register", f"model:{name}:{mv['number']}", run=run_id)
+        await uow.versions.add_hold(dataset_version_id, HOLD_KIND, f"{name}:{mv['number']}")
+        await uow.audit.record(actor, "model.register", f"model:{name}:{mv['number']}", run=run_id)
     return mv
 
 
@@ -75,7 +76,7 @@ async def register_upload(
     weights_sha256: str,
     actor: str,
     fmt: str = "pt",
-) -> dict[str, Any]:
+) -> ModelVersion:
     """Weights a user uploaded (``PUT /blobs/{sha256}``) as a model version: what a
     fine-tuning run starts from, with no download from any hub."""
     check_name(name)
@@ -87,11 +88,11 @@ async def register_upload(
                 [(name, f"its weights sha256:{weights_sha256} were not uploaded")],
                 [weights_sha256],
             )
-        size = (await uow.file_sizes_of({weights_sha256})).get(weights_sha256)
+        size = (await uow.files.sizes({weights_sha256})).get(weights_sha256)
         if size is None:
             size = len(await asyncio.to_thread(ctx.blobs.read, ws, weights_sha256))
-        model = await uow.ensure_model(name, task, actor)
-        mv = await uow.add_model_version(
+        model = await uow.models.ensure(name, task, actor)
+        mv = await uow.models.add_version(
             model["id"],
             source="upload",
             weights_sha256=weights_sha256,
@@ -99,7 +100,7 @@ async def register_upload(
             format=fmt,
             actor=actor,
         )
-        await uow.audit(actor, "model.upload", f"model:{name}:{mv['number']}")
+        await uow.audit.record(actor, "model.upload", f"model:{name}:{mv['number']}")
     return mv
 
 
@@ -107,7 +108,7 @@ async def register_export(
     ctx: ServiceContext,
     ws: str,
     *,
-    source: dict[str, Any],
+    source: ModelVersion,
     fmt: str,
     weights: tuple[str, int],
     code: dict[str, Any],
@@ -115,17 +116,17 @@ async def register_export(
     run_id: str,
     actor: str,
     number: int | None = None,
-) -> dict[str, Any]:
+) -> ModelVersion:
     """An export of ``source`` (a model version) as a new version of the same model
     that names its source; tied to the same data, and holding it likewise.
     ``number``: the version number the file was stamped with (``next_number``);
     :class:`VersionTaken` when another version took it meanwhile."""
     async with ctx.catalog.writing(ws) as uow:
-        model = await uow.get_model(source["model"])
-        if number is not None and _next(await uow.model_versions(model["id"])) != number:
+        model = await uow.models.get(source["model"])
+        if number is not None and _next(await uow.models.versions(model["id"])) != number:
             raise VersionTaken(source["model"], number)
         data = source["dataset_version_id"]
-        mv = await uow.add_model_version(
+        mv = await uow.models.add_version(
             model["id"],
             dataset_version_id=data,
             run_id=run_id if data is not None else None,
@@ -139,8 +140,8 @@ async def register_export(
             parent_version_id=source["id"],
         )
         if data is not None:
-            await uow.add_hold(data, HOLD_KIND, f"{source['model']}:{mv['number']}")
-        await uow.audit(
+            await uow.versions.add_hold(data, HOLD_KIND, f"{source['model']}:{mv['number']}")
+        await uow.audit.record(
             actor,
             "model.export",
             f"model:{source['model']}:{mv['number']}",
@@ -162,7 +163,7 @@ class VersionTaken(Conflict):
         self.number = number
 
 
-def _next(versions: list[dict[str, Any]]) -> int:
+def _next(versions: list[ModelVersion]) -> int:
     return max((v["number"] for v in versions), default=0) + 1
 
 
@@ -170,8 +171,8 @@ async def next_number(ctx: ServiceContext, ws: str, name: str) -> int:
     """The number the next version of model ``name`` will get (an export stamps
     it into its file before it is registered)."""
     async with ctx.catalog.reading(ws) as uow:
-        model = await uow.get_model(name)
-        return _next(await uow.model_versions(model["id"]))
+        model = await uow.models.get(name)
+        return _next(await uow.models.versions(model["id"]))
 
 
 async def set_parity(
@@ -181,52 +182,52 @@ async def set_parity(
     number: int,
     parity: dict[str, Any],
     measured: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> ModelVersion:
     """Record an export's parity; its own figures are those of the parity
     measurement, named by ``measured`` (``appliance.domain.measurement``)."""
     async with ctx.catalog.writing(ws) as uow:
-        model = await uow.get_model(name)
-        mv = await uow.model_version(model["id"], str(number))
+        model = await uow.models.get(name)
+        mv = await uow.models.version(model["id"], str(number))
         own = {"map50": parity.get("export_map50"), "map50_95": parity.get("export_map50_95")}
         if measured is not None:
             own[MEASUREMENT] = measured
-        await uow.set_model_metrics(mv["id"], {**mv["metrics"], **own, "parity": parity})
-        return await uow.model_version(model["id"], str(number))
+        await uow.models.set_metrics(mv["id"], {**mv["metrics"], **own, "parity": parity})
+        return await uow.models.version(model["id"], str(number))
 
 
-async def list_models(ctx: ServiceContext, ws: str) -> list[dict[str, Any]]:
+async def list_models(ctx: ServiceContext, ws: str) -> list[ModelSummary]:
     async with ctx.catalog.reading(ws) as uow:
-        return await uow.list_models()
+        return await uow.models.list()
 
 
 async def show(ctx: ServiceContext, ws: str, name: str) -> dict[str, Any]:
     async with ctx.catalog.reading(ws) as uow:
-        model = await uow.get_model(name)
-        return {**model, "versions": await uow.model_versions(model["id"])}
+        model = await uow.models.get(name)
+        return {**model, "versions": await uow.models.versions(model["id"])}
 
 
-async def version(ctx: ServiceContext, ws: str, name: str, ref: str) -> dict[str, Any]:
+async def version(ctx: ServiceContext, ws: str, name: str, ref: str) -> ModelVersion:
     async with ctx.catalog.reading(ws) as uow:
-        model = await uow.get_model(name)
-        return await uow.model_version(model["id"], ref)
+        model = await uow.models.get(name)
+        return await uow.models.version(model["id"], ref)
 
 
 async def lineage(ctx: ServiceContext, ws: str, name: str, ref: str) -> dict[str, Any]:
     """The model version, the dataset version it was trained on (with its manifest
     hash: `ahoy dataset pull` rebuilds those bytes), and the run that made it."""
     async with ctx.catalog.reading(ws) as uow:
-        model = await uow.get_model(name)
-        mv = await uow.model_version(model["id"], ref)
+        model = await uow.models.get(name)
+        mv = await uow.models.version(model["id"], ref)
         data: dict[str, Any] | None = None
         if mv["dataset_version_id"] is not None:
-            v = await uow.version_by_id(mv["dataset_version_id"])
+            v = await uow.versions.by_id(mv["dataset_version_id"])
             if v is None:
                 raise NotFound("dataset version", str(mv["dataset_version_id"]))
             slug = next(
-                (d.slug for d, _, _ in await uow.list_datasets() if d.id == v.dataset_id), None
+                (d.slug for d, _, _ in await uow.datasets.list() if d.id == v.dataset_id), None
             )
             data = {"dataset": slug, **v.as_dict()}
-        run = await uow.get_job(mv["run_id"]) if mv["run_id"] else None
+        run = await uow.jobs.get(mv["run_id"]) if mv["run_id"] else None
     return {
         "model": mv,
         "data": data,
@@ -244,7 +245,7 @@ async def promote(
     tag: str,
     actor: str,
     accept_unmeasured: bool = False,
-) -> dict[str, Any]:
+) -> ModelVersion:
     """Point ``tag`` (``production``, ``candidate``, ...) at a model version. An
     export must have passed its parity gate; one whose parity was measured on too
     little data to decide ("not measurable") is promoted only when the caller (an
@@ -252,8 +253,8 @@ async def promote(
     check_name(tag, "model tag")
     rules = parity_rules(ctx.settings)
     async with ctx.catalog.writing(ws) as uow:
-        model = await uow.get_model(name)
-        mv = await uow.model_version(model["id"], ref)
+        model = await uow.models.get(name)
+        mv = await uow.models.version(model["id"], ref)
         target = f"model:{name}:{mv['number']}"
         refusal, state, accepted = None, None, {}
         if mv["source"] == "export":
@@ -262,11 +263,11 @@ async def promote(
                 counts = parity.counts(mv["metrics"]["parity"])
                 refusal, accepted = None, {"parity": "not measurable, accepted", "on": counts}
         if refusal is not None:  # recorded (this transaction commits), then refused
-            await uow.audit(actor, "model.promote.refused", target, tag=tag, why=refusal)
+            await uow.audit.record(actor, "model.promote.refused", target, tag=tag, why=refusal)
         else:
-            await uow.set_model_tag(model["id"], tag, mv["id"], actor)
-            await uow.audit(actor, "model.promote", target, tag=tag, **accepted)
-            return await uow.model_version(model["id"], str(mv["number"]))
+            await uow.models.set_tag(model["id"], tag, mv["id"], actor)
+            await uow.audit.record(actor, "model.promote", target, tag=tag, **accepted)
+            return await uow.models.version(model["id"], str(mv["number"]))
     if state == parity.UNMEASURABLE:
         raise ParityNotMeasurable(refusal, hint=UNMEASURABLE_HINT)
     raise ParityFailed(refusal, hint=PARITY_HINT)
@@ -296,7 +297,7 @@ def parity_rules(settings: Any) -> parity.ParityRules:
     )
 
 
-def parity_refusal(mv: dict[str, Any], rules: parity.ParityRules) -> tuple[str | None, str | None]:
+def parity_refusal(mv: ModelVersion, rules: parity.ParityRules) -> tuple[str | None, str | None]:
     """Why an export may not be promoted (``None``: it may), and its parity's
     verdict under today's ``rules``: never measured against its source, measured
     on too little data to decide, or lost more than the tolerance."""

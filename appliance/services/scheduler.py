@@ -17,6 +17,7 @@ from typing import Any
 
 from appliance.domain import jobs as states
 from appliance.domain.governor import QUEUE, REJECT, RUN, Running, decide
+from appliance.domain.records import ActiveJob
 from appliance.errors import ApplianceError
 from appliance.ports.probe import HardwareProbe
 from appliance.services.context import ServiceContext
@@ -83,20 +84,18 @@ class Scheduler:
                 await self._fail(job, {"code": "job-rejected", "detail": d.reason, "hint": ""})
         return admitted
 
-    async def _admit(
-        self, job: dict[str, Any], admission: dict[str, Any], devices: list[str]
-    ) -> bool:
+    async def _admit(self, job: ActiveJob, admission: dict[str, Any], devices: list[str]) -> bool:
         async with self.ctx.catalog.writing(job["workspace"]) as uow:
-            if (await uow.get_job(job["id"]))["state"] != states.QUEUED:
+            if (await uow.jobs.get(job["id"]))["state"] != states.QUEUED:
                 return False  # cancelled meanwhile
-            await uow.update_job(
+            await uow.jobs.update(
                 job["id"],
                 state=states.RUNNING,
                 started_at=time.time(),
                 devices=devices,
                 admission=admission,
             )
-            await uow.audit("scheduler", "job.admitted", f"job:{job['id']}", devices=devices)
+            await uow.audit.record("scheduler", "job.admitted", f"job:{job['id']}", devices=devices)
         try:
             await asyncio.to_thread(self.dispatch, job["workspace"], job["id"])
         except Exception as exc:  # the queue file is unwritable: say so on the job
@@ -105,17 +104,17 @@ class Scheduler:
             return False
         return True
 
-    async def _set(self, job: dict[str, Any], **fields: Any) -> None:
+    async def _set(self, job: ActiveJob, **fields: Any) -> None:
         async with self.ctx.catalog.writing(job["workspace"]) as uow:
-            await uow.update_job(job["id"], **fields)
+            await uow.jobs.update(job["id"], **fields)
 
-    async def _fail(self, job: dict[str, Any], error: dict[str, str], **fields: Any) -> bool:
+    async def _fail(self, job: ActiveJob, error: dict[str, str], **fields: Any) -> bool:
         """Fail a job this pass saw queued or running, unless it ended since (the
         worker finished it, or it was cancelled): an ended job keeps its end."""
         async with self.ctx.catalog.writing(job["workspace"]) as uow:
-            if not states.can_move((await uow.get_job(job["id"]))["state"], states.FAILED):
+            if not states.can_move((await uow.jobs.get(job["id"]))["state"], states.FAILED):
                 return False
-            await uow.update_job(
+            await uow.jobs.update(
                 job["id"], state=states.FAILED, error=error, finished_at=time.time(), **fields
             )
         return True

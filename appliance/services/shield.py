@@ -99,7 +99,7 @@ class Shield:
             async with ctx.catalog.accounts(write=True) as acc:
                 for s in summaries:
                     target = f"source:{s.source}"
-                    await acc.audit_box(
+                    await acc.audit.record(
                         None, "anonymous", "authenticate", target, "denied", **s.detail()
                     )
         return len(summaries)

@@ -27,16 +27,16 @@ async def stage_in(
     uow: UnitOfWork, ds: Dataset, files: list[StagedFile], mirror_prefix: str | None
 ) -> tuple[StageResult, dict[str, WorkingFile]]:
     """Returns the counts and the working area as it was before."""
-    erased = await uow.erased() & {f.sha256 for f in files}
+    erased = await uow.storage.erased() & {f.sha256 for f in files}
     if erased:
         raise ImportRejected([(f.filename, ERASED) for f in files if f.sha256 in erased])
-    current = await uow.working_files(ds.id)
+    current = await uow.files.working(ds.id)
     remove: list[str] = []
     if mirror_prefix is not None:
         names = {f.filename for f in files}
         base = mirror_prefix.strip("/")
         remove = [n for n in current if n not in names and (not base or n.startswith(base + "/"))]
-    staged = await uow.stage(ds.id, files, remove=remove, current=current)
+    staged = await uow.files.stage(ds.id, files, remove=remove, current=current)
     return staged, current
 
 
@@ -79,7 +79,7 @@ async def stage_uploaded(
     if problems:
         raise ImportRejected(problems)
     async with ctx.catalog.writing(ws) as uow:
-        ds = await uow.get_dataset(slug)
+        ds = await uow.datasets.get(slug)
         # Checked under the write lock, which GC also takes to delete: a blob seen
         # here cannot vanish before the names referencing it are committed.
         wanted = {f.sha256 for f in files} | {f.label_sha256 for f in files if f.label_sha256}
@@ -95,7 +95,7 @@ async def stage_uploaded(
                 sorted(lacking),
             )
         labels = await asyncio.to_thread(_check_labels, ctx, ws, files)
-        known = await uow.file_sizes_of(wanted)
+        known = await uow.files.sizes(wanted)
         # The size on record wins over a client's claim for content already known.
         files = [
             StagedFile(
@@ -109,7 +109,7 @@ async def stage_uploaded(
             for f in files
         ]
         staged, _ = await stage_in(uow, ds, files, mirror_prefix)
-        await uow.audit(actor, "dataset.stage", slug, counts=staged.as_dict())
+        await uow.audit.record(actor, "dataset.stage", slug, counts=staged.as_dict())
     return staged
 
 
@@ -143,7 +143,7 @@ async def forget_new_blobs(ctx: ServiceContext, ws: str, queued: set[str]) -> No
         return
     try:
         async with ctx.catalog.writing(ws) as uow:
-            unreferenced = queued - await uow.known_digests(queued)
+            unreferenced = queued - await uow.files.known(queued)
             await asyncio.to_thread(ctx.blobs.delete_many, ws, unreferenced)
     except ApplianceError:
         pass  # the store is down: `ahoy gc` sweeps these orphans later

@@ -15,7 +15,7 @@ import hashlib
 import os
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -70,12 +70,12 @@ async def missing(ctx: ServiceContext, ws: str, digests: set[str]) -> set[str]:
 async def budget_for(ctx: ServiceContext, ws: str, declared: int | None) -> Budget:
     """Refuses at once when the declared length cannot fit."""
     async with ctx.catalog.accounts() as acc:
-        workspace = await acc.workspace(ws)
+        workspace = await acc.workspaces.get(ws)
     quota = quota_of(ctx, workspace)
     remaining = None
     if quota is not None:
         async with ctx.catalog.reading(ws) as uow:
-            referenced = await uow.stored_bytes()
+            referenced = await uow.files.stored_bytes()
         # What the store holds counts too: blobs uploaded but not staged (yet), and
         # garbage awaiting GC, so a client cannot slip past the quota by never staging.
         held = (await asyncio.to_thread(ctx.blobs.stats, ws)).bytes
@@ -98,7 +98,9 @@ class _TarIntake:
     buffers; members here are plain files with short names, so nothing of it is
     needed.)"""
 
-    def __init__(self, stream: BinaryIO, budget: Budget, erased: set[str]) -> None:
+    def __init__(
+        self, stream: BinaryIO, budget: Budget, erased: Collection[str] = frozenset()
+    ) -> None:
         self.stream, self.budget, self.erased = stream, budget, erased
         self.queued: set[str] = set()
         self.received = 0
@@ -148,7 +150,7 @@ async def receive_tar(
 ) -> UploadReport:
     """``stream`` is read on the uploads' own pool (it may block on the network)."""
     async with ctx.catalog.reading(ws) as uow:
-        erased = await uow.erased()
+        erased = await uow.storage.erased()
     intake = _TarIntake(stream, budget, erased)
     try:
         stored = await ctx.shield.run_upload(ctx.settings, ctx.blobs.put_many, ws, intake.blobs())
@@ -165,7 +167,7 @@ async def receive_one(
     if not is_sha256_hex(sha256):
         raise InvalidInput(f"{sha256!r} is not a sha256", hint="use 64 lower-case hex digits")
     async with ctx.catalog.reading(ws) as uow:
-        if await uow.erased_digests({sha256}):
+        if await uow.files.erased({sha256}):
             raise ImportRejected([(sha256, ERASED)])
     tmp_dir = ctx.settings.data_dir / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)

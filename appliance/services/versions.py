@@ -39,12 +39,12 @@ async def commit(
     ``once``: the answer (the version) is kept with it."""
     async with ctx.catalog.writing(ws) as uow:
         await idempotency.claim(uow, once)
-        ds = await uow.get_dataset(slug)
+        ds = await uow.datasets.get(slug)
         if split is not None and split != ds.split:
-            await uow.set_dataset_split(ds.id, split)
+            await uow.datasets.set_split(ds.id, split)
         use_split = split or ds.split
-        working = await uow.working_files(ds.id)
-        head = await uow.head(ds.id)
+        working = await uow.files.working(ds.id)
+        head = await uow.versions.head(ds.id)
         chosen, held = list(working.values()), None
         if only_approved:
             held = await _approved(uow, ds.id, working.values(), head)
@@ -63,14 +63,14 @@ async def commit(
                     hint="`ahoy dataset import DIR` first, or pass --allow-empty",
                 )
         if held is None:
-            total = await uow.working_bytes(ds.id)
+            total = await uow.files.working_bytes(ds.id)
         else:
-            sizes = await uow.file_sizes_of({r.sha256 for r in rows})
+            sizes = await uow.files.sizes({r.sha256 for r in rows})
             total = sum(sizes.get(r.sha256, 0) for r in rows)
-        version = await uow.create_version(
+        version = await uow.versions.create(
             ds.id, rows, manifest_hash, use_split, head, actor, message or "", total
         )
-        await uow.audit(
+        await uow.audit.record(
             actor,
             "version.commit",
             f"{slug}@{version.number}",
@@ -85,9 +85,9 @@ async def commit(
 async def _approved(
     uow: UnitOfWork, dataset_id: int, working: Iterable[WorkingFile], head: Version | None
 ) -> Selection:
-    reviews = await uow.reviews(dataset_id)
+    reviews = await uow.reviews.by_file(dataset_id)
     approved = {n: r["label_sha256"] for n, r in reviews.items() if r["state"] == APPROVED}
-    old = {r.filename: r for r in await uow.manifest(head.id)} if head else {}
+    old = {r.filename: r for r in await uow.versions.manifest(head.id)} if head else {}
     return select_approved(working, approved, old)
 
 
@@ -106,19 +106,19 @@ def _held_detail(held: Selection | None) -> dict[str, Any]:
 async def list_all(ctx: ServiceContext, ws: str, slug: str) -> list[Version]:
     """Every version of the dataset, newest first."""
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        found = await uow.list_versions(ds.id)
+        ds = await uow.datasets.get(slug)
+        found = await uow.versions.list(ds.id)
     return sorted(found, key=lambda v: -v.number)
 
 
 async def log(ctx: ServiceContext, ws: str, slug: str, ref: str = "latest") -> list[Version]:
     """The parent chain from ``ref`` back to the first version."""
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        versions = await uow.list_versions(ds.id)
+        ds = await uow.datasets.get(slug)
+        versions = await uow.versions.list(ds.id)
         if not versions:
             return []
-        start = await uow.get_version(ds.id, ref)
+        start = await uow.versions.get(ds.id, ref)
     by_id = {v.id: v for v in versions}
     chain: list[Version] = []
     current: Version | None = start
@@ -132,12 +132,12 @@ async def manifest(
     ctx: ServiceContext, ws: str, slug: str, ref: str
 ) -> tuple[Version | None, list[ManifestRow]]:
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
+        ds = await uow.datasets.get(slug)
         if ref == WORKING:
-            working = await uow.working_files(ds.id)
+            working = await uow.files.working(ds.id)
             return None, freeze(working.values(), ds.split)
-        version = await uow.get_version(ds.id, ref)
-        return version, await uow.manifest(version.id)
+        version = await uow.versions.get(ds.id, ref)
+        return version, await uow.versions.manifest(version.id)
 
 
 async def diff(ctx: ServiceContext, ws: str, slug: str, a: str, b: str) -> ManifestDiff:
@@ -149,13 +149,13 @@ async def diff(ctx: ServiceContext, ws: str, slug: str, a: str, b: str) -> Manif
 
 async def show(ctx: ServiceContext, ws: str, slug: str, ref: str) -> Version:
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        return await uow.get_version(ds.id, ref)
+        ds = await uow.datasets.get(slug)
+        return await uow.versions.get(ds.id, ref)
 
 
 async def detail(ctx: ServiceContext, ws: str, slug: str, ref: str) -> dict[str, Any]:
     """A version, and (for a derived one) the version and recipe it was made from."""
     async with ctx.catalog.reading(ws) as uow:
-        ds = await uow.get_dataset(slug)
-        version = await uow.get_version(ds.id, ref)
-        return {**version.as_dict(), "derived_from": await uow.derivation(version.id)}
+        ds = await uow.datasets.get(slug)
+        version = await uow.versions.get(ds.id, ref)
+        return {**version.as_dict(), "derived_from": await uow.versions.derivation(version.id)}

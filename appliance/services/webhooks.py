@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from appliance.domain import webhooks as hooks
 from appliance.domain.canonical import canonical_json
+from appliance.domain.records import AuditEntry, Delivery, Webhook
 from appliance.domain.webhook_targets import AllowList
 from appliance.errors import InvalidInput, NotFound
 from appliance.services import webhook_delivery as delivery
@@ -81,31 +82,31 @@ async def create(
     secret = secrets.token_urlsafe(32)
     hook_id = secrets.token_hex(8)
     async with ctx.catalog.writing(ws) as uow:
-        hook = await uow.add_webhook(hook_id, url, events, secret, actor)
-        await uow.audit(
+        hook = await uow.webhooks.add(hook_id, url, events, secret, actor)
+        await uow.audit.record(
             actor, "webhook.create", f"webhook:{hook_id}", url=_shown_url(url), events=events
         )
     return {**hook, "secret": secret}
 
 
-async def list_hooks(ctx: ServiceContext, ws: str) -> list[dict[str, Any]]:
+async def list_hooks(ctx: ServiceContext, ws: str) -> list[Webhook]:
     """Live hooks, oldest first; never their secrets."""
     async with ctx.catalog.reading(ws) as uow:
-        return await uow.list_webhooks()
+        return await uow.webhooks.list()
 
 
 async def delete(ctx: ServiceContext, ws: str, hook_id: str, actor: str) -> None:
     async with ctx.catalog.writing(ws) as uow:
-        await uow.delete_webhook(hook_id)
-        await uow.audit(actor, "webhook.delete", f"webhook:{hook_id}")
+        await uow.webhooks.delete(hook_id)
+        await uow.audit.record(actor, "webhook.delete", f"webhook:{hook_id}")
 
 
 async def deliveries(
     ctx: ServiceContext, ws: str, hook_id: str, limit: int = MAX_DELIVERIES
-) -> list[dict[str, Any]]:
+) -> list[Delivery]:
     """Every delivery attempt, newest first."""
     async with ctx.catalog.reading(ws) as uow:
-        return await uow.deliveries(hook_id, limit=limit)
+        return await uow.webhooks.deliveries(hook_id, limit=limit)
 
 
 # -- delivery -------------------------------------------------------------------
@@ -201,10 +202,10 @@ class WebhookDispatcher:
     async def _sweep(self) -> None:
         """Start a drain for each live hook that has none running."""
         async with self.ctx.catalog.accounts() as acc:
-            workspaces = await acc.workspaces_with_webhooks()
+            workspaces = await acc.workspaces.with_webhooks()
         for ws in workspaces:
             async with self.ctx.catalog.reading(ws) as uow:
-                live = await uow.list_webhooks()
+                live = await uow.webhooks.list()
             for hook in live:
                 hook_id = hook["id"]
                 running = self._workers.get(hook_id)
@@ -224,14 +225,14 @@ class WebhookDispatcher:
         except Exception:  # one broken hook must not stop the others
             log.exception("webhook %s: delivery failed unexpectedly", hook_id)
 
-    async def _hook(self, ws: str, hook_id: str) -> tuple[dict[str, Any], str, int] | None:
+    async def _hook(self, ws: str, hook_id: str) -> tuple[Webhook, str, int] | None:
         """The live hook, its secret and its cursor; None once it is deleted."""
         async with self.ctx.catalog.reading(ws) as uow:
             try:
-                hook = await uow.get_webhook(hook_id)
+                hook = await uow.webhooks.get(hook_id)
             except NotFound:
                 return None
-            return hook, await uow.webhook_secret(hook_id), await uow.webhook_cursor(hook_id)
+            return hook, await uow.webhooks.secret(hook_id), await uow.webhooks.cursor(hook_id)
 
     async def _drain_batch(self, ws: str, hook_id: str) -> bool:
         """Deliver the next batch of events in order; True when there may be more."""
@@ -240,7 +241,7 @@ class WebhookDispatcher:
             return False
         hook, secret, cursor = found
         async with self.ctx.catalog.reading(ws) as uow:
-            entries = await uow.audit_since(cursor, limit=BATCH)
+            entries = await uow.audit.since(cursor, limit=BATCH)
         skipped_to: int | None = None
         for entry in entries:
             kind = hooks.event_type(entry)
@@ -252,11 +253,11 @@ class WebhookDispatcher:
             skipped_to = None
         if skipped_to is not None:
             async with self.ctx.catalog.writing(ws) as uow:
-                await uow.advance_webhook(hook_id, skipped_to)
+                await uow.webhooks.advance(hook_id, skipped_to)
         return len(entries) == BATCH
 
     async def _deliver(
-        self, ws: str, hook: dict[str, Any], secret: str, entry: dict[str, Any], kind: str
+        self, ws: str, hook: Webhook, secret: str, entry: AuditEntry, kind: str
     ) -> bool:
         """Try one event up to ``max_attempts`` times, logging each attempt, then move
         the cursor past it. A policy refusal is not tried again. False when the hook
@@ -283,7 +284,7 @@ class WebhookDispatcher:
             outcome = result.outcome
             last = not outcome.retried or attempt == self.max_attempts
             async with self.ctx.catalog.writing(ws) as uow:
-                await uow.log_delivery(
+                await uow.webhooks.log_delivery(
                     hook_id,
                     event_id,
                     kind,
@@ -293,7 +294,7 @@ class WebhookDispatcher:
                     result.duration_ms,
                 )
                 if last:
-                    await uow.advance_webhook(hook_id, event_id)
+                    await uow.webhooks.advance(hook_id, event_id)
             if outcome is hooks.Outcome.DELIVERED:
                 log.info("webhook %s: event %s (%s) delivered", hook_id, event_id, kind)
                 return True

@@ -30,13 +30,13 @@ async def authorize(ctx: ServiceContext, who: Principal, ws: str, permission: Pe
     """Non-members get NotFound (a workspace they cannot see does not exist for them);
     members without the permission get Forbidden. Both refusals are audited."""
     async with ctx.catalog.accounts() as acc:
-        role = await acc.role_of(ws, who.user.id)
+        role = await acc.members.role(ws, who.user.id)
         if role is None and who.user.is_admin:
-            role = "owner" if await acc.has_workspace(ws) else None
+            role = "owner" if await acc.workspaces.exists(ws) else None
     if role is not None and allows(role, permission):
         return Grant(who, ws, role)
     async with ctx.catalog.accounts(write=True) as acc:
-        await acc.audit_box(
+        await acc.audit.record(
             ws if role else None, who.actor, str(permission), f"workspace:{ws}", "denied"
         )
     if role is None:
@@ -53,11 +53,11 @@ async def authorize_somewhere(
     if who.user.is_admin:
         return
     async with ctx.catalog.accounts() as acc:
-        roles = [role for _, role in await acc.memberships_of(who.user.id)]
+        roles = [role for _, role in await acc.members.of_user(who.user.id)]
     if allows_somewhere(roles, permission):
         return
     async with ctx.catalog.accounts(write=True) as acc:
-        await acc.audit_box(None, who.actor, str(permission), target, "denied")
+        await acc.audit.record(None, who.actor, str(permission), target, "denied")
     raise Forbidden(f"{permission} (in some workspace)", None)
 
 
@@ -66,7 +66,7 @@ async def authorize_admin(ctx: ServiceContext, who: Principal, target: str) -> N
     if who.user.is_admin:
         return
     async with ctx.catalog.accounts(write=True) as acc:
-        await acc.audit_box(None, who.actor, "admin", target, "denied")
+        await acc.audit.record(None, who.actor, "admin", target, "denied")
     raise Forbidden("box admin", None)
 
 
@@ -77,27 +77,28 @@ async def create(ctx: ServiceContext, who: Principal, ws_id: str, description: s
     ):
         raise InvalidInput(f"workspace id {ws_id!r} is not allowed", hint=WS_HINT)
     async with ctx.catalog.accounts(write=True) as acc:
-        workspace = await acc.create_workspace(ws_id, description)
-        await acc.set_role(ws_id, who.user.id, "owner")
-        await acc.audit_box(ws_id, who.actor, "workspace.create", ws_id)
+        workspace = await acc.workspaces.create(ws_id, description)
+        await acc.members.set_role(ws_id, who.user.id, "owner")
+        await acc.audit.record(ws_id, who.actor, "workspace.create", ws_id)
     return workspace
 
 
 async def mine(ctx: ServiceContext, who: Principal) -> list[tuple[Workspace, str]]:
     async with ctx.catalog.accounts() as acc:
         if who.user.is_admin:
-            roles = dict(await acc.memberships_of(who.user.id))
-            return [(w, roles.get(w.id, "owner")) for w in await acc.all_workspaces()]
+            roles = dict(await acc.members.of_user(who.user.id))
+            return [(w, roles.get(w.id, "owner")) for w in await acc.workspaces.list()]
         return [
-            (await acc.workspace(ws), role) for ws, role in await acc.memberships_of(who.user.id)
+            (await acc.workspaces.get(ws), role)
+            for ws, role in await acc.members.of_user(who.user.id)
         ]
 
 
 async def show(ctx: ServiceContext, grant: Grant) -> dict[str, object]:
     async with ctx.catalog.accounts() as acc:
-        workspace = await acc.workspace(grant.workspace)
+        workspace = await acc.workspaces.get(grant.workspace)
     async with ctx.catalog.reading(grant.workspace) as uow:
-        used = await uow.stored_bytes()
+        used = await uow.files.stored_bytes()
     return {
         **workspace.as_dict(),
         "quota_bytes": quota_of(ctx, workspace),
@@ -116,14 +117,14 @@ async def set_quota(ctx: ServiceContext, who: Principal, ws: str, quota: int | N
     if quota is not None and quota < 0:
         raise InvalidInput("a quota cannot be negative", hint="give bytes, or null for none")
     async with ctx.catalog.accounts(write=True) as acc:
-        await acc.workspace(ws)
-        await acc.set_quota(ws, quota)
-        await acc.audit_box(ws, who.actor, "workspace.quota", ws, quota_bytes=quota)
+        await acc.workspaces.get(ws)
+        await acc.workspaces.set_quota(ws, quota)
+        await acc.audit.record(ws, who.actor, "workspace.quota", ws, quota_bytes=quota)
 
 
 async def members(ctx: ServiceContext, grant: Grant) -> list[dict[str, object]]:
     async with ctx.catalog.accounts() as acc:
-        rows = await acc.members(grant.workspace)
+        rows = await acc.members.list(grant.workspace)
     return [{"username": u.username, "role": role} for u, role in rows]
 
 
@@ -134,25 +135,25 @@ async def set_member(
     if role is not None and role not in ROLES:
         raise InvalidInput(f"role {role!r} is not known", hint=f"use one of {sorted(ROLES)}")
     async with ctx.catalog.accounts(write=True) as acc:
-        found = await acc.user_by_name(username)
+        found = await acc.users.by_name(username)
         if found is None:
             raise NotFound("user", username)
         user = found[0]
-        old = await acc.role_of(grant.workspace, user.id)
+        old = await acc.members.role(grant.workspace, user.id)
         if role is None and old is None:
             raise NotFound("member", username)
         if not can_assign(grant.role, old, role):
-            await acc.audit_box(
+            await acc.audit.record(
                 grant.workspace, grant.actor, "member.set", username, "denied", role=role
             )
             raise Forbidden("member.manage (owners and admins)", grant.role)
         if old == "owner" and role != "owner":
-            owners = [u for u, r in await acc.members(grant.workspace) if r == "owner"]
+            owners = [u for u, r in await acc.members.list(grant.workspace) if r == "owner"]
             if len(owners) <= 1:
                 raise Conflict(
                     f"{username!r} is the last owner of {grant.workspace!r}",
                     hint="make someone else owner first",
                 )
-        await acc.set_role(grant.workspace, user.id, role)
-        await acc.audit_box(grant.workspace, grant.actor, "member.set", username, role=role)
+        await acc.members.set_role(grant.workspace, user.id, role)
+        await acc.audit.record(grant.workspace, grant.actor, "member.set", username, role=role)
     return {"username": username, "role": role}

@@ -1,4 +1,5 @@
-"""The SQLite catalog: migrations, workspace isolation, concurrent writers."""
+"""The SQLite catalog against the Catalog contract, plus what is its own: migrations,
+WAL, isolation seen through the services, concurrent writer processes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,7 @@ from appliance.domain.split import SplitConfig
 from appliance.errors import Conflict, InvalidInput, NotFound
 from appliance.services import datasets, versions
 from tests.conftest import Engine, make_tree, read_tree, stage_files
+from tests.integration.catalog_contract import CatalogContract
 
 pytestmark = pytest.mark.integration
 
@@ -104,3 +107,8 @@ def test_two_processes_writing_at_once_both_succeed(engine, tmp_path):
         assert p.returncode == 0, err
     assert engine(datasets.status, "one").working_files == 400
     assert engine(datasets.status, "two").working_files == 400
+
+
+class TestSqliteCatalog(CatalogContract):
+    async def open_catalog(self, tmp_path: Path) -> SqliteCatalog:
+        return await SqliteCatalog(tmp_path / "catalog.sqlite").open()

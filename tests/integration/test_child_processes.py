@@ -141,15 +141,15 @@ def _in_a_job(settings: Settings, code: str, on_event: Any = None) -> tuple[int,
         async with open_services(settings, blobs=False) as ctx:
             job_id = secrets.token_hex(8)
             async with ctx.catalog.writing("default") as uow:
-                await uow.add_job(job_id, "box-benchmark", {}, "tester", {"cpu_cores": 1})
-                job = await uow.get_job(job_id)
+                await uow.jobs.add(job_id, "box-benchmark", {}, "tester", {"cpu_cores": 1})
+                job = await uow.jobs.get(job_id)
             handle = CatalogJobHandle(ctx, "default", job)
             status = await handle.run_process(
                 [sys.executable, "-c", code], env=_env(), on_event=on_event
             )
             async with ctx.catalog.reading("default") as uow:
-                assert (await uow.get_job(job_id))["pgid"] > 0
-                return status, await uow.job_events(job_id)
+                assert (await uow.jobs.get(job_id))["pgid"] > 0
+                return status, await uow.jobs.events(job_id)
 
     return asyncio.run(main())
 

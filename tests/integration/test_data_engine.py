@@ -104,7 +104,7 @@ def test_erasure_deletes_the_bytes_and_leaves_a_tombstone(engine, tmp_path):
 
 async def _audit(ctx, ws):
     async with ctx.catalog.reading(ws) as uow:
-        return await uow.audit_entries()
+        return await uow.audit.entries()
 
 
 async def _read(ctx, ws, rows):

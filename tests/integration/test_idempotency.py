@@ -10,9 +10,9 @@ import sqlite3
 import pytest
 
 from appliance.errors import Conflict, InvalidInput
-from appliance.services import datasets, erasure, importing, versions
+from appliance.services import datasets, erasure, versions
 from appliance.services.idempotency import AnsweredBefore, Once
-from tests.conftest import make_tree
+from tests.conftest import make_tree, read_tree, stage_files
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,7 @@ def _answer(engine, key: str) -> tuple[int, object]:
 def test_a_commit_keeps_its_answer_and_a_duplicate_rolls_back_whole(engine, tmp_path):
     engine.seed(tmp_path / "src", 5)
     make_tree(tmp_path / "src", 1, seed=1, start=5)
-    engine(importing.import_tree, "ds", tmp_path / "src", "me")
+    engine(stage_files, "ds", read_tree(tmp_path / "src"), "me")
     once = Once("me", "k-commit", "fp", 201)
     audited = len(_rows(engine, "SELECT id FROM audit_log"))
 

@@ -53,32 +53,32 @@ def scheduler(ctx: ServiceContext, dispatched: list[str] | None = None) -> Sched
 
 async def job_of(ctx: ServiceContext, job_id: str, ws: str = WS) -> dict[str, Any]:
     async with ctx.catalog.reading(ws) as uow:
-        return await uow.get_job(job_id)
+        return await uow.jobs.get(job_id)
 
 
 def test_an_illegal_move_is_refused_by_the_catalog(local_settings: Settings) -> None:
     async def main(ctx: ServiceContext) -> None:
         async with ctx.catalog.writing(WS) as uow:
-            await uow.add_job("j1", "verify", {"deep": False}, "alice", SMALL)
-            await uow.add_job("j2", "verify", {"deep": False}, "alice", SMALL)
+            await uow.jobs.add("j1", "verify", {"deep": False}, "alice", SMALL)
+            await uow.jobs.add("j2", "verify", {"deep": False}, "alice", SMALL)
         with pytest.raises(IllegalMove, match="cannot move from queued to succeeded"):
             async with ctx.catalog.writing(WS) as uow:
-                await uow.update_job("j2", state="succeeded", result={"ok": True})
+                await uow.jobs.update("j2", state="succeeded", result={"ok": True})
         async with ctx.catalog.writing(WS) as uow:
-            await uow.update_job("j1", state="running", started_at=time.time())
-            await uow.update_job("j1", state="succeeded", result={"ok": True})
+            await uow.jobs.update("j1", state="running", started_at=time.time())
+            await uow.jobs.update("j1", state="succeeded", result={"ok": True})
         with pytest.raises(IllegalMove, match="cannot move from succeeded to running") as err:
             async with ctx.catalog.writing(WS) as uow:
-                await uow.update_job("j1", state="running", started_at=1.0)
+                await uow.jobs.update("j1", state="running", started_at=1.0)
         assert err.value.code == "illegal-job-move" and "it has ended" in err.value.hint
         one, two = await job_of(ctx, "j1"), await job_of(ctx, "j2")
         assert one["state"] == "succeeded" and one["started_at"] != 1.0
         assert two["state"] == "queued" and two["result"] is None  # nothing of it was written
         with pytest.raises(NotFound):  # scoped: another workspace's job is not there
             async with ctx.catalog.writing("other") as uow:
-                await uow.update_job("j2", state="cancelled")
+                await uow.jobs.update("j2", state="cancelled")
         async with ctx.catalog.writing(WS) as uow:  # what is not a state still changes
-            await uow.update_job("j1", progress={"done": 1, "total": 1, "unit": "files"})
+            await uow.jobs.update("j1", progress={"done": 1, "total": 1, "unit": "files"})
 
     run(local_settings, main)
 
@@ -110,7 +110,7 @@ def test_storage_upkeep_runs_as_a_governed_job(
         done = await job_of(ctx, job["id"])
         assert done["result"] == (await service(ctx)).as_dict()
         async with ctx.catalog.reading(WS) as uow:
-            actions = [(e["actor"], e["action"]) for e in await uow.audit_entries(limit=20)]
+            actions = [(e["actor"], e["action"]) for e in await uow.audit.entries(limit=20)]
         assert ("alice", "job.succeeded") in actions and ("scheduler", "job.admitted") in actions
 
     run(engine.settings, main)
@@ -195,8 +195,8 @@ def test_jobs_of_the_old_runner_are_ended_and_still_read(tmp_path: Path) -> None
             async with catalog.scheduling() as queue:
                 assert await queue.active_jobs() == []
             async with catalog.reading(WS) as uow:
-                assert (await uow.get_job("old-succeeded"))["result"] == {"marked": 0}
-                return await uow.list_jobs()
+                assert (await uow.jobs.get("old-succeeded"))["result"] == {"marked": 0}
+                return await uow.jobs.list()
         finally:
             await catalog.close()
 

@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from appliance.adapters.catalog.repo_events import EventRepo
+from appliance.adapters.catalog.repo_streams import SqliteStreams
 from appliance.domain.labels.review import IN_PROGRESS
 from appliance.errors import EventsRejected, InvalidInput, NotFound
 from appliance.ports.blobstore import BlobPut
@@ -68,7 +68,7 @@ def labelled(engine) -> dict[str, str | None]:
 
 async def _working(ctx, ws):
     async with ctx.catalog.reading(ws) as uow:
-        return await uow.working_files((await uow.get_dataset("ds")).id)
+        return await uow.files.working((await uow.datasets.get("ds")).id)
 
 
 def test_a_batch_applies_and_a_resend_changes_nothing_and_says_so(ds):
@@ -184,7 +184,7 @@ def test_a_failure_inside_the_transaction_keeps_no_new_blob_and_applies_nothing(
     async def boom(self, *args, **kwargs):
         raise RuntimeError("the disk went away mid-transaction")
 
-    monkeypatch.setattr(EventRepo, "add_events", boom)
+    monkeypatch.setattr(SqliteStreams, "add_events", boom)
     with pytest.raises(RuntimeError, match="went away"):
         ingest(ds, [set_ev(i, cls=i) for i in range(N)])
     assert ds.blob_count() == blobs, "the documents stored first were taken back"

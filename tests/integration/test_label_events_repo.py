@@ -48,18 +48,18 @@ def test_batch_review_writes_match_the_one_row_methods(engine):
     async def main(ctx):
         await _dataset(ctx, engine.ws)
         async with ctx.catalog.writing(engine.ws) as uow:
-            ds = await uow.get_dataset("ds")
+            ds = await uow.datasets.get("ds")
             # a and b: the one-row way; c and d: the same steps as batches
             for name in ("a.jpg", "c.jpg"):
-                await uow.set_review(
+                await uow.reviews.set(
                     ds.id, name, "rejected", "1" * 64, annotator="ann", reviewer="rev", comment="x"
                 )
-            await uow.set_review(ds.id, "a.jpg", "in_progress", "2" * 64, annotator=None)
-            await uow.set_reviews(ds.id, [("c.jpg", "in_progress", "2" * 64, None)])
-            await uow.set_review(ds.id, "b.jpg", "in_progress", None, annotator="bob")
-            await uow.set_reviews(ds.id, [("d.jpg", "in_progress", None, "bob")])
-            await uow.add_activity(ds.id, "a.jpg", "ann", "ingest", "2" * 64)
-            await uow.add_activities(ds.id, [("c.jpg", "ann", "ingest", "2" * 64)])
+            await uow.reviews.set(ds.id, "a.jpg", "in_progress", "2" * 64, annotator=None)
+            await uow.reviews.set_many(ds.id, [("c.jpg", "in_progress", "2" * 64, None)])
+            await uow.reviews.set(ds.id, "b.jpg", "in_progress", None, annotator="bob")
+            await uow.reviews.set_many(ds.id, [("d.jpg", "in_progress", None, "bob")])
+            await uow.reviews.add_activity(ds.id, "a.jpg", "ann", "ingest", "2" * 64)
+            await uow.reviews.add_activities(ds.id, [("c.jpg", "ann", "ingest", "2" * 64)])
             reviews, activity = await _reviews(uow, ds.id), await _activity(uow, ds.id)
         return reviews, activity
 

@@ -37,7 +37,7 @@ def _version(engine) -> int:
 def _run(engine) -> str:
     async def add(ctx):
         async with ctx.catalog.writing(engine.ws) as uow:
-            await uow.add_job("run1", "train", {"model": "yolo11n-detect"}, "me", {"cpu_cores": 1})
+            await uow.jobs.add("run1", "train", {"model": "yolo11n-detect"}, "me", {"cpu_cores": 1})
 
     engine.with_ctx(add)
     return "run1"
@@ -153,7 +153,7 @@ def _source(engine) -> dict:
 def _audit(engine, action: str) -> list[dict]:
     async def entries(ctx):
         async with ctx.catalog.reading(engine.ws) as uow:
-            return await uow.audit_entries()
+            return await uow.audit.entries()
 
     return [e for e in engine.with_ctx(entries) if e["action"] == action]
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import aiosqlite
 
+from appliance.adapters.catalog.repo import BoxRepo
 from appliance.adapters.catalog.repo_audit import append_audit, audit_head, check_audit_chain
 from appliance.domain.audit_chain import ChainCheck, Checkpoint
 from appliance.domain.identity import Token, User, Workspace
@@ -29,17 +30,13 @@ def _ws(r: Any) -> Workspace:
     return Workspace(*r)
 
 
-class AccountsRepo:
-    conn: aiosqlite.Connection
-    now: float
-
-    # users
-    async def count_users(self) -> int:
+class SqliteUsers(BoxRepo):
+    async def count(self) -> int:
         cur = await self.conn.execute("SELECT COUNT(*) FROM users")
         row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def create_user(self, username: str, password_hash: str, is_admin: bool) -> User:
+    async def create(self, username: str, password_hash: str, is_admin: bool) -> User:
         try:
             cur = await self.conn.execute(
                 "INSERT INTO users (username, password_hash, is_admin, created_at)"
@@ -51,24 +48,25 @@ class AccountsRepo:
         assert cur.lastrowid is not None
         return User(cur.lastrowid, username, is_admin, self.now)
 
-    async def user_by_name(self, username: str) -> tuple[User, str] | None:
+    async def by_name(self, username: str) -> tuple[User, str] | None:
         cur = await self.conn.execute(
             f"SELECT {_USER}, password_hash FROM users WHERE username = ?", (username,)
         )
         r = await cur.fetchone()
         return (_user(r), r[5]) if r else None
 
-    async def user_by_id(self, user_id: int) -> User | None:
+    async def by_id(self, user_id: int) -> User | None:
         cur = await self.conn.execute(f"SELECT {_USER} FROM users WHERE id = ?", (user_id,))
         r = await cur.fetchone()
         return _user(r) if r else None
 
-    async def list_users(self) -> list[User]:
+    async def list(self) -> list[User]:
         cur = await self.conn.execute(f"SELECT {_USER} FROM users ORDER BY username")
         return [_user(r) for r in await cur.fetchall()]
 
-    # tokens
-    async def add_token(
+
+class SqliteTokens(BoxRepo):
+    async def add(
         self,
         token_id: str,
         user_id: int | None,
@@ -84,21 +82,21 @@ class AccountsRepo:
         )
         return Token(token_id, user_id, kind, name, self.now, expires_at)
 
-    async def token(self, token_id: str) -> tuple[Token, str] | None:
+    async def get(self, token_id: str) -> tuple[Token, str] | None:
         cur = await self.conn.execute(
             f"SELECT {_TOKEN}, secret_hash FROM tokens WHERE id = ?", (token_id,)
         )
         r = await cur.fetchone()
         return (_token(r[:8]), r[8]) if r else None
 
-    async def tokens_of(self, user_id: int, kind: str = "pat") -> list[Token]:
+    async def of(self, user_id: int, kind: str = "pat") -> list[Token]:
         cur = await self.conn.execute(
             f"SELECT {_TOKEN} FROM tokens WHERE user_id = ? AND kind = ? ORDER BY created_at",
             (user_id, kind),
         )
         return [_token(r) for r in await cur.fetchall()]
 
-    async def revoke_token(self, token_id: str) -> None:
+    async def revoke(self, token_id: str) -> None:
         await self.conn.execute(
             "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
             (self.now, token_id),
@@ -110,13 +108,14 @@ class AccountsRepo:
             (self.now, kind),
         )
 
-    async def touch_token(self, token_id: str) -> None:
+    async def touch(self, token_id: str) -> None:
         await self.conn.execute(
             "UPDATE tokens SET last_used_at = ? WHERE id = ?", (self.now, token_id)
         )
 
-    # workspaces and memberships
-    async def create_workspace(self, ws_id: str, description: str) -> Workspace:
+
+class SqliteWorkspaces(BoxRepo):
+    async def create(self, ws_id: str, description: str) -> Workspace:
         try:
             await self.conn.execute(
                 "INSERT INTO workspaces (id, description, created_at) VALUES (?, ?, ?)",
@@ -126,32 +125,41 @@ class AccountsRepo:
             raise Conflict(f"workspace {ws_id!r} already exists") from None
         return Workspace(ws_id, description, None, self.now)
 
-    async def ensure_workspace_row(self, ws_id: str) -> None:
+    async def ensure(self, ws_id: str) -> None:
         await self.conn.execute(
             "INSERT OR IGNORE INTO workspaces (id, created_at) VALUES (?, ?)", (ws_id, self.now)
         )
 
-    async def workspace(self, ws_id: str) -> Workspace:
+    async def get(self, ws_id: str) -> Workspace:
         cur = await self.conn.execute(f"SELECT {_WS} FROM workspaces WHERE id = ?", (ws_id,))
         r = await cur.fetchone()
         if r is None:
             raise NotFound("workspace", ws_id)
         return _ws(r)
 
-    async def has_workspace(self, ws_id: str) -> bool:
+    async def exists(self, ws_id: str) -> bool:
         cur = await self.conn.execute("SELECT 1 FROM workspaces WHERE id = ?", (ws_id,))
         return await cur.fetchone() is not None
-
-    async def all_workspaces(self) -> list[Workspace]:
-        cur = await self.conn.execute(f"SELECT {_WS} FROM workspaces ORDER BY id")
-        return [_ws(r) for r in await cur.fetchall()]
 
     async def set_quota(self, ws_id: str, quota_bytes: int | None) -> None:
         await self.conn.execute(
             "UPDATE workspaces SET quota_bytes = ? WHERE id = ?", (quota_bytes, ws_id)
         )
 
-    async def role_of(self, ws_id: str, user_id: int) -> str | None:
+    async def with_webhooks(self) -> list[str]:
+        cur = await self.conn.execute(
+            "SELECT DISTINCT workspace_id FROM webhooks WHERE deleted_at IS NULL"
+            " ORDER BY workspace_id"
+        )
+        return [str(r[0]) for r in await cur.fetchall()]
+
+    async def list(self) -> list[Workspace]:
+        cur = await self.conn.execute(f"SELECT {_WS} FROM workspaces ORDER BY id")
+        return [_ws(r) for r in await cur.fetchall()]
+
+
+class SqliteMembers(BoxRepo):
+    async def role(self, ws_id: str, user_id: int) -> str | None:
         cur = await self.conn.execute(
             "SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?",
             (ws_id, user_id),
@@ -159,21 +167,12 @@ class AccountsRepo:
         r = await cur.fetchone()
         return str(r[0]) if r else None
 
-    async def memberships_of(self, user_id: int) -> list[tuple[str, str]]:
+    async def of_user(self, user_id: int) -> list[tuple[str, str]]:
         cur = await self.conn.execute(
             "SELECT workspace_id, role FROM memberships WHERE user_id = ? ORDER BY workspace_id",
             (user_id,),
         )
         return [(r[0], r[1]) for r in await cur.fetchall()]
-
-    async def members(self, ws_id: str) -> list[tuple[User, str]]:
-        cur = await self.conn.execute(
-            f"SELECT {', '.join('u.' + c.strip() for c in _USER.split(','))}, m.role"
-            " FROM memberships m JOIN users u ON u.id = m.user_id"
-            " WHERE m.workspace_id = ? ORDER BY u.username",
-            (ws_id,),
-        )
-        return [(_user(r), r[5]) for r in await cur.fetchall()]
 
     async def set_role(self, ws_id: str, user_id: int, role: str | None) -> None:
         if role is None:
@@ -188,15 +187,20 @@ class AccountsRepo:
             (ws_id, user_id, role, self.now),
         )
 
-    async def workspaces_with_webhooks(self) -> list[str]:
+    async def list(self, ws_id: str) -> list[tuple[User, str]]:
         cur = await self.conn.execute(
-            "SELECT DISTINCT workspace_id FROM webhooks WHERE deleted_at IS NULL"
-            " ORDER BY workspace_id"
+            f"SELECT {', '.join('u.' + c.strip() for c in _USER.split(','))}, m.role"
+            " FROM memberships m JOIN users u ON u.id = m.user_id"
+            " WHERE m.workspace_id = ? ORDER BY u.username",
+            (ws_id,),
         )
-        return [str(r[0]) for r in await cur.fetchall()]
+        return [(_user(r), r[5]) for r in await cur.fetchall()]
 
-    # audit across the box
-    async def audit_box(
+
+class SqliteAuditChain(BoxRepo):
+    """The audit log as one hash chain over every workspace."""
+
+    async def record(
         self,
         ws: str | None,
         actor: str,
@@ -207,8 +211,8 @@ class AccountsRepo:
     ) -> None:
         await append_audit(self.conn, ws, actor, action, target, outcome, detail, self.now)
 
-    async def check_audit(self, checkpoints: Sequence[Checkpoint] = ()) -> ChainCheck:
+    async def check(self, checkpoints: Sequence[Checkpoint] = ()) -> ChainCheck:
         return await check_audit_chain(self.conn, checkpoints)
 
-    async def audit_head(self) -> tuple[int, str] | None:
+    async def head(self) -> tuple[int, str] | None:
         return await audit_head(self.conn)

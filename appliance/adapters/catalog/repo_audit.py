@@ -6,6 +6,7 @@ from typing import Any
 
 import aiosqlite
 
+from appliance.adapters.catalog.repo import WorkspaceRepo
 from appliance.domain.audit_chain import (
     GENESIS,
     ChainCheck,
@@ -13,11 +14,12 @@ from appliance.domain.audit_chain import (
     entry_hash,
     verify_chain,
 )
+from appliance.domain.records import AuditEntry
 
 _COLUMNS = "id, workspace_id, actor, action, target, outcome, detail_json, at"
 
 
-def _entry(r: Any) -> dict[str, Any]:
+def _entry(r: Any) -> AuditEntry:
     return {
         "id": r[0],
         "workspace": r[1],
@@ -82,24 +84,13 @@ async def audit_head(conn: aiosqlite.Connection) -> tuple[int, str] | None:
     return (int(row[0]), str(row[1])) if row else None
 
 
-class AuditRepo:
-    conn: aiosqlite.Connection
-    ws: str
-    now: float
-
-    async def ensure_workspace(self) -> None:
-        await self.conn.execute(
-            "INSERT OR IGNORE INTO workspaces (id, created_at) VALUES (?, ?)", (self.ws, self.now)
-        )
-
-    async def audit(
+class SqliteAuditLog(WorkspaceRepo):
+    async def record(
         self, actor: str, action: str, target: str, outcome: str = "ok", **detail: Any
     ) -> None:
         await append_audit(self.conn, self.ws, actor, action, target, outcome, detail, self.now)
 
-    async def audit_entries(
-        self, limit: int = 100, before_id: int | None = None
-    ) -> list[dict[str, Any]]:
+    async def entries(self, limit: int = 100, before_id: int | None = None) -> list[AuditEntry]:
         cur = await self.conn.execute(
             f"SELECT {_COLUMNS} FROM audit_log WHERE workspace_id = ? AND id < ?"
             " ORDER BY id DESC LIMIT ?",
@@ -107,7 +98,7 @@ class AuditRepo:
         )
         return [_entry(r) for r in await cur.fetchall()]
 
-    async def audit_since(self, after_id: int, limit: int = 500) -> list[dict[str, Any]]:
+    async def since(self, after_id: int, limit: int = 500) -> list[AuditEntry]:
         """Entries after ``after_id`` in order: the outbox webhooks are fed from."""
         cur = await self.conn.execute(
             f"SELECT {_COLUMNS} FROM audit_log WHERE workspace_id = ? AND id > ?"

@@ -1,19 +1,14 @@
 from __future__ import annotations
 
-import aiosqlite
-
+from appliance.adapters.catalog.repo import WorkspaceRepo
 from appliance.adapters.catalog.rows import DATASET_COLUMNS, split_json, to_dataset
 from appliance.domain.records import Dataset
 from appliance.domain.split import SplitConfig
 from appliance.errors import Conflict, NotFound
 
 
-class DatasetRepo:
-    conn: aiosqlite.Connection
-    ws: str
-    now: float
-
-    async def create_dataset(self, slug: str, description: str, split: SplitConfig) -> Dataset:
+class SqliteDatasets(WorkspaceRepo):
+    async def create(self, slug: str, description: str, split: SplitConfig) -> Dataset:
         cur = await self.conn.execute(
             "SELECT 1 FROM datasets WHERE workspace_id = ? AND slug = ? AND deleted_at IS NULL",
             (self.ws, slug),
@@ -29,7 +24,7 @@ class DatasetRepo:
         assert row is not None
         return to_dataset(row)
 
-    async def get_dataset(self, slug: str) -> Dataset:
+    async def get(self, slug: str) -> Dataset:
         cur = await self.conn.execute(
             f"SELECT {DATASET_COLUMNS} FROM datasets"
             " WHERE workspace_id = ? AND slug = ? AND deleted_at IS NULL",
@@ -40,7 +35,19 @@ class DatasetRepo:
             raise NotFound("dataset", slug, hint="`ahoy dataset list` shows the datasets")
         return to_dataset(row)
 
-    async def list_datasets(self) -> list[tuple[Dataset, int | None, int]]:
+    async def set_split(self, dataset_id: int, split: SplitConfig) -> None:
+        await self.conn.execute(
+            "UPDATE datasets SET split_json = ? WHERE id = ? AND workspace_id = ?",
+            (split_json(split), dataset_id, self.ws),
+        )
+
+    async def soft_delete(self, dataset_id: int) -> None:
+        await self.conn.execute(
+            "UPDATE datasets SET deleted_at = ? WHERE id = ? AND workspace_id = ?",
+            (self.now, dataset_id, self.ws),
+        )
+
+    async def list(self) -> list[tuple[Dataset, int | None, int]]:
         """Each live dataset with its latest version number and working-area size."""
         cur = await self.conn.execute(
             f"SELECT {DATASET_COLUMNS},"
@@ -51,15 +58,3 @@ class DatasetRepo:
             (self.ws,),
         )
         return [(to_dataset(r), r[7], r[8]) for r in await cur.fetchall()]
-
-    async def set_dataset_split(self, dataset_id: int, split: SplitConfig) -> None:
-        await self.conn.execute(
-            "UPDATE datasets SET split_json = ? WHERE id = ? AND workspace_id = ?",
-            (split_json(split), dataset_id, self.ws),
-        )
-
-    async def soft_delete_dataset(self, dataset_id: int) -> None:
-        await self.conn.execute(
-            "UPDATE datasets SET deleted_at = ? WHERE id = ? AND workspace_id = ?",
-            (self.now, dataset_id, self.ws),
-        )

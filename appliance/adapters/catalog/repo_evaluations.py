@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiosqlite
-
+from appliance.adapters.catalog.repo import WorkspaceRepo
+from appliance.domain.records import Evaluation
 from appliance.errors import NotFound
 
 _COLUMNS = (
@@ -24,7 +24,7 @@ _JOINS = (
 )
 
 
-def _row(r: Any) -> dict[str, Any]:
+def _row(r: Any) -> Evaluation:
     return {
         "id": r[0],
         "job": r[1],
@@ -43,12 +43,8 @@ def _row(r: Any) -> dict[str, Any]:
     }
 
 
-class EvaluationRepo:
-    conn: aiosqlite.Connection
-    ws: str
-    now: float
-
-    async def add_evaluation(
+class SqliteEvaluations(WorkspaceRepo):
+    async def add(
         self,
         evaluation_id: str,
         job_id: str,
@@ -58,7 +54,7 @@ class EvaluationRepo:
         summary: dict[str, Any],
         settings: dict[str, Any],
         actor: str,
-    ) -> dict[str, Any]:
+    ) -> Evaluation:
         await self.conn.execute(
             "INSERT INTO evaluations (id, job_id, model_version_id, dataset_version_id, split,"
             " summary_json, settings_json, created_by, created_at)"
@@ -75,9 +71,9 @@ class EvaluationRepo:
                 self.now,
             ),
         )
-        return await self.evaluation(evaluation_id)
+        return await self.get(evaluation_id)
 
-    async def evaluation(self, evaluation_id: str) -> dict[str, Any]:
+    async def get(self, evaluation_id: str) -> Evaluation:
         cur = await self.conn.execute(
             f"SELECT {_COLUMNS}{_JOINS} WHERE e.id = ?", (self.ws, evaluation_id)
         )
@@ -86,7 +82,7 @@ class EvaluationRepo:
             raise NotFound("evaluation", evaluation_id)
         return _row(r)
 
-    async def evaluations_of(self, model_version_id: int) -> list[dict[str, Any]]:
+    async def of(self, model_version_id: int) -> list[Evaluation]:
         cur = await self.conn.execute(
             f"SELECT {_COLUMNS}{_JOINS} WHERE e.model_version_id = ? ORDER BY e.created_at DESC",
             (self.ws, model_version_id),

@@ -4,24 +4,20 @@ from collections.abc import Collection, Iterable
 
 import aiosqlite
 
+from appliance.adapters.catalog.repo import WorkspaceRepo, chunks
+from appliance.adapters.catalog.repo_storage import SqliteStorage
 from appliance.domain.manifest import WorkingFile
 from appliance.domain.records import StagedFile, StageResult
 
-_CHUNK = 500  # stays under SQLite's bound-parameter limit
 
+class SqliteFiles(WorkspaceRepo):
+    def __init__(
+        self, conn: aiosqlite.Connection, ws: str, now: float, storage: SqliteStorage
+    ) -> None:
+        super().__init__(conn, ws, now)
+        self.storage = storage  # staging starts the grace clock of what it drops
 
-def chunks(items: Collection[str]) -> Iterable[list[str]]:
-    seq = list(items)
-    for i in range(0, len(seq), _CHUNK):
-        yield seq[i : i + _CHUNK]
-
-
-class FileRepo:
-    conn: aiosqlite.Connection
-    ws: str
-    now: float
-
-    async def known_digests(self, digests: Collection[str]) -> set[str]:
+    async def known(self, digests: Collection[str]) -> set[str]:
         """Digests this workspace has a live (not erased) file record for."""
         found: set[str] = set()
         for part in chunks(digests):
@@ -33,7 +29,7 @@ class FileRepo:
             found.update(r[0] for r in await cur.fetchall())
         return found
 
-    async def erased_digests(self, digests: Collection[str]) -> set[str]:
+    async def erased(self, digests: Collection[str]) -> set[str]:
         found: set[str] = set()
         for part in chunks(digests):
             cur = await self.conn.execute(
@@ -44,7 +40,7 @@ class FileRepo:
             found.update(r[0] for r in await cur.fetchall())
         return found
 
-    async def working_files(self, dataset_id: int) -> dict[str, WorkingFile]:
+    async def working(self, dataset_id: int) -> dict[str, WorkingFile]:
         cur = await self.conn.execute(
             "SELECT f.filename, f.sha256, f.label_sha256, f.role, f.split FROM dataset_files f"
             " JOIN datasets d ON d.id = f.dataset_id"
@@ -52,6 +48,17 @@ class FileRepo:
             (dataset_id, self.ws),
         )
         return {r[0]: WorkingFile(*r) for r in await cur.fetchall()}
+
+    async def working_file(self, dataset_id: int, filename: str) -> WorkingFile | None:
+        """One file of the working area (the editor's path: no scan of the whole area)."""
+        cur = await self.conn.execute(
+            "SELECT f.filename, f.sha256, f.label_sha256, f.role, f.split FROM dataset_files f"
+            " JOIN datasets d ON d.id = f.dataset_id"
+            " WHERE f.dataset_id = ? AND f.filename = ? AND d.workspace_id = ?",
+            (dataset_id, filename, self.ws),
+        )
+        row = await cur.fetchone()
+        return WorkingFile(*row) if row else None
 
     async def stored_bytes(self) -> int:
         """Bytes of every live file record: what counts against the quota."""
@@ -62,7 +69,7 @@ class FileRepo:
         row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def file_sizes_of(self, digests: Collection[str]) -> dict[str, int]:
+    async def sizes(self, digests: Collection[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         for part in chunks(digests):
             cur = await self.conn.execute(
@@ -96,7 +103,7 @@ class FileRepo:
         are already in the blob store, so no reference can dangle.
         """
         if current is None:  # callers that just read it in this transaction pass it
-            current = await self.working_files(dataset_id)
+            current = await self.working(dataset_id)
         new_files: dict[str, int] = {}
         upserts: list[tuple[object, ...]] = []
         added = updated = unchanged = 0
@@ -149,5 +156,5 @@ class FileRepo:
             w.label_sha256 for w in replaced if w.label_sha256 is not None
         }
         if dropped:
-            await self.mark_orphans(dropped)  # type: ignore[attr-defined]
+            await self.storage.mark_orphans(dropped)
         return StageResult(added, updated, unchanged, len(removed))

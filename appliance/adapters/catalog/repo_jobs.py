@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiosqlite
-
+from appliance.adapters.catalog.repo import BoxRepo, WorkspaceRepo
 from appliance.domain.jobs import check_move
+from appliance.domain.records import ActiveJob, Artifact, Job, JobEvent
 from appliance.errors import NotFound
 
 _JSON = ("params", "progress", "result", "error", "request", "admission")
@@ -19,7 +19,7 @@ _JOB = (
 )
 
 
-def _job(r: Any) -> dict[str, Any]:
+def _job(r: Any) -> Job:
     return {
         "id": r[0],
         "kind": r[1],
@@ -40,12 +40,8 @@ def _job(r: Any) -> dict[str, Any]:
     }
 
 
-class JobRepo:
-    conn: aiosqlite.Connection
-    ws: str
-    now: float
-
-    async def add_job(
+class SqliteJobs(WorkspaceRepo):
+    async def add(
         self,
         job_id: str,
         kind: str,
@@ -70,7 +66,7 @@ class JobRepo:
             ),
         )
 
-    async def update_job(self, job_id: str, **fields: Any) -> None:
+    async def update(self, job_id: str, **fields: Any) -> None:
         """Set any of state, progress, result, error, request, admission (JSON), and
         started_at, finished_at, devices (list), pgid, cancel_requested_at. A new
         state must be a move of the job state machine: IllegalMove otherwise."""
@@ -95,7 +91,7 @@ class JobRepo:
             (*args, job_id, self.ws),
         )
 
-    async def get_job(self, job_id: str) -> dict[str, Any]:
+    async def get(self, job_id: str) -> Job:
         cur = await self.conn.execute(
             f"SELECT {_JOB} FROM jobs WHERE id = ? AND workspace_id = ?", (job_id, self.ws)
         )
@@ -104,17 +100,10 @@ class JobRepo:
             raise NotFound("job", job_id)
         return _job(r)
 
-    async def list_jobs(self, limit: int = 100) -> list[dict[str, Any]]:
-        cur = await self.conn.execute(
-            f"SELECT {_JOB} FROM jobs WHERE workspace_id = ? ORDER BY created_at DESC, id LIMIT ?",
-            (self.ws, limit),
-        )
-        return [_job(r) for r in await cur.fetchall()]
-
     # events (metrics, logs) and artifacts of a job
-    async def add_job_events(self, job_id: str, events: list[tuple[str, dict[str, Any]]]) -> int:
+    async def add_events(self, job_id: str, events: list[tuple[str, dict[str, Any]]]) -> int:
         """Append ``(kind, data)`` events in order; returns the last sequence number."""
-        await self.get_job(job_id)  # scoped: a job of another workspace is not found
+        await self.get(job_id)  # scoped: a job of another workspace is not found
         cur = await self.conn.execute(
             "SELECT coalesce(max(seq), 0) FROM job_events WHERE job_id = ?", (job_id,)
         )
@@ -129,9 +118,9 @@ class JobRepo:
         )
         return last + len(rows)
 
-    async def job_events(
+    async def events(
         self, job_id: str, after: int = 0, kinds: tuple[str, ...] = (), limit: int = 10_000
-    ) -> list[dict[str, Any]]:
+    ) -> list[JobEvent]:
         where = "e.job_id = ? AND j.workspace_id = ? AND e.seq > ?"
         args: list[Any] = [job_id, self.ws, after]
         if kinds:
@@ -149,7 +138,7 @@ class JobRepo:
 
     async def add_artifact(self, job_id: str, name: str, sha256: str, size: int) -> None:
         """The blob must be stored first; its files row is written here."""
-        await self.get_job(job_id)
+        await self.get(job_id)
         await self.conn.execute(
             "INSERT INTO files (workspace_id, sha256, size, created_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (workspace_id, sha256) DO UPDATE SET orphaned_at = NULL",
@@ -162,7 +151,7 @@ class JobRepo:
             (job_id, name, sha256, size),
         )
 
-    async def artifacts(self, job_id: str) -> list[dict[str, Any]]:
+    async def artifacts(self, job_id: str) -> list[Artifact]:
         cur = await self.conn.execute(
             "SELECT a.name, a.sha256, a.size FROM job_artifacts a JOIN jobs j ON j.id = a.job_id"
             " WHERE a.job_id = ? AND j.workspace_id = ? ORDER BY a.name",
@@ -170,8 +159,16 @@ class JobRepo:
         )
         return [{"name": r[0], "sha256": r[1], "size": r[2]} for r in await cur.fetchall()]
 
-    # idempotency
-    async def idempotent_answer(self, principal: str, key: str) -> tuple[str, int, bytes] | None:
+    async def list(self, limit: int = 100) -> list[Job]:
+        cur = await self.conn.execute(
+            f"SELECT {_JOB} FROM jobs WHERE workspace_id = ? ORDER BY created_at DESC, id LIMIT ?",
+            (self.ws, limit),
+        )
+        return [_job(r) for r in await cur.fetchall()]
+
+
+class SqliteIdempotency(WorkspaceRepo):
+    async def answer(self, principal: str, key: str) -> tuple[str, int, bytes] | None:
         cur = await self.conn.execute(
             "SELECT request_hash, status, body FROM idempotency_keys"
             " WHERE workspace_id = ? AND principal = ? AND key = ?",
@@ -180,7 +177,7 @@ class JobRepo:
         r = await cur.fetchone()
         return (r[0], int(r[1]), bytes(r[2])) if r else None
 
-    async def remember_answer(
+    async def remember(
         self, principal: str, key: str, request_hash: str, status: int, body: bytes
     ) -> None:
         await self.conn.execute(
@@ -191,12 +188,10 @@ class JobRepo:
         )
 
 
-class SchedulingRepo:
-    """Box-wide: the jobs of every workspace that hold or wait for the box."""
+class SqliteScheduling(BoxRepo):
+    """Box-wide and read only: the jobs of every workspace that hold or wait for the box."""
 
-    conn: aiosqlite.Connection
-
-    async def active_jobs(self) -> list[dict[str, Any]]:
+    async def active_jobs(self) -> list[ActiveJob]:
         """Jobs queued or running, on the whole box, oldest first."""
         cur = await self.conn.execute(
             "SELECT workspace_id, id, kind, state, request_json, devices, pgid, created_at,"

@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiosqlite
+from appliance.adapters.catalog.repo import WorkspaceRepo
 
 
-class LabelRepo:
-    conn: aiosqlite.Connection
-    ws: str
-    now: float
-
-    async def label_schema(self, dataset_id: int) -> dict[str, Any] | None:
+class SqliteLabelSchemas(WorkspaceRepo):
+    async def schema(self, dataset_id: int) -> dict[str, Any] | None:
         cur = await self.conn.execute(
             "SELECT s.schema_json FROM dataset_label_schemas s JOIN datasets d"
             " ON d.id = s.dataset_id WHERE s.dataset_id = ? AND d.workspace_id = ?",
@@ -22,7 +18,7 @@ class LabelRepo:
         row = await cur.fetchone()
         return json.loads(row[0]) if row else None
 
-    async def set_label_schema(self, dataset_id: int, schema: dict[str, Any], actor: str) -> None:
+    async def set_schema(self, dataset_id: int, schema: dict[str, Any], actor: str) -> None:
         await self.conn.execute(
             "INSERT INTO dataset_label_schemas (dataset_id, schema_json, updated_at, updated_by)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (dataset_id) DO UPDATE SET"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiosqlite
-
+from appliance.adapters.catalog.repo import WorkspaceRepo
+from appliance.domain.records import Model, ModelSummary, ModelVersion
 from appliance.errors import InvalidInput, NotFound
 
 _MV = (
@@ -18,7 +18,7 @@ _MV = (
 )
 
 
-def _version(r: Any, tags: list[str]) -> dict[str, Any]:
+def _version(r: Any, tags: list[str]) -> ModelVersion:
     return {
         "id": r[0],
         "number": r[1],
@@ -41,12 +41,8 @@ def _version(r: Any, tags: list[str]) -> dict[str, Any]:
     }
 
 
-class ModelRepo:
-    conn: aiosqlite.Connection
-    ws: str
-    now: float
-
-    async def get_model(self, name: str) -> dict[str, Any]:
+class SqliteModels(WorkspaceRepo):
+    async def get(self, name: str) -> Model:
         cur = await self.conn.execute(
             "SELECT id, name, task, created_by, created_at FROM models"
             " WHERE workspace_id = ? AND name = ?",
@@ -57,14 +53,14 @@ class ModelRepo:
             raise NotFound("model", name, hint="`ahoy model list` shows the registered models")
         return {"id": r[0], "name": r[1], "task": r[2], "created_by": r[3], "created_at": r[4]}
 
-    async def ensure_model(self, name: str, task: str, actor: str) -> dict[str, Any]:
+    async def ensure(self, name: str, task: str, actor: str) -> Model:
         """The model named ``name``, created on first use; its task may not change."""
         await self.conn.execute(
             "INSERT OR IGNORE INTO models (workspace_id, name, task, created_by, created_at)"
             " VALUES (?, ?, ?, ?, ?)",
             (self.ws, name, task, actor, self.now),
         )
-        model = await self.get_model(name)
+        model = await self.get(name)
         if model["task"] != task:
             raise InvalidInput(
                 f"model {name!r} is a {model['task']} model, not {task}",
@@ -72,30 +68,7 @@ class ModelRepo:
             )
         return model
 
-    async def list_models(self) -> list[dict[str, Any]]:
-        cur = await self.conn.execute(
-            "SELECT m.id, m.name, m.task, m.created_at, max(mv.number), count(mv.id)"
-            " FROM models m LEFT JOIN model_versions mv ON mv.model_id = m.id"
-            " WHERE m.workspace_id = ? GROUP BY m.id ORDER BY m.name",
-            (self.ws,),
-        )
-        rows = await cur.fetchall()
-        out = []
-        for r in rows:
-            tags = await self._tags_by_version(r[0])
-            out.append(
-                {
-                    "name": r[1],
-                    "task": r[2],
-                    "created_at": r[3],
-                    "latest": r[4],
-                    "versions": r[5],
-                    "tags": {t: n for n, ts in tags.items() for t in ts},
-                }
-            )
-        return out
-
-    async def add_model_version(self, model_id: int, **fields: Any) -> dict[str, Any]:
+    async def add_version(self, model_id: int, **fields: Any) -> ModelVersion:
         """``fields``: dataset_version_id, run_id, source, weights_sha256, weights_size,
         format, metrics, code, config, actor. The weights blob is stored first."""
         cur = await self.conn.execute(
@@ -130,9 +103,9 @@ class ModelRepo:
                 fields.get("parent_version_id"),
             ),
         )
-        return await self.model_version(model_id, str(number))
+        return await self.version(model_id, str(number))
 
-    async def set_model_metrics(self, version_id: int, metrics: dict[str, Any]) -> None:
+    async def set_metrics(self, version_id: int, metrics: dict[str, Any]) -> None:
         """Replace a version's metrics (an export gains its parity once measured)."""
         await self.conn.execute(
             "UPDATE model_versions SET metrics_json = ? WHERE id = ? AND model_id IN"
@@ -140,7 +113,7 @@ class ModelRepo:
             (json.dumps(metrics, sort_keys=True), version_id, self.ws),
         )
 
-    async def model_version(self, model_id: int, ref: str) -> dict[str, Any]:
+    async def version(self, model_id: int, ref: str) -> ModelVersion:
         """``ref``: a number, ``vN``, a tag, or ``latest``."""
         where, arg = _ref_clause(ref)
         cur = await self.conn.execute(
@@ -155,7 +128,7 @@ class ModelRepo:
         tags = await self._tags_by_version(model_id)
         return _version(r, tags.get(r[0], []))
 
-    async def model_versions(self, model_id: int) -> list[dict[str, Any]]:
+    async def versions(self, model_id: int) -> list[ModelVersion]:
         cur = await self.conn.execute(
             f"SELECT {_MV} FROM model_versions mv JOIN models m ON m.id = mv.model_id"
             " WHERE mv.model_id = ? AND m.workspace_id = ? ORDER BY mv.number DESC",
@@ -164,7 +137,7 @@ class ModelRepo:
         tags = await self._tags_by_version(model_id)
         return [_version(r, tags.get(r[0], [])) for r in await cur.fetchall()]
 
-    async def set_model_tag(self, model_id: int, name: str, version_id: int, actor: str) -> None:
+    async def set_tag(self, model_id: int, name: str, version_id: int, actor: str) -> None:
         await self.conn.execute(
             "INSERT INTO model_tags (model_id, name, model_version_id, updated_by, updated_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (model_id, name) DO UPDATE SET"
@@ -181,6 +154,29 @@ class ModelRepo:
         out: dict[int, list[str]] = {}
         for version_id, name in await cur.fetchall():
             out.setdefault(version_id, []).append(name)
+        return out
+
+    async def list(self) -> list[ModelSummary]:
+        cur = await self.conn.execute(
+            "SELECT m.id, m.name, m.task, m.created_at, max(mv.number), count(mv.id)"
+            " FROM models m LEFT JOIN model_versions mv ON mv.model_id = m.id"
+            " WHERE m.workspace_id = ? GROUP BY m.id ORDER BY m.name",
+            (self.ws,),
+        )
+        rows = await cur.fetchall()
+        out = []
+        for r in rows:
+            tags = await self._tags_by_version(r[0])
+            out.append(
+                ModelSummary(
+                    name=r[1],
+                    task=r[2],
+                    created_at=r[3],
+                    latest=r[4],
+                    versions=r[5],
+                    tags={t: n for n, ts in tags.items() for t in ts},
+                )
+            )
         return out
 
 

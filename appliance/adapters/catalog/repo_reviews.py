@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
-from appliance.domain.manifest import WorkingFile
+from appliance.adapters.catalog.repo import WorkspaceRepo
+from appliance.domain.labels.review_stats import Activity
+from appliance.domain.records import Review
 
 #: Every write names the dataset through its workspace: another tenant's id writes nothing.
 _IN_WS = " FROM datasets d WHERE d.id = ? AND d.workspace_id = ?"
@@ -17,16 +17,26 @@ _ACTIVITY_KEYS = ("filename", "actor", "action", "label_sha256", "comment", "at"
 _ACTIVITY = ", ".join(f"a.{k}" for k in _ACTIVITY_KEYS)
 
 
-def _review(row: Any) -> dict[str, Any]:
-    return dict(zip(_COLUMNS.split(", "), row, strict=True))
+def _review(r: Any) -> Review:
+    return Review(
+        filename=r[0],
+        state=r[1],
+        label_sha256=r[2],
+        annotator=r[3],
+        reviewer=r[4],
+        comment=r[5],
+        updated_at=r[6],
+    )
 
 
-class ReviewRepo:
-    conn: aiosqlite.Connection
-    ws: str
-    now: float
+def _activity(r: Any) -> Activity:
+    return Activity(
+        filename=r[0], actor=r[1], action=r[2], at=r[5], label_sha256=r[3], comment=r[4]
+    )
 
-    async def review_of(self, dataset_id: int, filename: str) -> dict[str, Any] | None:
+
+class SqliteReviews(WorkspaceRepo):
+    async def get(self, dataset_id: int, filename: str) -> Review | None:
         cur = await self.conn.execute(
             f"SELECT {_COLUMNS} FROM label_reviews r JOIN datasets d ON d.id = r.dataset_id"
             " WHERE r.dataset_id = ? AND r.filename = ? AND d.workspace_id = ?",
@@ -35,7 +45,7 @@ class ReviewRepo:
         row = await cur.fetchone()
         return _review(row) if row else None
 
-    async def reviews(self, dataset_id: int) -> dict[str, dict[str, Any]]:
+    async def by_file(self, dataset_id: int) -> dict[str, Review]:
         cur = await self.conn.execute(
             f"SELECT {_COLUMNS} FROM label_reviews r JOIN datasets d ON d.id = r.dataset_id"
             " WHERE r.dataset_id = ? AND d.workspace_id = ?",
@@ -43,7 +53,7 @@ class ReviewRepo:
         )
         return {row[0]: _review(row) for row in await cur.fetchall()}
 
-    async def set_review(
+    async def set(
         self,
         dataset_id: int,
         filename: str,
@@ -59,7 +69,7 @@ class ReviewRepo:
             dataset_id, [(filename, state, label_sha256, annotator, reviewer, comment)]
         )
 
-    async def set_reviews(
+    async def set_many(
         self, dataset_id: int, rows: Sequence[tuple[str, str, str | None, str | None]]
     ) -> None:
         """Many at once (a batch of label changes): ``rows`` are (filename, state,
@@ -108,20 +118,9 @@ class ReviewRepo:
             [(*row, self.now, dataset_id, self.ws) for row in rows],
         )
 
-    async def working_file(self, dataset_id: int, filename: str) -> WorkingFile | None:
-        """One file of the working area (the editor's path: no scan of the whole area)."""
-        cur = await self.conn.execute(
-            "SELECT f.filename, f.sha256, f.label_sha256, f.role, f.split FROM dataset_files f"
-            " JOIN datasets d ON d.id = f.dataset_id"
-            " WHERE f.dataset_id = ? AND f.filename = ? AND d.workspace_id = ?",
-            (dataset_id, filename, self.ws),
-        )
-        row = await cur.fetchone()
-        return WorkingFile(*row) if row else None
-
     async def activity(
         self, dataset_id: int, filename: str | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[Activity]:
         """The activity log, oldest first; one file's, and only its last ``limit``
         entries, when asked."""
         where, args = "a.dataset_id = ? AND d.workspace_id = ?", [dataset_id, self.ws]
@@ -136,5 +135,5 @@ class ReviewRepo:
             f" WHERE {where}{order or ' ORDER BY a.at, a.id'}",
             args,
         )
-        rows = [dict(zip(_ACTIVITY_KEYS, r, strict=True)) for r in await cur.fetchall()]
+        rows = [_activity(r) for r in await cur.fetchall()]
         return rows[::-1] if limit is not None else rows

@@ -4,22 +4,17 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
+from appliance.adapters.catalog.repo import WorkspaceRepo
 from appliance.adapters.catalog.rows import VERSION_COLUMNS, split_json, to_version
 from appliance.domain.manifest import ManifestRow
-from appliance.domain.records import Hold, Version
+from appliance.domain.records import Derivation, Hold, Version
 from appliance.domain.split import SplitConfig
 from appliance.errors import NotFound
 
 _SCOPE = " JOIN datasets d ON d.id = v.dataset_id AND d.workspace_id = ?"
 
 
-class VersionRepo:
-    conn: aiosqlite.Connection
-    ws: str
-    now: float
-
+class SqliteVersions(WorkspaceRepo):
     async def _one_version(self, where: str, args: tuple[object, ...]) -> Version | None:
         cur = await self.conn.execute(
             f"SELECT {VERSION_COLUMNS} FROM dataset_versions v{_SCOPE} WHERE {where}",
@@ -34,7 +29,7 @@ class VersionRepo:
             (dataset_id,),
         )
 
-    async def get_version(self, dataset_id: int, ref: str) -> Version:
+    async def get(self, dataset_id: int, ref: str) -> Version:
         """A version by number (``3``, ``v3``), tag name, or ``latest``."""
         text = ref.strip()
         number = text.lstrip("v")
@@ -59,18 +54,10 @@ class VersionRepo:
             raise NotFound("version", ref, hint="`ahoy dataset log` lists versions and tags")
         return found
 
-    async def version_by_id(self, version_id: int) -> Version | None:
+    async def by_id(self, version_id: int) -> Version | None:
         return await self._one_version("v.id = ?", (version_id,))
 
-    async def list_versions(self, dataset_id: int) -> list[Version]:
-        cur = await self.conn.execute(
-            f"SELECT {VERSION_COLUMNS} FROM dataset_versions v{_SCOPE}"
-            " WHERE v.dataset_id = ? AND v.deleted_at IS NULL ORDER BY v.number DESC",
-            (self.ws, dataset_id),
-        )
-        return [to_version(r) for r in await cur.fetchall()]
-
-    async def create_version(
+    async def create(
         self,
         dataset_id: int,
         rows: Sequence[ManifestRow],
@@ -109,7 +96,7 @@ class VersionRepo:
             " VALUES (?, ?, ?, ?, ?, ?)",
             [(version_id, r.filename, r.sha256, r.label_sha256, r.role, r.split) for r in rows],
         )
-        created = await self.version_by_id(version_id)
+        created = await self.by_id(version_id)
         assert created is not None
         return created
 
@@ -168,7 +155,7 @@ class VersionRepo:
             (version_id, holder_kind, holder_ref),
         )
 
-    async def delete_version(self, version_id: int) -> set[str]:
+    async def delete(self, version_id: int) -> set[str]:
         """Drop the version's references; its row stays so lineage still walks."""
         cur = await self.conn.execute(
             "SELECT sha256, label_sha256 FROM version_files WHERE version_id = ?", (version_id,)
@@ -204,7 +191,7 @@ class VersionRepo:
             ),
         )
 
-    async def derivation(self, version_id: int) -> dict[str, Any] | None:
+    async def derivation(self, version_id: int) -> Derivation | None:
         """What version this one was made from, and how (``None`` for a commit)."""
         cur = await self.conn.execute(
             "SELECT d.kind, d.recipe_sha256, d.recipe_json, d.run_id, sd.slug, sv.number,"
@@ -226,3 +213,11 @@ class VersionRepo:
             "version": row[5],
             "manifest_hash": row[6],
         }
+
+    async def list(self, dataset_id: int) -> list[Version]:
+        cur = await self.conn.execute(
+            f"SELECT {VERSION_COLUMNS} FROM dataset_versions v{_SCOPE}"
+            " WHERE v.dataset_id = ? AND v.deleted_at IS NULL ORDER BY v.number DESC",
+            (self.ws, dataset_id),
+        )
+        return [to_version(r) for r in await cur.fetchall()]

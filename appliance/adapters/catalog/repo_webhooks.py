@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiosqlite
-
+from appliance.adapters.catalog.repo import WorkspaceRepo
+from appliance.domain.records import Delivery, Webhook
 from appliance.domain.webhooks import outcome_error
 from appliance.errors import NotFound
 
 _HOOK = "id, url, events_json, created_by, created_at"
 
 
-def _hook(r: Any) -> dict[str, Any]:
+def _hook(r: Any) -> Webhook:
     return {
         "id": r[0],
         "url": r[1],
@@ -23,14 +23,10 @@ def _hook(r: Any) -> dict[str, Any]:
     }
 
 
-class WebhookRepo:
-    conn: aiosqlite.Connection
-    ws: str
-    now: float
-
-    async def add_webhook(
+class SqliteWebhooks(WorkspaceRepo):
+    async def add(
         self, hook_id: str, url: str, events: list[str], secret: str, actor: str
-    ) -> dict[str, Any]:
+    ) -> Webhook:
         await self.conn.execute(
             "INSERT INTO webhooks (id, workspace_id, url, events_json, secret, created_by,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -51,15 +47,7 @@ class WebhookRepo:
             "created_at": self.now,
         }
 
-    async def list_webhooks(self) -> list[dict[str, Any]]:
-        cur = await self.conn.execute(
-            f"SELECT {_HOOK} FROM webhooks WHERE workspace_id = ? AND deleted_at IS NULL"
-            " ORDER BY created_at",
-            (self.ws,),
-        )
-        return [_hook(r) for r in await cur.fetchall()]
-
-    async def get_webhook(self, hook_id: str) -> dict[str, Any]:
+    async def get(self, hook_id: str) -> Webhook:
         cur = await self.conn.execute(
             f"SELECT {_HOOK} FROM webhooks WHERE id = ? AND workspace_id = ?"
             " AND deleted_at IS NULL",
@@ -70,7 +58,7 @@ class WebhookRepo:
             raise NotFound("webhook", hook_id)
         return _hook(r)
 
-    async def webhook_secret(self, hook_id: str) -> str:
+    async def secret(self, hook_id: str) -> str:
         cur = await self.conn.execute(
             "SELECT secret FROM webhooks WHERE id = ? AND workspace_id = ?", (hook_id, self.ws)
         )
@@ -79,21 +67,21 @@ class WebhookRepo:
             raise NotFound("webhook", hook_id)
         return str(r[0])
 
-    async def delete_webhook(self, hook_id: str) -> None:
-        await self.get_webhook(hook_id)
+    async def delete(self, hook_id: str) -> None:
+        await self.get(hook_id)
         await self.conn.execute(
             "UPDATE webhooks SET deleted_at = ? WHERE id = ? AND workspace_id = ?",
             (self.now, hook_id, self.ws),
         )
 
-    async def webhook_cursor(self, hook_id: str) -> int:
+    async def cursor(self, hook_id: str) -> int:
         cur = await self.conn.execute(
             "SELECT last_event_id FROM webhook_cursor WHERE webhook_id = ?", (hook_id,)
         )
         r = await cur.fetchone()
         return int(r[0]) if r else 0
 
-    async def advance_webhook(self, hook_id: str, event_id: int) -> None:
+    async def advance(self, hook_id: str, event_id: int) -> None:
         await self.conn.execute(
             # Never backwards: a late writer cannot make a hook hear an event twice.
             "UPDATE webhook_cursor SET last_event_id = MAX(last_event_id, ?) WHERE webhook_id = ?",
@@ -116,15 +104,33 @@ class WebhookRepo:
             (hook_id, event_id, event_type, attempt, outcome, status_code, duration_ms, self.now),
         )
 
-    async def deliveries(self, hook_id: str, limit: int = 100) -> list[dict[str, Any]]:
-        await self.get_webhook(hook_id)
+    async def deliveries(self, hook_id: str, limit: int = 100) -> list[Delivery]:
+        await self.get(hook_id)
         cur = await self.conn.execute(
             "SELECT id, event_id, event_type, attempt, outcome, status_code, duration_ms, at"
             " FROM webhook_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ?",
             (hook_id, limit),
         )
-        keys = ("id", "event_id", "type", "attempt", "outcome", "status_code", "duration_ms", "at")
-        rows = [dict(zip(keys, r, strict=True)) for r in await cur.fetchall()]
-        for row in rows:  # the fixed wording of the outcome, where the API always had it
-            row["error"] = outcome_error(row["outcome"], row["status_code"])
-        return rows
+        return [
+            Delivery(
+                id=r[0],
+                event_id=r[1],
+                type=r[2],
+                attempt=r[3],
+                outcome=r[4],
+                status_code=r[5],
+                duration_ms=r[6],
+                at=r[7],
+                # the fixed wording of the outcome, where the API always had it
+                error=outcome_error(r[4], r[5]),
+            )
+            for r in await cur.fetchall()
+        ]
+
+    async def list(self) -> list[Webhook]:
+        cur = await self.conn.execute(
+            f"SELECT {_HOOK} FROM webhooks WHERE workspace_id = ? AND deleted_at IS NULL"
+            " ORDER BY created_at",
+            (self.ws,),
+        )
+        return [_hook(r) for r in await cur.fetchall()]

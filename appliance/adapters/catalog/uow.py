@@ -1,7 +1,8 @@
 """The SQLite catalog: a workspace-scoped unit of work over one transaction.
 
-Every repository method reads ``self.ws``; there is no way to run a query without
-naming the workspace, which is the tenant-isolation chokepoint.
+Every repository is built for the unit of work's workspace and every query it runs
+names ``self.ws``; there is no way to run a query without naming the workspace,
+which is the tenant-isolation chokepoint.
 """
 
 from __future__ import annotations
@@ -14,56 +15,61 @@ from pathlib import Path
 import aiosqlite
 
 from appliance.adapters.catalog.database import Database
-from appliance.adapters.catalog.repo_accounts import AccountsRepo
-from appliance.adapters.catalog.repo_audit import AuditRepo
-from appliance.adapters.catalog.repo_datasets import DatasetRepo
-from appliance.adapters.catalog.repo_evaluations import EvaluationRepo
-from appliance.adapters.catalog.repo_events import EventRepo
-from appliance.adapters.catalog.repo_files import FileRepo
-from appliance.adapters.catalog.repo_gc import GcRepo
-from appliance.adapters.catalog.repo_jobs import JobRepo, SchedulingRepo
-from appliance.adapters.catalog.repo_labels import LabelRepo
-from appliance.adapters.catalog.repo_models import ModelRepo
-from appliance.adapters.catalog.repo_reviews import ReviewRepo
-from appliance.adapters.catalog.repo_versions import VersionRepo
-from appliance.adapters.catalog.repo_webhooks import WebhookRepo
+from appliance.adapters.catalog.repo_accounts import (
+    SqliteAuditChain,
+    SqliteMembers,
+    SqliteTokens,
+    SqliteUsers,
+    SqliteWorkspaces,
+)
+from appliance.adapters.catalog.repo_audit import SqliteAuditLog
+from appliance.adapters.catalog.repo_datasets import SqliteDatasets
+from appliance.adapters.catalog.repo_evaluations import SqliteEvaluations
+from appliance.adapters.catalog.repo_files import SqliteFiles
+from appliance.adapters.catalog.repo_jobs import SqliteIdempotency, SqliteJobs, SqliteScheduling
+from appliance.adapters.catalog.repo_labels import SqliteLabelSchemas
+from appliance.adapters.catalog.repo_models import SqliteModels
+from appliance.adapters.catalog.repo_reviews import SqliteReviews
+from appliance.adapters.catalog.repo_storage import SqliteStorage
+from appliance.adapters.catalog.repo_streams import SqliteStreams
+from appliance.adapters.catalog.repo_versions import SqliteVersions
+from appliance.adapters.catalog.repo_webhooks import SqliteWebhooks
 from appliance.errors import InvalidInput
 
 
-class SqliteUnitOfWork(
-    DatasetRepo,
-    FileRepo,
-    VersionRepo,
-    GcRepo,
-    AuditRepo,
-    JobRepo,
-    WebhookRepo,
-    LabelRepo,
-    ReviewRepo,
-    EventRepo,
-    ModelRepo,
-    EvaluationRepo,
-):
-    def __init__(self, conn: aiosqlite.Connection, workspace: str, writable: bool) -> None:
+class SqliteUnitOfWork:
+    """One transaction in one workspace, its repositories built for that workspace."""
+
+    def __init__(self, conn: aiosqlite.Connection, workspace: str) -> None:
         self.conn = conn
         self.ws = workspace
-        self.writable = writable
-        self.now = time.time()
+        self.now = now = time.time()
+        self.datasets = SqliteDatasets(conn, workspace, now)
+        self.storage = SqliteStorage(conn, workspace, now)
+        self.files = SqliteFiles(conn, workspace, now, self.storage)
+        self.versions = SqliteVersions(conn, workspace, now)
+        self.audit = SqliteAuditLog(conn, workspace, now)
+        self.labels = SqliteLabelSchemas(conn, workspace, now)
+        self.reviews = SqliteReviews(conn, workspace, now)
+        self.streams = SqliteStreams(conn, workspace, now)
+        self.models = SqliteModels(conn, workspace, now)
+        self.evaluations = SqliteEvaluations(conn, workspace, now)
+        self.webhooks = SqliteWebhooks(conn, workspace, now)
+        self.jobs = SqliteJobs(conn, workspace, now)
+        self.idempotency = SqliteIdempotency(conn, workspace, now)
 
 
-class SqliteAccounts(AccountsRepo):
+class SqliteAccounts:
     """The box-wide unit of work: users, tokens, memberships, the audit chain."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
-        self.now = time.time()
-
-
-class SqliteScheduling(SchedulingRepo):
-    """The scheduler's box-wide view of the queue (read only)."""
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self.conn = conn
+        self.now = now = time.time()
+        self.users = SqliteUsers(conn, now)
+        self.tokens = SqliteTokens(conn, now)
+        self.workspaces = SqliteWorkspaces(conn, now)
+        self.members = SqliteMembers(conn, now)
+        self.audit = SqliteAuditChain(conn, now)
 
 
 class SqliteCatalog:
@@ -85,15 +91,18 @@ class SqliteCatalog:
     async def writing(self, workspace: str) -> AsyncIterator[SqliteUnitOfWork]:
         _check_workspace(workspace)
         async with self.db.write() as conn:
-            uow = SqliteUnitOfWork(conn, workspace, writable=True)
-            await uow.ensure_workspace()
+            uow = SqliteUnitOfWork(conn, workspace)
+            await conn.execute(
+                "INSERT OR IGNORE INTO workspaces (id, created_at) VALUES (?, ?)",
+                (workspace, uow.now),
+            )
             yield uow
 
     @asynccontextmanager
     async def reading(self, workspace: str) -> AsyncIterator[SqliteUnitOfWork]:
         _check_workspace(workspace)
         async with self.db.read() as conn:
-            yield SqliteUnitOfWork(conn, workspace, writable=False)
+            yield SqliteUnitOfWork(conn, workspace)
 
     @asynccontextmanager
     async def accounts(self, *, write: bool = False) -> AsyncIterator[SqliteAccounts]:
@@ -107,7 +116,7 @@ class SqliteCatalog:
     @asynccontextmanager
     async def scheduling(self) -> AsyncIterator[SqliteScheduling]:
         async with self.db.read() as conn:
-            yield SqliteScheduling(conn)
+            yield SqliteScheduling(conn, time.time())
 
 
 def _check_workspace(workspace: str) -> None:

@@ -3,6 +3,7 @@ the stream's consumer offset out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,7 +137,7 @@ async def send_events(
 )
 async def stream_state(
     ctx: CtxDep, grant: GrantDep, ds: FromPath[str], stream: FromPath[str]
-) -> dict[str, Any]:
+) -> Mapping[str, Any]:
     return await label_events.stream_state(ctx, grant.workspace, ds, stream)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
@@ -80,7 +80,7 @@ async def list_jobs(
 
 
 @get(W + "/jobs/{job_id:str}", opt=needs(P.JOB_READ), summary="One job")
-async def show_job(ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]) -> dict[str, Any]:
+async def show_job(ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]) -> Mapping[str, Any]:
     return await job_records.show(ctx, grant.workspace, job_id)
 
 

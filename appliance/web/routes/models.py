@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from litestar import Response, Router, get, post, put
@@ -22,7 +23,9 @@ async def list_models(ctx: CtxDep, grant: GrantDep) -> dict[str, Any]:
 
 
 @post(M, opt=needs(P.JOB_SUBMIT), summary="Register uploaded weights as a model version")
-async def register_upload(ctx: CtxDep, grant: GrantDep, data: JSONBody[ModelIn]) -> dict[str, Any]:
+async def register_upload(
+    ctx: CtxDep, grant: GrantDep, data: JSONBody[ModelIn]
+) -> Mapping[str, Any]:
     return await registry.register_upload(
         ctx,
         grant.workspace,
@@ -42,7 +45,7 @@ async def show_model(ctx: CtxDep, grant: GrantDep, name: FromPath[str]) -> dict[
 @get(MV, opt=needs(P.MODEL_READ), summary="One model version (number, vN, tag or latest)")
 async def show_version(
     ctx: CtxDep, grant: GrantDep, name: FromPath[str], ref: FromPath[str]
-) -> dict[str, Any]:
+) -> Mapping[str, Any]:
     return await registry.version(ctx, grant.workspace, name, ref)
 
 
@@ -64,7 +67,7 @@ async def lineage(
 )
 async def promote(
     ctx: CtxDep, grant: GrantDep, name: FromPath[str], tag: FromPath[str], data: JSONBody[PromoteIn]
-) -> dict[str, Any]:
+) -> Mapping[str, Any]:
     return await registry.promote(
         ctx, grant.workspace, name, data.version, tag, grant.actor, data.accept_unmeasured
     )

@@ -3,6 +3,7 @@ artifacts; and the box's capacity as the governor sees it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -45,7 +46,7 @@ async def submit(
     route that starts a job answers)."""
     gov = _governor(request)
 
-    async def create(once: Once | None) -> dict[str, Any]:
+    async def create(once: Once | None) -> Mapping[str, Any]:
         job = await governed.submit(
             ctx, grant.workspace, kind, params, grant.actor, gov.probe, once=once
         )
@@ -75,7 +76,7 @@ async def submit_job(
 )
 async def cancel_job(
     request: Request[Any, Any, Any], ctx: CtxDep, grant: GrantDep, job_id: FromPath[str]
-) -> dict[str, Any]:
+) -> Mapping[str, Any]:
     job = await governed.cancel(ctx, grant.workspace, job_id, grant.actor)
     if request.app.state.governor is not None:
         request.app.state.governor.scheduler.wake()

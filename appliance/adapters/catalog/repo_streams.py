@@ -4,21 +4,15 @@ applied, at which position, and so the consumer offset to resume from."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any
 
-import aiosqlite
-
-from appliance.adapters.catalog.repo_files import chunks
+from appliance.adapters.catalog.repo import WorkspaceRepo, chunks
+from appliance.domain.records import StreamState
 
 _SCOPE = "JOIN datasets d ON d.id = e.dataset_id WHERE e.dataset_id = ? AND e.stream = ?"
 
 
-class EventRepo:
-    conn: aiosqlite.Connection
-    ws: str
-    now: float
-
-    async def stream_offset(self, dataset_id: int, stream: str) -> int | None:
+class SqliteStreams(WorkspaceRepo):
+    async def offset(self, dataset_id: int, stream: str) -> int | None:
         cur = await self.conn.execute(
             f"SELECT MAX(e.position) FROM annotation_events e {_SCOPE} AND d.workspace_id = ?",
             (dataset_id, stream, self.ws),
@@ -26,7 +20,7 @@ class EventRepo:
         row = await cur.fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
-    async def stream_state(self, dataset_id: int, stream: str) -> dict[str, Any]:
+    async def state(self, dataset_id: int, stream: str) -> StreamState:
         cur = await self.conn.execute(
             "SELECT COUNT(*), MAX(e.position), MAX(e.received_at) FROM annotation_events e"
             f" {_SCOPE} AND d.workspace_id = ?",

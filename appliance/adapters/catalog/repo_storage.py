@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-import aiosqlite
-
-from appliance.adapters.catalog.repo_files import chunks
+from appliance.adapters.catalog.repo import WorkspaceRepo, chunks
+from appliance.domain.records import Erasure
 
 # A file is referenced while a live dataset's working area or a live version of a
 # live dataset names it, as content or as a label document, or a job keeps it. Soft-deleted datasets
@@ -39,11 +38,7 @@ _REFERENCED = (
 )
 
 
-class GcRepo:
-    conn: aiosqlite.Connection
-    ws: str
-    now: float
-
+class SqliteStorage(WorkspaceRepo):
     async def mark_orphans(self, digests: Collection[str] | None = None) -> int:
         """Start the grace clock on files nothing references; stop it on the rest."""
         scopes = [None] if digests is None else list(chunks(digests))
@@ -73,7 +68,7 @@ class GcRepo:
         )
         return [(r[0], r[1]) for r in await cur.fetchall()]
 
-    async def forget_files(self, digests: Collection[str]) -> None:
+    async def forget(self, digests: Collection[str]) -> None:
         for part in chunks(digests):
             await self.conn.execute(
                 f"DELETE FROM files WHERE workspace_id = ? AND erased_at IS NULL"
@@ -101,7 +96,7 @@ class GcRepo:
         )
         return {r[0] for r in await cur.fetchall()}
 
-    async def erase_file(self, sha256: str, reason: str, actor: str) -> list[tuple[str, str]]:
+    async def erase(self, sha256: str, reason: str, actor: str) -> list[tuple[str, str]]:
         """Tombstone a content: working areas drop it, versions keep the row and
         report it erased. Returns the (dataset, filename) pairs dropped."""
         cur = await self.conn.execute(
@@ -126,7 +121,7 @@ class GcRepo:
         )
         return [(r[0], r[1]) for r in hits]
 
-    async def erasure_record(self, sha256: str) -> dict[str, object] | None:
+    async def erasure(self, sha256: str) -> Erasure | None:
         cur = await self.conn.execute(
             "SELECT reason, actor, erased_at FROM erasures WHERE workspace_id = ? AND sha256 = ?"
             " ORDER BY id DESC LIMIT 1",
