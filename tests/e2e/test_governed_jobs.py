@@ -50,7 +50,9 @@ def test_second_job_waits_with_its_position_then_both_run(appliance: Appliance) 
     c = appliance.client
     assert c is not None
     cores = c.capacity()["reading"]["cores"]
-    big = c.submit_job("box-benchmark", {"seconds": 3, "cores": cores})
+    # Long enough that the small one is still queued when the CLI (seconds to start
+    # on a loaded box) shows it.
+    big = c.submit_job("box-benchmark", {"seconds": 8, "cores": cores})
     wait_for(appliance, big["id"], {"running"})
     small = c.submit_job("box-benchmark", {"seconds": 1, "cores": 1})
     time.sleep(1.5)  # a few scheduler passes
