@@ -156,6 +156,16 @@ class SqliteModels(WorkspaceRepo):
             out.setdefault(version_id, []).append(name)
         return out
 
+    async def _tags_by_number(self, model_id: int) -> dict[str, int]:
+        """tag → the number of the version it names."""
+        cur = await self.conn.execute(
+            "SELECT t.name, mv.number FROM model_tags t"
+            " JOIN model_versions mv ON mv.id = t.model_version_id"
+            " WHERE t.model_id = ? ORDER BY t.name",
+            (model_id,),
+        )
+        return {name: number for name, number in await cur.fetchall()}
+
     async def list(self) -> list[ModelSummary]:
         cur = await self.conn.execute(
             "SELECT m.id, m.name, m.task, m.created_at, max(mv.number), count(mv.id)"
@@ -166,7 +176,7 @@ class SqliteModels(WorkspaceRepo):
         rows = await cur.fetchall()
         out = []
         for r in rows:
-            tags = await self._tags_by_version(r[0])
+            tags = await self._tags_by_number(r[0])
             out.append(
                 ModelSummary(
                     name=r[1],
@@ -174,7 +184,7 @@ class SqliteModels(WorkspaceRepo):
                     created_at=r[3],
                     latest=r[4],
                     versions=r[5],
-                    tags={t: n for n, ts in tags.items() for t in ts},
+                    tags=tags,
                 )
             )
         return out
