@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+import urllib3
 import yaml
 
 from appliance.destination import Destination, chunks_of
@@ -217,6 +218,16 @@ def _unpack(resp: Any, out: Destination) -> tuple[int, int]:
                 out.write(name, chunks_of(src))
                 count += 1
                 nbytes += member.size
+    except tarfile.TarError as exc:
+        raise TransferError(
+            "bad-archive", f"the export could not be read: {exc}", hint="export again"
+        ) from None
+    except urllib3.exceptions.HTTPError as exc:  # the appliance went away mid-export
+        raise TransferError(
+            "incomplete-archive",
+            f"the connection to the appliance broke after {count} files: {exc}",
+            hint="export again with --force",
+        ) from None
     finally:
         resp.close()
     return count, nbytes

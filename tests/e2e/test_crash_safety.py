@@ -288,3 +288,21 @@ def test_kill_9_during_a_pull_leaves_only_whole_verified_files(
     assert got == pulled_version
     doc = json.loads((dest / ".ahoy" / "manifest.json").read_text())
     assert fingerprint_of(doc) == c.get_version(None, "pulled", 1)["manifest_hash"]
+
+
+def test_kill_9_during_an_export_ends_with_a_clear_error(
+    local_appliance: Appliance, pulled_version: dict[str, str], tmp_path: Path
+):
+    app = local_appliance
+    dest = tmp_path / "export"
+    export = _cli(app, "dataset", "export", "pulled", str(dest))
+    _wait_until(
+        lambda: dest.is_dir() and sum(1 for p in dest.rglob("*") if p.is_file()) >= FILES // 5,
+        export,
+        "a fifth of the export written",
+    )
+    app.kill()
+    _, err = export.communicate(timeout=60)
+    assert export.returncode != 0 and "Traceback" not in err, err
+    assert "broke after" in err and "hint: export again" in err
+    _check_consistent(app, _restart(app))
