@@ -21,8 +21,10 @@ STALLS, PER_USER, IDLE = 50, 40, 3
 _LOST = b"a member that never fully arrives" * 300
 PART_OF_A_TAR = tar_of({sha(_LOST): _LOST})[:700]  # its header and a little of it
 WS = "stalls"
-#: A correctness bound (nothing waits behind the stalls), not a benchmark.
-ANSWER_WITHIN = 0.100
+#: A correctness bound, not a benchmark: a call that waited behind the stalls would
+#: take their idle timeout (IDLE, 3 s); one that did not answers well under a second
+#: even on a loaded 2-core box running the other test files beside this one.
+ANSWER_WITHIN = 1.0
 
 
 @pytest.fixture(scope="module")
