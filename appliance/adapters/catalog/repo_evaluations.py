@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from appliance.adapters.catalog.repo import WorkspaceRepo
+from appliance.adapters.catalog.repo import OWNED, WorkspaceRepo
 from appliance.domain.records import Evaluation
 from appliance.errors import NotFound
 
@@ -20,7 +20,7 @@ _JOINS = (
     " FROM evaluations e JOIN model_versions mv ON mv.id = e.model_version_id"
     " JOIN models m ON m.id = mv.model_id AND m.workspace_id = ?"
     " JOIN dataset_versions v ON v.id = e.dataset_version_id"
-    " JOIN datasets d ON d.id = v.dataset_id"
+    " JOIN datasets d ON d.id = v.dataset_id AND d.workspace_id = m.workspace_id"
 )
 
 
@@ -55,10 +55,11 @@ class SqliteEvaluations(WorkspaceRepo):
         settings: dict[str, Any],
         actor: str,
     ) -> Evaluation:
-        await self.conn.execute(
+        cur = await self.conn.execute(
             "INSERT INTO evaluations (id, job_id, model_version_id, dataset_version_id, split,"
             " summary_json, settings_json, created_by, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f" SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE {OWNED['job']}"
+            f" AND {OWNED['model version']} AND {OWNED['version']}",
             (
                 evaluation_id,
                 job_id,
@@ -69,8 +70,18 @@ class SqliteEvaluations(WorkspaceRepo):
                 json.dumps(settings, sort_keys=True),
                 actor,
                 self.now,
+                job_id,
+                self.ws,
+                model_version_id,
+                self.ws,
+                dataset_version_id,
+                self.ws,
             ),
         )
+        if cur.rowcount == 0:  # name the one that is not the workspace's
+            await self.require("job", job_id)
+            await self.require("model version", model_version_id)
+            await self.require("version", dataset_version_id)
         return await self.get(evaluation_id)
 
     async def get(self, evaluation_id: str) -> Evaluation:

@@ -4,7 +4,7 @@ from collections.abc import Collection, Iterable
 
 import aiosqlite
 
-from appliance.adapters.catalog.repo import WorkspaceRepo, chunks
+from appliance.adapters.catalog.repo import OWNED, WorkspaceRepo, chunks
 from appliance.adapters.catalog.repo_storage import SqliteStorage
 from appliance.domain.manifest import WorkingFile
 from appliance.domain.records import StagedFile, StageResult
@@ -84,8 +84,8 @@ class SqliteFiles(WorkspaceRepo):
         cur = await self.conn.execute(
             "SELECT COALESCE(SUM(fi.size), 0) FROM dataset_files f"
             " JOIN files fi ON fi.workspace_id = ? AND fi.sha256 = f.sha256"
-            " WHERE f.dataset_id = ?",
-            (self.ws, dataset_id),
+            f" WHERE f.dataset_id = ? AND {OWNED['dataset']}",
+            (self.ws, dataset_id, dataset_id, self.ws),
         )
         row = await cur.fetchone()
         return int(row[0]) if row else 0
@@ -102,6 +102,7 @@ class SqliteFiles(WorkspaceRepo):
         Callers store the blobs first: a files row is only written for bytes that
         are already in the blob store, so no reference can dangle.
         """
+        await self.require("dataset", dataset_id)
         if current is None:  # callers that just read it in this transaction pass it
             current = await self.working(dataset_id)
         new_files: dict[str, int] = {}

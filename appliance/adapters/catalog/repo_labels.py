@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from appliance.adapters.catalog.repo import WorkspaceRepo
+from appliance.errors import NotFound
 
 
 class SqliteLabelSchemas(WorkspaceRepo):
@@ -19,10 +20,13 @@ class SqliteLabelSchemas(WorkspaceRepo):
         return json.loads(row[0]) if row else None
 
     async def set_schema(self, dataset_id: int, schema: dict[str, Any], actor: str) -> None:
-        await self.conn.execute(
+        cur = await self.conn.execute(
             "INSERT INTO dataset_label_schemas (dataset_id, schema_json, updated_at, updated_by)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (dataset_id) DO UPDATE SET"
+            " SELECT d.id, ?, ?, ? FROM datasets d WHERE d.id = ? AND d.workspace_id = ?"
+            " ON CONFLICT (dataset_id) DO UPDATE SET"
             " schema_json = excluded.schema_json, updated_at = excluded.updated_at,"
             " updated_by = excluded.updated_by",
-            (dataset_id, json.dumps(schema, sort_keys=True), self.now, actor),
+            (json.dumps(schema, sort_keys=True), self.now, actor, dataset_id, self.ws),
         )
+        if cur.rowcount == 0:
+            raise NotFound("dataset", str(dataset_id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from appliance.adapters.catalog.repo import WorkspaceRepo
+from appliance.adapters.catalog.repo import Owned, WorkspaceRepo
 from appliance.domain.records import Model, ModelSummary, ModelVersion
 from appliance.errors import InvalidInput, NotFound
 
@@ -72,10 +72,22 @@ class SqliteModels(WorkspaceRepo):
         """``fields``: dataset_version_id, run_id, source, weights_sha256, weights_size,
         format, metrics, code, config, actor. The weights blob is stored first."""
         cur = await self.conn.execute(
-            "SELECT coalesce(max(number), 0) + 1 FROM model_versions WHERE model_id = ?",
-            (model_id,),
+            "SELECT (SELECT coalesce(max(number), 0) + 1 FROM model_versions"
+            " WHERE model_id = m.id) FROM models m WHERE m.id = ? AND m.workspace_id = ?",
+            (model_id, self.ws),
         )
-        number = int((await cur.fetchone())[0])  # type: ignore[index]
+        found = await cur.fetchone()
+        if found is None:
+            raise NotFound("model", str(model_id))
+        number = int(found[0])
+        refs: list[tuple[Owned, str]] = [
+            ("version", "dataset_version_id"),
+            ("job", "run_id"),
+            ("model version", "parent_version_id"),
+        ]
+        for kind, field in refs:
+            if fields.get(field) is not None:
+                await self.require(kind, fields[field])
         await self.conn.execute(
             "INSERT INTO files (workspace_id, sha256, size, created_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (workspace_id, sha256) DO UPDATE SET orphaned_at = NULL",
@@ -138,13 +150,17 @@ class SqliteModels(WorkspaceRepo):
         return [_version(r, tags.get(r[0], [])) for r in await cur.fetchall()]
 
     async def set_tag(self, model_id: int, name: str, version_id: int, actor: str) -> None:
-        await self.conn.execute(
+        cur = await self.conn.execute(
             "INSERT INTO model_tags (model_id, name, model_version_id, updated_by, updated_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (model_id, name) DO UPDATE SET"
+            " SELECT mv.model_id, ?, mv.id, ?, ? FROM model_versions mv"
+            " JOIN models m ON m.id = mv.model_id AND m.workspace_id = ?"
+            " WHERE mv.id = ? AND mv.model_id = ? ON CONFLICT (model_id, name) DO UPDATE SET"
             " model_version_id = excluded.model_version_id, updated_by = excluded.updated_by,"
             " updated_at = excluded.updated_at",
-            (model_id, name, version_id, actor, self.now),
+            (name, actor, self.now, self.ws, version_id, model_id),
         )
+        if cur.rowcount == 0:
+            raise NotFound("model version", str(version_id))
 
     async def _tags_by_version(self, model_id: int) -> dict[int, list[str]]:
         cur = await self.conn.execute(

@@ -4,7 +4,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from appliance.adapters.catalog.repo import WorkspaceRepo
+from appliance.adapters.catalog.repo import OWNED, WorkspaceRepo
 from appliance.adapters.catalog.rows import VERSION_COLUMNS, split_json, to_version
 from appliance.domain.manifest import ManifestRow
 from appliance.domain.records import Derivation, Hold, Version
@@ -69,10 +69,17 @@ class SqliteVersions(WorkspaceRepo):
         total_bytes: int,
     ) -> Version:
         cur = await self.conn.execute(
-            "SELECT COALESCE(MAX(number), 0) + 1 FROM dataset_versions WHERE dataset_id = ?",
-            (dataset_id,),
+            "SELECT (SELECT COALESCE(MAX(number), 0) + 1 FROM dataset_versions"
+            f" WHERE dataset_id = d.id), {OWNED['version']}"
+            " FROM datasets d WHERE d.id = ? AND d.workspace_id = ?",
+            (parent.id if parent else None, self.ws, dataset_id, self.ws),
         )
-        (number,) = await cur.fetchone()  # type: ignore[misc]
+        found = await cur.fetchone()
+        if found is None:
+            raise NotFound("dataset", str(dataset_id))
+        number, parent_owned = found
+        if parent is not None and not parent_owned:
+            raise NotFound("version", str(parent.id))
         cur = await self.conn.execute(
             "INSERT INTO dataset_versions (dataset_id, number, manifest_hash, split_json,"
             " parent_id, created_by, message, file_count, total_bytes, created_at)"
@@ -115,57 +122,68 @@ class SqliteVersions(WorkspaceRepo):
         cur = await self.conn.execute(
             "SELECT DISTINCT fi.sha256, fi.size FROM version_files vf"
             " JOIN files fi ON fi.workspace_id = ? AND fi.sha256 = vf.sha256"
-            " WHERE vf.version_id = ?",
-            (self.ws, version_id),
+            f" WHERE vf.version_id = ? AND {OWNED['version']}",
+            (self.ws, version_id, version_id, self.ws),
         )
         return {r[0]: r[1] for r in await cur.fetchall()}
 
     async def set_tag(self, dataset_id: int, name: str, version_id: int, actor: str) -> None:
-        await self.conn.execute(
+        cur = await self.conn.execute(
             "INSERT INTO version_tags (dataset_id, name, version_id, updated_at, updated_by)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (dataset_id, name) DO UPDATE"
+            f" SELECT v.dataset_id, ?, v.id, ?, ? FROM dataset_versions v{_SCOPE}"
+            " WHERE v.id = ? AND v.dataset_id = ? ON CONFLICT (dataset_id, name) DO UPDATE"
             " SET version_id = excluded.version_id, updated_at = excluded.updated_at,"
             " updated_by = excluded.updated_by",
-            (dataset_id, name, version_id, self.now, actor),
+            (name, self.now, actor, self.ws, version_id, dataset_id),
         )
+        if cur.rowcount == 0:
+            raise NotFound("version", str(version_id))
 
     async def delete_tag(self, dataset_id: int, name: str) -> bool:
         cur = await self.conn.execute(
-            "DELETE FROM version_tags WHERE dataset_id = ? AND name = ?", (dataset_id, name)
+            f"DELETE FROM version_tags WHERE dataset_id = ? AND name = ? AND {OWNED['dataset']}",
+            (dataset_id, name, dataset_id, self.ws),
         )
         return cur.rowcount > 0
 
     async def holds(self, version_id: int) -> list[Hold]:
         cur = await self.conn.execute(
-            "SELECT holder_kind, holder_ref FROM version_holds WHERE version_id = ? ORDER BY id",
-            (version_id,),
+            "SELECT holder_kind, holder_ref FROM version_holds"
+            f" WHERE version_id = ? AND {OWNED['version']} ORDER BY id",
+            (version_id, version_id, self.ws),
         )
         return [Hold(r[0], r[1]) for r in await cur.fetchall()]
 
     async def add_hold(self, version_id: int, holder_kind: str, holder_ref: str) -> None:
-        await self.conn.execute(
+        cur = await self.conn.execute(
             "INSERT OR IGNORE INTO version_holds (version_id, holder_kind, holder_ref, created_at)"
-            " VALUES (?, ?, ?, ?)",
-            (version_id, holder_kind, holder_ref, self.now),
+            f" SELECT ?, ?, ?, ? WHERE {OWNED['version']}",
+            (version_id, holder_kind, holder_ref, self.now, version_id, self.ws),
         )
+        if cur.rowcount == 0:  # held already, or not a version of this workspace
+            await self.require("version", version_id)
 
     async def release_hold(self, version_id: int, holder_kind: str, holder_ref: str) -> None:
         await self.conn.execute(
-            "DELETE FROM version_holds WHERE version_id = ? AND holder_kind = ? AND holder_ref = ?",
-            (version_id, holder_kind, holder_ref),
+            "DELETE FROM version_holds WHERE version_id = ? AND holder_kind = ?"
+            f" AND holder_ref = ? AND {OWNED['version']}",
+            (version_id, holder_kind, holder_ref, version_id, self.ws),
         )
 
     async def delete(self, version_id: int) -> set[str]:
         """Drop the version's references; its row stays so lineage still walks."""
+        cur = await self.conn.execute(
+            f"UPDATE dataset_versions SET deleted_at = ? WHERE id = ? AND {OWNED['version']}",
+            (self.now, version_id, version_id, self.ws),
+        )
+        if cur.rowcount == 0:
+            return set()
         cur = await self.conn.execute(
             "SELECT sha256, label_sha256 FROM version_files WHERE version_id = ?", (version_id,)
         )
         digests = {d for r in await cur.fetchall() for d in r if d is not None}
         await self.conn.execute("DELETE FROM version_files WHERE version_id = ?", (version_id,))
         await self.conn.execute("DELETE FROM version_tags WHERE version_id = ?", (version_id,))
-        await self.conn.execute(
-            "UPDATE dataset_versions SET deleted_at = ? WHERE id = ?", (self.now, version_id)
-        )
         return digests
 
     # -- derivations: a version made from another by a job (e.g. augmentation) ----
@@ -178,9 +196,11 @@ class SqliteVersions(WorkspaceRepo):
         recipe_sha256: str,
         run_id: str | None,
     ) -> None:
-        await self.conn.execute(
+        cur = await self.conn.execute(
             "INSERT INTO version_derivations (version_id, source_version_id, kind,"
-            " recipe_sha256, recipe_json, run_id) VALUES (?, ?, ?, ?, ?, ?)",
+            " recipe_sha256, recipe_json, run_id)"
+            f" SELECT ?, ?, ?, ?, ?, ? WHERE {OWNED['version']} AND {OWNED['version']}"
+            f" AND (? IS NULL OR {OWNED['job']})",
             (
                 version_id,
                 source_version_id,
@@ -188,8 +208,20 @@ class SqliteVersions(WorkspaceRepo):
                 recipe_sha256,
                 json.dumps(recipe, sort_keys=True),
                 run_id,
+                version_id,
+                self.ws,
+                source_version_id,
+                self.ws,
+                run_id,
+                run_id,
+                self.ws,
             ),
         )
+        if cur.rowcount == 0:  # name the one that is not the workspace's
+            await self.require("version", version_id)
+            await self.require("version", source_version_id)
+            if run_id is not None:
+                await self.require("job", run_id)
 
     async def derivation(self, version_id: int) -> Derivation | None:
         """What version this one was made from, and how (``None`` for a commit)."""
@@ -198,8 +230,8 @@ class SqliteVersions(WorkspaceRepo):
             " sv.manifest_hash FROM version_derivations d"
             " JOIN dataset_versions sv ON sv.id = d.source_version_id"
             " JOIN datasets sd ON sd.id = sv.dataset_id AND sd.workspace_id = ?"
-            " WHERE d.version_id = ?",
-            (self.ws, version_id),
+            f" WHERE d.version_id = ? AND {OWNED['version']}",
+            (self.ws, version_id, version_id, self.ws),
         )
         row = await cur.fetchone()
         if row is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from appliance.adapters.catalog.repo import WorkspaceRepo
+from appliance.adapters.catalog.repo import OWNED, WorkspaceRepo
 from appliance.domain.records import Delivery, Webhook
 from appliance.domain.webhooks import outcome_error
 from appliance.errors import NotFound
@@ -76,7 +76,8 @@ class SqliteWebhooks(WorkspaceRepo):
 
     async def cursor(self, hook_id: str) -> int:
         cur = await self.conn.execute(
-            "SELECT last_event_id FROM webhook_cursor WHERE webhook_id = ?", (hook_id,)
+            f"SELECT last_event_id FROM webhook_cursor WHERE webhook_id = ? AND {OWNED['webhook']}",
+            (hook_id, hook_id, self.ws),
         )
         r = await cur.fetchone()
         return int(r[0]) if r else 0
@@ -84,8 +85,9 @@ class SqliteWebhooks(WorkspaceRepo):
     async def advance(self, hook_id: str, event_id: int) -> None:
         await self.conn.execute(
             # Never backwards: a late writer cannot make a hook hear an event twice.
-            "UPDATE webhook_cursor SET last_event_id = MAX(last_event_id, ?) WHERE webhook_id = ?",
-            (event_id, hook_id),
+            "UPDATE webhook_cursor SET last_event_id = MAX(last_event_id, ?)"
+            f" WHERE webhook_id = ? AND {OWNED['webhook']}",
+            (event_id, hook_id, hook_id, self.ws),
         )
 
     async def log_delivery(
@@ -98,11 +100,25 @@ class SqliteWebhooks(WorkspaceRepo):
         status_code: int | None,
         duration_ms: float,
     ) -> None:
-        await self.conn.execute(
+        cur = await self.conn.execute(
             "INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, attempt,"
-            " outcome, status_code, duration_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (hook_id, event_id, event_type, attempt, outcome, status_code, duration_ms, self.now),
+            " outcome, status_code, duration_ms, at)"
+            f" SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE {OWNED['webhook']}",
+            (
+                hook_id,
+                event_id,
+                event_type,
+                attempt,
+                outcome,
+                status_code,
+                duration_ms,
+                self.now,
+                hook_id,
+                self.ws,
+            ),
         )
+        if cur.rowcount == 0:
+            raise NotFound("webhook", hook_id)
 
     async def deliveries(self, hook_id: str, limit: int = 100) -> list[Delivery]:
         await self.get(hook_id)

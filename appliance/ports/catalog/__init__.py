@@ -4,7 +4,11 @@
 lock (SQLite: ``BEGIN IMMEDIATE``); ``reading(ws)`` is a consistent snapshot.
 The unit of work reaches one repository per aggregate (``uow.datasets``,
 ``uow.versions``, ``uow.jobs``, ...), each built for the workspace the unit of
-work was opened for, so no caller can reach another tenant's rows.
+work was opened for, so no caller can reach another tenant's rows. That holds
+for row ids too: an id of another workspace is one this unit of work does not
+have, whoever passes it. Reads find nothing; a write raises NotFound naming what
+is missing (as for an id that names no row) or changes nothing, as its
+docstring says.
 ``catalog.accounts()`` is the box-wide unit of work (users, tokens, workspaces,
 memberships, the audit chain); ``catalog.scheduling()`` the scheduler's read-only
 view of every workspace's queued and running jobs.

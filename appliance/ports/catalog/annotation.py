@@ -13,9 +13,10 @@ from appliance.domain.records import Review, StreamState
 class LabelSchemas(Protocol):
     async def schema(self, dataset_id: int) -> dict[str, Any] | None:
         """The stored schema document (``schema_to_dict``'s shape, with any COCO extras);
-        None: none yet."""
+        None: none yet (or a dataset of another workspace)."""
 
-    async def set_schema(self, dataset_id: int, schema: dict[str, Any], actor: str) -> None: ...
+    async def set_schema(self, dataset_id: int, schema: dict[str, Any], actor: str) -> None:
+        """Raises NotFound for a dataset of another workspace."""
 
 
 class Reviews(Protocol):
@@ -65,7 +66,8 @@ class Reviews(Protocol):
 
 
 class Streams(Protocol):
-    """Annotation event streams (position: where an event sits in its stream)."""
+    """Annotation event streams (position: where an event sits in its stream). A
+    dataset id of another workspace reads nothing and writes nothing."""
 
     async def offset(self, dataset_id: int, stream: str) -> int | None:
         """The highest position the stream has applied; None while it has none."""

@@ -25,10 +25,12 @@ class Webhooks(Protocol):
         """Raises NotFound."""
 
     async def cursor(self, hook_id: str) -> int:
-        """The id of the last audit entry the hook is done with."""
+        """The id of the last audit entry the hook is done with; 0 for a hook of
+        another workspace, as for one never added."""
 
     async def advance(self, hook_id: str, event_id: int) -> None:
-        """Move the cursor to ``event_id``; never backwards."""
+        """Move the cursor to ``event_id``; never backwards. Changes nothing for a
+        hook of another workspace."""
 
     async def log_delivery(
         self,
@@ -41,7 +43,9 @@ class Webhooks(Protocol):
         duration_ms: float,
     ) -> None:
         """One attempt: its outcome class (``appliance.domain.webhooks.Outcome``), never
-        an error text, which would name the hosts and ports the url led to."""
+        an error text, which would name the hosts and ports the url led to. Raises
+        NotFound for a hook of another workspace (a deleted hook of this one still
+        logs: a delivery may finish after the deletion)."""
 
     async def deliveries(self, hook_id: str, limit: int = 100) -> list[Delivery]:
         """Newest first. Raises NotFound."""
