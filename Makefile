@@ -12,9 +12,11 @@ TEST_WORKERS ?= 4
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml agent/pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	@# the appliance depends on ahoy-agent==0.1.0, which is not on an index: this tree's copy first
+	$(BIN)/pip install -e ./agent
 	$(BIN)/pip install -e '.[dev]'
 	@# ultralytics pulls the GUI build of OpenCV; the headless build replaces it
 	@# (both write cv2/, so remove the GUI one first, then reinstall headless).

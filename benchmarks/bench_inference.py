@@ -47,9 +47,10 @@ def timed(label: str, run, images: list[str], rounds: int) -> float:  # type: ig
 
 
 def ours(path: str, fmt: str, imgsz: int, batch: int):  # type: ignore[no-untyped-def]
+    from ahoy_agent.runtime.decode import decode
+    from ahoy_agent.runtime.letterbox import letterbox, read_image, to_tensor
+
     from appliance.inference import backends
-    from appliance.inference.decode import decode
-    from appliance.inference.letterbox import letterbox, read_image, to_tensor
 
     backend = backends.load(path, fmt, threads=2)
 
@@ -184,9 +185,10 @@ def _rknn(work: Path, pt: str, images: list[str], imgsz: int) -> str:
     made = rknn.convert(
         Path(static), work / "m.rknn", simulate=[Path(p) for p in images[:8]], simulate_out=sim
     )
+    from ahoy_agent.runtime.decode import join_branches
+    from ahoy_agent.runtime.letterbox import letterbox, read_image, to_tensor
+
     from appliance.inference.backends import load
-    from appliance.inference.decode import join_branches
-    from appliance.inference.letterbox import letterbox, read_image, to_tensor
 
     onnx = load(static, "onnx", 2)
     worst = 0.0

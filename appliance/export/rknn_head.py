@@ -13,7 +13,7 @@ finest first, the box branch's DFL logits ``[1, 4 * reg_max, h, w]`` (``box_<i>`
 and the class branch's scores after a sigmoid ``[1, classes, h, w]``
 (``score_<i>``), each an output with its own scale. The rest (softmax over each
 side's distribution, its expectation, anchors, stride) runs on the CPU:
-:func:`appliance.inference.decode.join_branches` rebuilds the head's output from
+:func:`ahoy_agent.runtime.decode.join_branches` rebuilds the head's output from
 these, equal to the uncut model's to float rounding.
 """
 

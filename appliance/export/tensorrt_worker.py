@@ -18,8 +18,9 @@ from appliance.child_events import emit
 
 def main(spec_path: Path) -> None:
     spec = json.loads(spec_path.read_text())
+    from ahoy_agent.runtime.letterbox import letterbox, read_image, to_tensor
+
     from appliance.export import tensorrt
-    from appliance.inference.letterbox import letterbox, read_image, to_tensor
 
     began = time.monotonic()
     emit("progress", done=0, total=1, phase="building the engine")

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from appliance.inference.decode import is_branches, join_branches
+from ahoy_agent.runtime.decode import is_branches, join_branches
 
 FORMATS = ("pt", "onnx", "tensorrt")
 

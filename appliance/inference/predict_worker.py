@@ -20,9 +20,10 @@ from appliance.child_events import emit
 def main(spec_path: Path) -> None:
     spec = json.loads(spec_path.read_text())
     _offline(spec)
+    from ahoy_agent.runtime.decode import decode
+    from ahoy_agent.runtime.letterbox import letterbox, read_image, to_tensor
+
     from appliance.inference import backends
-    from appliance.inference.decode import decode
-    from appliance.inference.letterbox import letterbox, read_image, to_tensor
 
     backend = backends.load(spec["model"], spec["format"], int(spec.get("threads", 1)))
     size = backend.input_size or int(spec["imgsz"])

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+from ahoy_agent.runtime.decode import decode, join_branches
+from ahoy_agent.runtime.letterbox import letterbox, read_image
 
 from appliance.errors import InvalidInput, JobRejected
 from appliance.export import rknn
-from appliance.inference.decode import decode, join_branches
-from appliance.inference.letterbox import letterbox, read_image
 from appliance.jobs.blob_files import write_blobs
 from appliance.jobs.kinds import JobHandle
 from appliance.jobs.on_model import SplitImages

@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 import pytest
+from ahoy_agent.runtime.decode import join_branches
 from PIL import Image
 
 from appliance.errors import InvalidInput
 from appliance.export import rknn
-from appliance.inference.decode import join_branches
 from appliance.training.offline import offline_env
 from tests.integration.yolo_dataset import make_detect_dataset
 

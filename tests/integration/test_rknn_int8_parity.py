@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 import pytest
+from ahoy_agent.runtime.decode import join_branches
+from ahoy_agent.runtime.letterbox import letterbox, read_image, to_tensor
 
 from appliance.domain.evaluation import (
     Detection,
@@ -32,8 +34,6 @@ from appliance.domain.evaluation import (
     evaluate,
 )
 from appliance.export import rknn, rknn_head
-from appliance.inference.decode import join_branches
-from appliance.inference.letterbox import letterbox, read_image, to_tensor
 from appliance.jobs.export_rknn import simulated_predictions
 from appliance.jobs.on_model import SplitImages
 from appliance.settings import Settings

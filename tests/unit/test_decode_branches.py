@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from appliance.inference.decode import decode, is_branches, join_branches
-from appliance.inference.letterbox import letterbox
+from ahoy_agent.runtime.decode import decode, is_branches, join_branches
+from ahoy_agent.runtime.letterbox import letterbox
 
 pytestmark = pytest.mark.unit
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from appliance.inference.decode import decode, nms
-from appliance.inference.letterbox import letterbox
+from ahoy_agent.runtime.decode import decode, nms
+from ahoy_agent.runtime.letterbox import letterbox
 
 pytestmark = pytest.mark.unit
 

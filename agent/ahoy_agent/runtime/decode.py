@@ -4,7 +4,7 @@ Two output layouts exist: the head's ``[N, 4 + classes, anchors]`` (centre, size
 then one score per class; no NMS: it runs here), and an export with NMS inside,
 ``[N, max_det, 6]`` (x0, y0, x1, y1, score, class). Both end as :class:`Boxes`
 per image, in the original image's pixels. A third, the head cut per stride for
-INT8 (the RKNN export, ``appliance/export/rknn_head.py``), is first joined back
+INT8 (the appliance's RKNN export cuts it so), is first joined back
 into the first by :func:`join_branches`."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from appliance.inference.letterbox import Fitted
+from ahoy_agent.runtime.letterbox import Fitted
 
 #: what evaluation uses (Ultralytics' validation defaults): keep almost everything
 EVAL_CONF = 0.001

@@ -1,1 +1,0 @@
-"""agent package (later issues)."""
