@@ -21,6 +21,7 @@ from appliance.cli import (
     labels,
     model_eval,
     models,
+    pipeline,
     queue_cmds,
     review,
     storage,
@@ -50,6 +51,7 @@ app.add_typer(jobs.jobs, name="job")
 app.add_typer(jobs.webhooks, name="webhook")
 app.add_typer(review.label, name="label")
 app.add_typer(models.models, name="model")
+app.add_typer(pipeline.app, name="pipeline")
 __all__ = [
     "app",
     "augment",
