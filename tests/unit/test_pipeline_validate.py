@@ -150,6 +150,10 @@ def _replace(old: str, new: str) -> str:
             "p.yaml:1: sinks: missing; where results go",
         ),
         ("sources: [{video: a.mp4}\nmodel: x\n", "p.yaml:2: (file): not valid YAML"),
+        (
+            _replace("track: bytetrack", "track: bytetrack\non: 1"),
+            "p.yaml:6: (file): key 'on' is not text to YAML",
+        ),
         ("", "p.yaml:1: (file): empty; a pipeline needs model, sources and sinks"),
         ("- model: x\n", "p.yaml:1: (file): must be a mapping of keys"),
     ],

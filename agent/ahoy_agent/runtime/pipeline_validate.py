@@ -108,9 +108,14 @@ def _walk(node: yaml.Node, path: tuple[Key, ...], lines: _Lines) -> Iterator[Pip
         seen: set[Any] = set()
         for key_node, value_node in node.value:
             key = key_node.value
+            if key_node.tag == "tag:yaml.org,2002:merge":  # <<: *anchor, flattened by the loader
+                continue
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
                 yield PipelineError(
-                    key_node.start_mark.line + 1, path, f"key {key!r} must be a plain word"
+                    key_node.start_mark.line + 1,
+                    path,
+                    f"key {key!r} is not text to YAML (it reads as true/false, a number or a "
+                    "collection); quote it or use a key the schema names",
                 )
                 continue
             if key in seen:
@@ -134,7 +139,9 @@ def _schema_errors(data: dict[str, Any], lines: _Lines) -> list[PipelineError]:
     for e in raw:
         if e.validator == "additionalProperties":
             known = list(e.schema.get("properties", {}))
-            close = (_closest(str(k), known) for k in e.instance if k not in known)
+            close = (
+                _closest(k, known) for k in e.instance if isinstance(k, str) and k not in known
+            )
             meant.setdefault(tuple(e.absolute_path), set()).update(c for c in close if c)
     errors: list[PipelineError] = []
     for e in raw:
@@ -153,7 +160,7 @@ def _explain(
         return [
             PipelineError(lines.of_key((*path, key)), (*path, key), _unknown(key, known))
             for key in e.instance
-            if key not in known
+            if isinstance(key, str) and key not in known  # other keys: reported by _walk
         ]
     if e.validator == "required":
         props = schema.get("properties", {})
