@@ -72,6 +72,7 @@ test-unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check appliance agent bundle airgap tests benchmarks
 	$(BIN)/mypy appliance
+	$(BIN)/mypy agent/ahoy_agent
 	$(BIN)/lint-imports
 
 bench: $(STAMP) $(RKNN_STAMP)
