@@ -22,10 +22,13 @@ from appliance.settings import Settings
 from appliance.training.offline import apply_offline_env
 
 log = logging.getLogger("ahoy.worker")
+#: The variable through which `ahoy serve` names itself to its worker.
+PARENT_PID = "AHOY_PARENT_PID"
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    _exit_with_parent(int(os.environ.get(PARENT_PID, os.getppid())))
     settings = Settings.from_env()
     apply_offline_env(settings.yolo_config_dir)
     kinds = registry()
@@ -34,7 +37,6 @@ def main() -> None:
         state = asyncio.run(_execute(settings, kinds, ws, job_id))
         log.info("job %s ended %s", job_id, state)
 
-    _exit_with_parent()
     queue = build(settings, execute)
     consumer = queue.huey.create_consumer(
         workers=settings.job_workers,
@@ -47,11 +49,12 @@ def main() -> None:
     consumer.run()
 
 
-def _exit_with_parent() -> None:
+def _exit_with_parent(parent: int) -> None:
     """`ahoy serve` may die without stopping us (kill -9): then we go too, so a new
     `ahoy serve` never shares the queue with a stale worker. The jobs we ran are
-    failed, and their process groups killed, by the new serve's scheduler."""
-    parent = os.getppid()
+    failed, and their process groups killed, by the new serve's scheduler.
+    ``parent`` is the pid serve gave us: had it died while we started up, our
+    parent would already be another process, which must not count as serve."""
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from typing import IO
 
+from appliance.runtime.worker import PARENT_PID
 from appliance.services.scheduler import Scheduler
 from appliance.settings import Settings
 
@@ -33,7 +34,7 @@ class WorkerChild:
         self._log = open(self.settings.log_dir / "worker.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "appliance.runtime.worker"],
-            env={**os.environ, **self.settings.as_env()},
+            env={**os.environ, **self.settings.as_env(), PARENT_PID: str(os.getpid())},
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
