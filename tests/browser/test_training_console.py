@@ -224,7 +224,9 @@ def test_train_from_the_form_live_to_the_model_and_its_lineage(page, appliance, 
     # promote: the answer's tags are shown, and the appliance agrees
     page.get_by_test_id("promote").click()
     rows.first.get_by_test_id("tag").get_by_text("production").wait_for()
-    assert page.get_by_test_id("promote").is_disabled()
+    # the rows redraw at once; the lineage panel (with the button) once it is read again
+    page.locator("[data-testid=promote][disabled]").wait_for()
+    assert page.get_by_test_id("promote").inner_text() == "In production"
     assert client(appliance).model(MODEL)["versions"][0]["tags"] == ["production"]
 
     page.goto(f"{appliance.url}/console/#/ws/{WS}/models")
