@@ -7,7 +7,10 @@ exactly like a local error (``message``, ``hint``, ``code``, ``exit_code``).
 from __future__ import annotations
 
 import json
+import tarfile
 from typing import Any
+
+import urllib3
 
 from appliance.errors import ApplianceError
 
@@ -118,6 +121,23 @@ class TransferError(ApiError):
     def __init__(self, code: str, detail: str, *, hint: str = "") -> None:
         super().__init__(0, code, detail, hint=hint)
         self.exit_code = 1
+
+
+#: What breaks a tar stream read from the appliance: its bytes, or the connection.
+ARCHIVE_BREAKS = (tarfile.TarError, urllib3.exceptions.HTTPError)
+
+
+def broken_archive(exc: Exception, what: str, files: int, again: str, resume: str) -> TransferError:
+    """``exc`` (one of ARCHIVE_BREAKS) as the error a pull or an export ends with:
+    ``what`` could not be read (``again``), or the connection broke after ``files``
+    files, the appliance gone mid-stream (``resume``)."""
+    if isinstance(exc, tarfile.TarError):
+        return TransferError("bad-archive", f"{what} could not be read: {exc}", hint=again)
+    return TransferError(
+        "incomplete-archive",
+        f"the connection to the appliance broke after {files} files: {exc}",
+        hint=resume,
+    )
 
 
 #: The hint of a 401 answered to a client that sent no token.

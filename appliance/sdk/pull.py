@@ -19,15 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-import urllib3
-
 from appliance.destination import Destination, write_file
 from appliance.domain.names import check_filename
 from appliance.domain.pulled import LAYOUTS, MANIFEST, META, clashes, file_path, label_path
 from appliance.domain.pulled import manifest_document as pull_manifest
 from appliance.errors import Conflict, InvalidInput
 from appliance.progress import NoProgress, Progress
-from appliance.sdk.errors import TransferError
+from appliance.sdk.errors import ARCHIVE_BREAKS, TransferError, broken_archive
 from appliance.sdk.tarstream import CHUNK, check_member
 from appliance.sdk.types import ManifestRow, PullReport
 
@@ -173,15 +171,13 @@ class _Extract:
                     hint="pull again; if it persists run `ahoy verify --deep`",
                 )
             self._check_labels()
-        except tarfile.TarError as exc:
-            raise TransferError(
-                "bad-archive", f"the archive could not be read: {exc}", hint="pull again"
-            ) from None
-        except urllib3.exceptions.HTTPError as exc:  # the appliance went away mid-archive
-            raise TransferError(
-                "incomplete-archive",
-                f"the connection to the appliance broke after {len(self.written)} files: {exc}",
-                hint="pull again with --force (every file written is whole and verified)",
+        except ARCHIVE_BREAKS as exc:
+            raise broken_archive(
+                exc,
+                "the archive",
+                len(self.written),
+                again="pull again",
+                resume="pull again with --force (every file written is whole and verified)",
             ) from None
         finally:
             resp.close()

@@ -22,7 +22,6 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-import urllib3
 import yaml
 
 from appliance.destination import Destination, chunks_of
@@ -35,7 +34,7 @@ from appliance.errors import Conflict, ImportRejected, InvalidFilename
 from appliance.ingest.image_size import image_size
 from appliance.ingest.scan import SourceFile, scan_tree
 from appliance.progress import NoProgress, Progress
-from appliance.sdk.errors import TransferError
+from appliance.sdk.errors import ARCHIVE_BREAKS, TransferError, broken_archive
 from appliance.sdk.label_import import settle_schema, split_report
 
 if TYPE_CHECKING:
@@ -218,15 +217,9 @@ def _unpack(resp: Any, out: Destination) -> tuple[int, int]:
                 out.write(name, chunks_of(src))
                 count += 1
                 nbytes += member.size
-    except tarfile.TarError as exc:
-        raise TransferError(
-            "bad-archive", f"the export could not be read: {exc}", hint="export again"
-        ) from None
-    except urllib3.exceptions.HTTPError as exc:  # the appliance went away mid-export
-        raise TransferError(
-            "incomplete-archive",
-            f"the connection to the appliance broke after {count} files: {exc}",
-            hint="export again with --force",
+    except ARCHIVE_BREAKS as exc:
+        raise broken_archive(
+            exc, "the export", count, again="export again", resume="export again with --force"
         ) from None
     finally:
         resp.close()
